@@ -1,0 +1,48 @@
+# ecg2d: `make run` runs the workflow, `make test` runs the test suite (lint gates included).
+# Both create the virtual environment .venv on first use.
+
+PYTHON ?= python3
+VENV ?= .venv
+CORES ?= all
+# A local copy of mitdb: DATA_DIR=/path/to/mitdb. Unset, ../shared/data/mitdb is used where it
+# exists, and otherwise the records are downloaded from PhysioNet into resources/mitdb/.
+DATA_DIR ?= $(if $(wildcard ../shared/data/mitdb/RECORDS),../shared/data/mitdb,)
+SMK_ARGS ?=
+BIN := $(VENV)/bin
+CONFIG_ARGS := $(if $(DATA_DIR),--config data_dir=$(abspath $(DATA_DIR)),)
+
+.PHONY: venv run dryrun dag test lint format bench clean
+
+$(BIN)/.installed: requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+venv: $(BIN)/.installed
+
+run: venv
+	$(BIN)/snakemake --cores $(CORES) $(CONFIG_ARGS) $(SMK_ARGS)
+
+dryrun: venv
+	$(BIN)/snakemake -n $(CONFIG_ARGS) $(SMK_ARGS)
+
+dag: venv
+	$(BIN)/snakemake --rulegraph $(CONFIG_ARGS) | dot -Tsvg > rulegraph.svg
+	$(BIN)/snakemake --dag $(CONFIG_ARGS) $(SMK_ARGS) | dot -Tsvg > dag.svg
+
+test: venv
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/snakefmt --check Snakefile rules
+	$(BIN)/snakemake --lint $(CONFIG_ARGS)
+
+format: venv
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+	$(BIN)/snakefmt Snakefile rules
+
+clean:
+	rm -rf results logs .snakemake

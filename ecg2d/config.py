@@ -1,0 +1,100 @@
+"""Checks and lookups on the workflow configuration beyond what the JSON Schema can say.
+
+The schema (``config/schema.yaml``) rejects unknown keys and malformed values; this module
+checks what needs the data: record names exist, class symbols are beat codes, augmented labels
+are classes of the experiment. Each failure is one :class:`ConfigError` naming the key.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ecg2d.io import MITDB_RECORDS, RECORD_SUFFIXES
+from ecg2d.segment import BEAT_SYMBOLS
+
+
+class ConfigError(ValueError):
+    """The configuration is inconsistent; the message names the offending key."""
+
+
+def available_records(data_dir: str | None) -> list[str]:
+    """Records that can be used: those with a header in ``data_dir``, or all of mitdb."""
+    if not data_dir:
+        return list(MITDB_RECORDS)
+    directory = Path(data_dir)
+    listing = directory / "RECORDS"
+    if listing.is_file():
+        return listing.read_text().split()
+    return sorted(p.stem for p in directory.glob("*.hea"))
+
+
+def selected_records(config: dict) -> list[str]:
+    """The ``records:`` of the config (``all`` = every available record), checked to exist."""
+    available = available_records(config.get("data_dir"))
+    records = config.get("records", "all")
+    if records == "all":
+        return available
+    records = [str(r) for r in records]
+    data_dir = config.get("data_dir")
+    for record in records:
+        # A record with some of its files present is known: reading it later names the file
+        # that is missing, which says more than "unknown record".
+        partly_there = data_dir and any(
+            (Path(data_dir) / f"{record}.{suffix}").exists() for suffix in RECORD_SUFFIXES
+        )
+        if record not in available and not partly_there:
+            where = data_dir or "PhysioNet mitdb"
+            raise ConfigError(f"records: unknown record {record!r} (not in {where})")
+    return list(dict.fromkeys(records))
+
+
+def experiment_records(config: dict, name: str) -> list[str]:
+    """The selected records an experiment uses, in ``records:`` order."""
+    experiment = config["experiments"][name]
+    selected = selected_records(config)
+    if experiment["protocol"] == "inter_patient":
+        wanted = set(map(str, experiment["train_records"])) | set(
+            map(str, experiment["test_records"])
+        )
+    else:
+        wanted = experiment.get("records", "all")
+        wanted = set(selected) if wanted == "all" else set(map(str, wanted))
+    return [r for r in selected if r in wanted]
+
+
+def check_config(config: dict) -> None:
+    """Raise :class:`ConfigError` for the first inconsistency the schema cannot catch."""
+    selected_records(config)
+    if not config["experiments"]:
+        raise ConfigError("experiments: at least one experiment is needed")
+    crop = config["crop"]
+    if crop["size"] + max(crop["offsets"]) > config["image_size"]:
+        raise ConfigError(
+            f"crop: {crop['size']} px at offset {max(crop['offsets'])} does not fit "
+            f"image_size {config['image_size']}"
+        )
+    for name, experiment in config["experiments"].items():
+        key = f"experiments.{name}"
+        for symbol in experiment["classes"]:
+            if symbol not in BEAT_SYMBOLS:
+                raise ConfigError(
+                    f"{key}.classes: unknown beat symbol {symbol!r} "
+                    f"(beat symbols: {' '.join(sorted(BEAT_SYMBOLS))})"
+                )
+        labels = set(experiment["classes"].values())
+        for label in experiment.get("augment", []):
+            if label not in labels:
+                raise ConfigError(f"{key}.augment: {label!r} is not a class of this experiment")
+        if experiment["protocol"] == "inter_patient":
+            for side in ("train_records", "test_records"):
+                if side not in experiment:
+                    raise ConfigError(f"{key}.{side}: required by protocol inter_patient")
+            overlap = set(map(str, experiment["train_records"])) & set(
+                map(str, experiment["test_records"])
+            )
+            if overlap:
+                raise ConfigError(
+                    f"{key}: records {sorted(overlap)} are in both train_records and test_records"
+                )
+        if not experiment_records(config, name):
+            raise ConfigError(f"{key}: none of its records is among the selected records")

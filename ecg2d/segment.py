@@ -1,0 +1,146 @@
+"""Cut beat windows around the reference R-peak annotations of a record.
+
+A beats file (``results/beats/{record}.npz``) holds the record's lead signal once and, per beat,
+its R-peak sample, symbol, window ``[start, end)`` and RR-interval context. It is independent of
+any experiment: every beat annotation is kept, and experiments choose classes later.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: WFDB beat annotation codes (``wfdb.io.annotation.ann_label_table``'s beats), plus ``!``
+#: (ventricular flutter wave), which Jun et al. (2018) treat as a beat class. Everything else --
+#: rhythm changes ``+``, noise ``~``, artefacts ``|``, comments ``"``, ``x``, ``[``, ``]``, ... --
+#: is never a beat.
+BEAT_SYMBOLS = frozenset("N L R B A a J S V r F e j n E / f Q ? !".split())
+
+WINDOW_MODES = ("midpoint", "jun2018", "fixed")
+
+#: Jun et al. (2018) cut from the previous R peak + 20 samples to the next R peak - 20 samples
+#: at 360 Hz.
+JUN2018_MARGIN_S = 20 / 360
+
+#: How many preceding RR intervals make the local average RR.
+LOCAL_RR_BEATS = 10
+
+
+def beat_mask(symbols: np.ndarray) -> np.ndarray:
+    """True where an annotation symbol is a beat (see :data:`BEAT_SYMBOLS`)."""
+    return np.isin(np.asarray(symbols, dtype=str), list(BEAT_SYMBOLS))
+
+
+def beat_windows(
+    r_peaks: np.ndarray,
+    n_samples: int,
+    fs: float,
+    mode: str = "jun2018",
+    fixed_ms: tuple[float, float] = (250.0, 400.0),
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Window ``[start, end)`` of each R peak, and a mask of the beats the mode can cut.
+
+    - ``midpoint``: halfway to the previous R peak, to halfway to the next one.
+    - ``jun2018``: previous R peak + 20 samples (at 360 Hz) to next R peak - 20 samples.
+    - ``fixed``: ``fixed_ms[0]`` ms before to ``fixed_ms[1]`` ms after the R peak.
+
+    ``midpoint`` and ``jun2018`` need both neighbours, so they cannot cut the first and the last
+    beat of a record; ``fixed`` cannot cut beats whose window runs off either end of the signal.
+    """
+    r = np.asarray(r_peaks, dtype=np.int64)
+    n = len(r)
+    start = np.zeros(n, dtype=np.int64)
+    end = np.zeros(n, dtype=np.int64)
+    keep = np.zeros(n, dtype=bool)
+    if mode == "fixed":
+        start = r - int(round(fixed_ms[0] * fs / 1000))
+        end = r + int(round(fixed_ms[1] * fs / 1000)) + 1
+        keep = (start >= 0) & (end <= n_samples)
+    elif mode in ("midpoint", "jun2018"):
+        if n >= 3:
+            prev, nxt = r[:-2], r[2:]
+            if mode == "midpoint":
+                start[1:-1] = (prev + r[1:-1]) // 2
+                end[1:-1] = (r[1:-1] + nxt) // 2
+            else:
+                margin = int(round(JUN2018_MARGIN_S * fs))
+                start[1:-1] = prev + margin
+                end[1:-1] = nxt - margin + 1
+            keep[1:-1] = end[1:-1] - start[1:-1] >= 2
+    else:
+        raise ValueError(f"unknown window mode {mode!r}; choose one of {WINDOW_MODES}")
+    start = np.clip(start, 0, n_samples)
+    end = np.clip(end, 0, n_samples)
+    return start, end, keep & (end - start >= 2)
+
+
+def rr_features(r_peaks: np.ndarray, fs: float) -> dict[str, np.ndarray]:
+    """RR-interval context of each beat, in seconds (de Chazal et al. 2004).
+
+    ``pre_rr`` and ``post_rr``: intervals to the previous and next R peak (the first beat's
+    ``pre_rr`` is its ``post_rr`` and vice versa for the last); ``local_rr``: mean ``pre_rr`` of
+    this and the preceding :data:`LOCAL_RR_BEATS` - 1 beats; ``record_rr``: the record's mean RR.
+    """
+    r = np.asarray(r_peaks, dtype=np.float64)
+    n = len(r)
+    if n < 2:
+        zeros = np.zeros(n, dtype=np.float32)
+        return {"pre_rr": zeros, "post_rr": zeros, "local_rr": zeros, "record_rr": zeros}
+    rr = np.diff(r) / fs
+    pre = np.concatenate([[rr[0]], rr])
+    post = np.concatenate([rr, [rr[-1]]])
+    kernel = np.ones(LOCAL_RR_BEATS)
+    sums = np.convolve(pre, kernel)[:n]
+    counts = np.convolve(np.ones(n), kernel)[:n]
+    local = sums / counts
+    record = np.full(n, rr.mean())
+    return {
+        "pre_rr": pre.astype(np.float32),
+        "post_rr": post.astype(np.float32),
+        "local_rr": local.astype(np.float32),
+        "record_rr": record.astype(np.float32),
+    }
+
+
+def segment_record(
+    record,
+    mode: str = "jun2018",
+    fixed_ms: tuple[float, float] = (250.0, 400.0),
+) -> dict[str, np.ndarray]:
+    """Beats of an :class:`ecg2d.io.Record` as a dict of plain arrays (see module docstring).
+
+    Neighbours and RR intervals are taken over all beat annotations of the record, whatever
+    their class; non-beat annotations are dropped first.
+    """
+    is_beat = beat_mask(record.ann_symbol)
+    r = record.ann_sample[is_beat]
+    symbols = record.ann_symbol[is_beat]
+    start, end, keep = beat_windows(r, len(record.signal), record.fs, mode, fixed_ms)
+    rr = rr_features(r, record.fs)
+    beats = {
+        "record": np.array(record.name),
+        "lead": np.array(record.lead),
+        "fs": np.array(record.fs, dtype=np.float64),
+        "signal": record.signal.astype(np.float32),
+        "sample": r[keep],
+        "symbol": symbols[keep].astype("U1"),
+        "start": start[keep],
+        "end": end[keep],
+    }
+    beats.update({key: value[keep] for key, value in rr.items()})
+    return beats
+
+
+def save_beats(beats: dict[str, np.ndarray], path) -> None:
+    """Write a beats dict to ``path`` (``.npz``) atomically."""
+    from ecg2d.io import atomic_path
+
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as handle:
+            np.savez(handle, **beats)
+
+
+def load_beats(path) -> dict[str, np.ndarray]:
+    """Read a beats file written by :func:`save_beats` (never unpickles)."""
+    from ecg2d.io import load_npz
+
+    return load_npz(path)

@@ -1,0 +1,159 @@
+"""Labels, train/test splits and manifests of an experiment.
+
+Splits are made per record, so every record's split is its own Snakemake job and a changed
+record never reshuffles another's:
+
+- ``intra_patient`` (Jun et al. 2018): within each record and class, a seeded random
+  ``test_fraction`` of the beats goes to ``test`` (the expected count is exact: the fractional
+  part is rounded at random). Over all records this is a beat-level split stratified by class.
+- ``inter_patient`` (de Chazal et al. 2004): a record's beats all go to ``train`` if the record is
+  in ``train_records`` and to ``test`` if it is in ``test_records``.
+
+A beat's crops inherit its split and are only ever made for ``train`` beats, so no beat or crop
+of it can sit on both sides.
+"""
+
+from __future__ import annotations
+
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+PROTOCOLS = ("intra_patient", "inter_patient")
+RR_COLUMNS = ["pre_rr", "post_rr", "local_rr", "record_rr"]
+MANIFEST_COLUMNS = [
+    "record",
+    "sample",
+    "symbol",
+    "label",
+    "split",
+    "path",
+    "augmented",
+    *RR_COLUMNS,
+]
+
+
+def label_beats(symbols: np.ndarray, classes: dict[str, str]) -> np.ndarray:
+    """Map beat symbols to class labels; symbols outside ``classes`` get ``""``."""
+    return np.array([classes.get(str(s), "") for s in symbols], dtype=object).astype(str)
+
+
+def _rng(seed: int, *keys: str) -> np.random.Generator:
+    return np.random.default_rng([int(seed), *(zlib.crc32(k.encode()) for k in keys)])
+
+
+def assign_split(
+    labels: np.ndarray,
+    record: str,
+    protocol: str,
+    seed: int = 42,
+    test_fraction: float = 0.25,
+    train_records=(),
+    test_records=(),
+) -> np.ndarray:
+    """``"train"`` or ``"test"`` for each beat of ``record`` (``""`` for unlabelled beats)."""
+    labels = np.asarray(labels, dtype=str)
+    split = np.full(labels.shape, "", dtype="<U5")
+    labelled = labels != ""
+    if protocol == "inter_patient":
+        if record in set(map(str, train_records)):
+            split[labelled] = "train"
+        elif record in set(map(str, test_records)):
+            split[labelled] = "test"
+        else:
+            raise ValueError(f"record {record} is in neither train_records nor test_records")
+        return split
+    if protocol != "intra_patient":
+        raise ValueError(f"unknown protocol {protocol!r}; choose one of {PROTOCOLS}")
+    for label in sorted(set(labels[labelled])):
+        index = np.flatnonzero(labels == label)
+        rng = _rng(seed, record, label)
+        order = rng.permutation(index)
+        n_test = int(np.floor(len(index) * test_fraction + rng.random()))
+        split[index] = "train"
+        split[order[:n_test]] = "test"
+    return split
+
+
+def split_table(beats: dict[str, np.ndarray], experiment: dict, seed: int, png_dir) -> pd.DataFrame:
+    """Manifest rows (originals only) of one record's labelled beats for one experiment."""
+    from ecg2d.render import png_name
+
+    record = str(beats["record"])
+    labels = label_beats(beats["symbol"], experiment["classes"])
+    split = assign_split(
+        labels,
+        record,
+        experiment["protocol"],
+        seed,
+        experiment.get("test_fraction", 0.25),
+        experiment.get("train_records", ()),
+        experiment.get("test_records", ()),
+    )
+    keep = labels != ""
+    samples = beats["sample"][keep]
+    table = pd.DataFrame(
+        {
+            "record": record,
+            "sample": samples.astype(np.int64),
+            "symbol": beats["symbol"][keep],
+            "label": labels[keep],
+            "split": split[keep],
+            "path": [str(Path(png_dir) / png_name(record, s)) for s in samples],
+            "augmented": 0,
+        }
+    )
+    for column in RR_COLUMNS:
+        table[column] = np.round(beats[column][keep].astype(np.float64), 5)
+    return table[MANIFEST_COLUMNS]
+
+
+def beats_to_augment(table: pd.DataFrame, augment: list[str]) -> pd.DataFrame:
+    """The training beats whose label is in ``augment``: the only beats that get crops."""
+    return table[(table["split"] == "train") & table["label"].isin(list(augment))]
+
+
+def crop_table(table: pd.DataFrame, augment: list[str], crop_dir, n_crops: int) -> pd.DataFrame:
+    """Manifest rows of the crops of ``table``'s augmented training beats."""
+    from ecg2d.augment import crop_name
+
+    source = beats_to_augment(table, augment)
+    rows = source.loc[source.index.repeat(n_crops)].copy()
+    index = np.tile(np.arange(n_crops), len(source))
+    rows["path"] = [
+        str(Path(crop_dir) / crop_name(r, s, k))
+        for r, s, k in zip(rows["record"], rows["sample"], index)
+    ]
+    rows["augmented"] = 1
+    return rows[MANIFEST_COLUMNS]
+
+
+def build_manifest(split_csvs, crop_dirs, augment: list[str], n_crops: int) -> pd.DataFrame:
+    """Concatenate per-record split tables and their crop rows, in the order given."""
+    parts = []
+    for split_csv, crop_dir in zip(split_csvs, crop_dirs):
+        table = read_table(split_csv)
+        parts.append(table)
+        parts.append(crop_table(table, augment, crop_dir, n_crops))
+    if not parts:
+        return pd.DataFrame(columns=MANIFEST_COLUMNS)
+    return pd.concat(parts, ignore_index=True)[MANIFEST_COLUMNS]
+
+
+def read_table(path) -> pd.DataFrame:
+    """Read a split table or manifest with stable dtypes (record names stay strings)."""
+    return pd.read_csv(
+        path,
+        dtype={"record": str, "symbol": str, "label": str, "split": str, "path": str},
+        keep_default_na=False,
+    )
+
+
+def write_table(table: pd.DataFrame, path) -> None:
+    """Write a table as CSV atomically, byte-for-byte reproducible."""
+    from ecg2d.io import atomic_path
+
+    with atomic_path(path) as tmp:
+        table.to_csv(tmp, index=False, lineterminator="\n")

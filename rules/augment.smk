@@ -1,0 +1,18 @@
+rule crops:
+    input:
+        split="results/{experiment}/split/{record}.csv",
+        png="results/png/{record}",
+    output:
+        directory("results/{experiment}/crops/{record}"),
+    log:
+        "logs/{experiment}/crops/{record}.log",
+    benchmark:
+        "results/benchmarks/{experiment}/crops/{record}.tsv"
+    conda:
+        "../envs/data.yaml"
+    params:
+        record=lambda wc: wc.record,
+        augment=lambda wc: config["experiments"][wc.experiment]["augment"],
+        crop=config["crop"],
+    script:
+        "../scripts/crops.py"

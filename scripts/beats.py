@@ -1,0 +1,25 @@
+"""Snakemake job: one record -> results/beats/{record}.npz."""
+
+from _bootstrap import add_package_path
+
+add_package_path(snakemake.scriptdir)
+
+from ecg2d.io import read_record
+from ecg2d.segment import save_beats, segment_record
+from ecg2d.workflow import job
+
+with job(snakemake) as log:
+    p = snakemake.params
+    record = read_record(p.data_dir, p.record, p.lead, p.fallback_channel, p.fs)
+    log.info(
+        "record %s: lead %s, %d samples at %g Hz",
+        record.name,
+        record.lead,
+        len(record.signal),
+        record.fs,
+    )
+    beats = segment_record(record, p.window["mode"], tuple(p.window["fixed_ms"]))
+    save_beats(beats, snakemake.output[0])
+    log.info(
+        "record %s: %d beats cut (%s windows)", record.name, len(beats["sample"]), p.window["mode"]
+    )

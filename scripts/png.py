@@ -1,0 +1,14 @@
+"""Snakemake job: results/beats/{record}.npz -> results/png/{record}/."""
+
+from _bootstrap import add_package_path
+
+add_package_path(snakemake.scriptdir)
+
+from ecg2d.render import render_record
+from ecg2d.segment import load_beats
+from ecg2d.workflow import job
+
+with job(snakemake) as log:
+    beats = load_beats(snakemake.input[0])
+    n = render_record(beats, snakemake.output[0], snakemake.params.image_size)
+    log.info("%d images written to %s", n, snakemake.output[0])
