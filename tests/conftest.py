@@ -1,0 +1,52 @@
+"""Shared fixtures: the real MIT-BIH data, and running the workflow in a scratch folder."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+MITDB = (REPO / ".." / "shared" / "data" / "mitdb").resolve()
+SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
+
+
+@pytest.fixture(scope="session")
+def mitdb() -> Path:
+    """The read-only MIT-BIH Arrhythmia Database shipped beside the project."""
+    if not (MITDB / "RECORDS").is_file():
+        pytest.fail(f"MIT-BIH data not found at {MITDB}")
+    return MITDB
+
+
+def write_config(path: Path, **overrides) -> Path:
+    """Write a config file of ``overrides`` (merged by Snakemake over config/config.yaml)."""
+    overrides.setdefault("data_dir", str(MITDB))
+    path.write_text(yaml.safe_dump(overrides, sort_keys=False))
+    return path
+
+
+def run_snakemake(
+    workdir: Path, *args: str, configfile: Path | None = None, timeout: float = 900, check=True
+) -> subprocess.CompletedProcess:
+    """Run the workflow with ``workdir`` as working directory; output is in ``.stdout``."""
+    cmd = [SNAKEMAKE, "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir)]
+    if configfile is not None:
+        cmd += ["--configfile", str(configfile)]
+    cmd += list(args)
+    env = dict(os.environ, PYTHONHASHSEED="0")
+    proc = subprocess.run(
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=timeout,
+        env=env,
+    )
+    if check and proc.returncode != 0:
+        raise AssertionError(f"snakemake failed ({proc.returncode}):\n{proc.stdout[-6000:]}")
+    return proc
