@@ -1,16 +1,19 @@
+import os
 import sys
 
-from snakemake.utils import min_version, validate
+from snakemake.utils import min_version
 
 min_version("9.0")
 
 
-configfile: "config/config.yaml"
+configfile: os.path.join(workflow.basedir, "config/config.yaml")
 
-
-validate(config, "config/schema.yaml")
 
 sys.path.insert(0, workflow.basedir)
+
+from ecg2d.config import validate_config
+
+validate_config(config, os.path.join(workflow.basedir, "config/schema.yaml"))
 
 
 include: "rules/common.smk"

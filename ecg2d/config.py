@@ -7,6 +7,7 @@ are classes of the experiment. Each failure is one :class:`ConfigError` naming t
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 from ecg2d.io import MITDB_RECORDS, RECORD_SUFFIXES
@@ -15,6 +16,39 @@ from ecg2d.segment import BEAT_SYMBOLS
 
 class ConfigError(ValueError):
     """The configuration is inconsistent; the message names the offending key."""
+
+
+def _with_defaults(validator_class):
+    """A validator class that also fills in the schema's ``default`` values."""
+    from jsonschema import validators
+
+    check_properties = validator_class.VALIDATORS["properties"]
+
+    def properties(validator, props, instance, schema):
+        if isinstance(instance, dict):
+            for key, sub in props.items():
+                if "default" in sub:
+                    instance.setdefault(key, copy.deepcopy(sub["default"]))
+        yield from check_properties(validator, props, instance, schema)
+
+    return validators.extend(validator_class, {"properties": properties})
+
+
+def validate_config(config: dict, schema_path: str | Path) -> None:
+    """Validate ``config`` against the JSON Schema in ``schema_path``, filling in defaults.
+
+    Raises one :class:`ConfigError` naming the offending key, e.g. ``config key
+    experiments.jun2018: Additional properties are not allowed ('lable' was unexpected)``.
+    """
+    import yaml
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import best_match
+
+    schema = yaml.safe_load(Path(schema_path).read_text())
+    error = best_match(_with_defaults(Draft202012Validator)(schema).iter_errors(config))
+    if error is not None:
+        key = ".".join(str(part) for part in error.absolute_path) or "(top level)"
+        raise ConfigError(f"config key {key}: {error.message}")
 
 
 def available_records(data_dir: str | None) -> list[str]:

@@ -1,0 +1,70 @@
+"""Beat images and their nine crops."""
+
+import cv2
+import numpy as np
+import pytest
+
+from ecg2d.augment import crop_record, nine_crops
+from ecg2d.io import read_record
+from ecg2d.render import png_name, read_png, render_beat, render_record
+from ecg2d.segment import segment_record
+
+
+@pytest.fixture(scope="module")
+def beats(mitdb):
+    beats = segment_record(read_record(mitdb, "100"), "jun2018")
+    return {k: (v[:40] if v.ndim and k not in ("signal",) else v) for k, v in beats.items()}
+
+
+@pytest.mark.parametrize("size", [128, 64])
+def test_png_is_square_8bit_grayscale(beats, tmp_path, size):
+    out = tmp_path / "png"
+    assert render_record(beats, out, size) == 40
+    files = sorted(out.iterdir())
+    assert [f.name for f in files] == [png_name("100", s) for s in beats["sample"]]
+    image = cv2.imread(str(files[0]), cv2.IMREAD_UNCHANGED)
+    assert image.shape == (size, size) and image.dtype == np.uint8
+    assert not list(tmp_path.glob(".*"))  # no temporary leftovers
+
+
+def test_trace_follows_the_waveform(beats):
+    start, end, r = beats["start"][5], beats["end"][5], beats["sample"][5]
+    segment = beats["signal"][start:end]
+    image = render_beat(segment, 128)
+    assert image.min() < 16 and image.max() == 255  # dark anti-aliased trace on white
+    ink = image < 128
+    # Every column carries the trace (a continuous polyline across the full width)...
+    assert ink[:, 2:-2].any(axis=0).all()
+    # ...and at the R peak's column, the ink reaches the top (the peak is the maximum).
+    column = int(round(2 + (r - start) / (end - start - 1) * (128 - 1 - 4)))
+    assert np.flatnonzero(ink[:, column - 1 : column + 2].any(axis=1)).min() <= 4
+
+
+def test_flat_segment_is_drawn_at_mid_height():
+    image = render_beat(np.zeros(100), 64)
+    rows = np.flatnonzero((image < 128).any(axis=1))
+    assert rows.min() >= 30 and rows.max() <= 33
+
+
+def test_nine_crops_follow_the_offsets():
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 256, (128, 128), dtype=np.uint8)
+    crops = nine_crops(image, 96, (0, 16, 32))
+    assert len(crops) == 9 and all(c.shape == (128, 128) for c in crops)
+    for k, (top, left) in enumerate((t, le) for t in (0, 16, 32) for le in (0, 16, 32)):
+        expected = cv2.resize(image[top : top + 96, left : left + 96], (128, 128))
+        np.testing.assert_array_equal(crops[k], expected)
+    with pytest.raises(ValueError, match="does not fit"):
+        nine_crops(image, 100, (0, 16, 32))
+
+
+def test_crop_record_writes_nine_per_beat(beats, tmp_path):
+    render_record(beats, tmp_path / "png", 128)
+    samples = beats["sample"][:3]
+    n = crop_record(tmp_path / "png", samples, "100", tmp_path / "crops")
+    files = sorted(p.name for p in (tmp_path / "crops").iterdir())
+    assert n == 27 and len(files) == 27
+    assert files[0] == f"100_{samples[0]:07d}_c0.png"
+    crop4 = read_png(tmp_path / "crops" / f"100_{samples[0]:07d}_c4.png")
+    source = read_png(tmp_path / "png" / png_name("100", samples[0]))
+    np.testing.assert_array_equal(crop4, nine_crops(source)[4])

@@ -1,0 +1,108 @@
+"""The per-record DAG as Snakemake plans and runs it, asserted from Snakemake's own output."""
+
+import os
+import re
+import shutil
+import time
+
+import pandas as pd
+import pytest
+
+from tests.conftest import run_snakemake, write_config
+
+RECORDS = ["100", "101", "102"]  # DS2, DS1, paced (excluded from inter_patient)
+DS1 = (
+    "101 106 108 109 112 114 115 116 118 119 122 124 201 203 205 207 208 209 215 220 223 230"
+).split()
+DS2 = (
+    "100 103 105 111 113 117 121 123 200 202 210 212 213 214 219 221 222 228 231 232 233 234"
+).split()
+MANIFESTS = ["results/jun2018/manifest.csv", "results/inter_patient/manifest.csv"]
+
+
+def job_counts(output: str) -> dict[str, int]:
+    """The 'Job stats' table of a Snakemake run or dry-run, as {rule: count}."""
+    table = output.split("Job stats:", 1)[1].split("\n\n", 1)[0]
+    return {
+        m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.M) if m[1] != "total"
+    }
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory, mitdb):
+    """A completed tiny run on private copies of three records (so they can be touched)."""
+    root = tmp_path_factory.mktemp("workflow")
+    data = root / "data"
+    data.mkdir()
+    for record in RECORDS:
+        for ext in ("hea", "dat", "atr"):
+            shutil.copy(mitdb / f"{record}.{ext}", data / f"{record}.{ext}")
+    config = write_config(root / "config.yaml", data_dir=str(data), records=RECORDS)
+    dry = run_snakemake(root, "-n", *MANIFESTS, configfile=config)
+    run_snakemake(root, "--cores", "2", *MANIFESTS, configfile=config)
+    return root, config, dry.stdout
+
+
+def test_dry_run_plans_one_job_per_record_and_stage(workdir):
+    _, _, dry = workdir
+    counts = job_counts(dry)
+    assert counts["beats"] == 3 and counts["png"] == 3
+    # jun2018 uses all three records, inter_patient only 100 (DS2) and 101 (DS1).
+    assert counts["split"] == 5 and counts["crops"] == 5 and counts["manifest"] == 2
+
+
+def test_outputs_of_every_stage(workdir):
+    root, _, _ = workdir
+    for record in RECORDS:
+        assert (root / f"results/beats/{record}.npz").is_file()
+        assert any((root / f"results/png/{record}").glob(f"{record}_*.png"))
+        assert (root / f"logs/beats/{record}.log").is_file()
+        assert (root / f"results/benchmarks/png/{record}.tsv").is_file()
+        assert (root / f"results/benchmarks/jun2018/crops/{record}.tsv").is_file()
+
+
+def test_manifest_has_no_leakage_and_paths_exist(workdir):
+    root, _, _ = workdir
+    for manifest_path in MANIFESTS:
+        manifest = pd.read_csv(root / manifest_path, dtype={"record": str})
+        assert {"record", "sample", "symbol", "label", "split", "path", "augmented"} <= set(
+            manifest.columns
+        )
+        assert set(manifest["split"]) <= {"train", "test"}
+        assert set(manifest.loc[manifest.augmented == 1, "split"]) == {"train"}
+        keys = manifest.groupby("split").apply(lambda g: set(zip(g.record, g["sample"])))
+        assert not keys["train"] & keys["test"]
+        for path in manifest["path"].sample(200, random_state=0):
+            assert (root / path).is_file(), path
+
+
+def test_inter_patient_uses_exactly_ds1_and_ds2(workdir):
+    root, _, _ = workdir
+    manifest = pd.read_csv(root / MANIFESTS[1], dtype={"record": str})
+    assert set(manifest.loc[manifest.split == "train", "record"]) == {"101"} <= set(DS1)
+    assert set(manifest.loc[manifest.split == "test", "record"]) == {"100"} <= set(DS2)
+    assert "102" not in set(manifest["record"])
+    assert set(manifest["label"]) <= {"N", "S", "V", "F", "Q"}
+
+
+def test_configured_lists_are_de_chazal(workdir):
+    import yaml
+
+    from tests.conftest import REPO
+
+    inter = yaml.safe_load((REPO / "config/config.yaml").read_text())["experiments"][
+        "inter_patient"
+    ]
+    assert inter["train_records"] == DS1 and inter["test_records"] == DS2
+
+
+def test_touching_one_record_reruns_only_its_jobs(workdir):
+    root, config, _ = workdir
+    unchanged = run_snakemake(root, "-n", *MANIFESTS, configfile=config)
+    assert "Nothing to be done" in unchanged.stdout
+    later = time.time() + 5
+    os.utime(root / "data/101.dat", (later, later))
+    plan = run_snakemake(root, "-n", *MANIFESTS, configfile=config)
+    counts = job_counts(plan.stdout)
+    assert counts == {"beats": 1, "png": 1, "split": 2, "crops": 2, "manifest": 2}
+    assert "wildcards: record=101" in plan.stdout and "record=100" not in plan.stdout
