@@ -130,5 +130,27 @@ def check_config(config: dict) -> None:
                 raise ConfigError(
                     f"{key}: records {sorted(overlap)} are in both train_records and test_records"
                 )
+        for side in ("records", "train_records", "test_records"):
+            names = experiment.get(side, "all")
+            if names != "all":
+                check_known_records(config, names, f"{key}.{side}")
         if not experiment_records(config, name):
             raise ConfigError(f"{key}: none of its records is among the selected records")
+
+
+def check_known_records(config: dict, records, key: str) -> None:
+    """Raise :class:`ConfigError` naming ``key`` for a record name that exists nowhere.
+
+    Experiments may name records that ``records:`` does not select or that a partial data_dir
+    lacks (they are left out), but a name that is neither a record of data_dir nor of mitdb is
+    a typo, not a choice.
+    """
+    available = set(available_records(config.get("data_dir"))) | set(MITDB_RECORDS)
+    data_dir = config.get("data_dir")
+    for record in map(str, records):
+        partly_there = data_dir and any(
+            (Path(data_dir) / f"{record}.{suffix}").exists() for suffix in RECORD_SUFFIXES
+        )
+        if record not in available and not partly_there:
+            where = data_dir or "PhysioNet mitdb"
+            raise ConfigError(f"{key}: unknown record {record!r} (not in {where})")

@@ -51,6 +51,106 @@ def record_files(data_dir: str | os.PathLike, record: str) -> dict[str, Path]:
     return {suffix: Path(data_dir) / f"{record}.{suffix}" for suffix in RECORD_SUFFIXES}
 
 
+def check_header_text(path: str | os.PathLike, record: str) -> None:
+    """Raise :class:`RecordError` if the record line or signal lines of header ``path`` are garbage.
+
+    wfdb silently reads some garbled record lines (a non-numeric sampling rate becomes the
+    default 250 Hz, a negative one positive) and fails cryptically on others, so the record
+    line ``name n_sig fs[/counter_freq[(base)]] sig_len ...`` is checked here first: signal
+    count and length must be positive integers, the sampling rate a positive number, and a
+    single-segment header must have one signal line per signal.
+    """
+    import math
+
+    path = Path(path)
+    lines = [line.strip() for line in path.read_text(encoding="latin-1").splitlines()]
+    lines = [line for line in lines if line and not line.startswith("#")]
+    if not lines:
+        raise RecordError(f"record {record}: header {path} has no record line")
+    fields = lines[0].split()
+
+    def field(index: int) -> str | None:
+        return fields[index] if len(fields) > index else None
+
+    def garbage(what: str, value: str | None, must: str) -> RecordError:
+        return RecordError(f"record {record}: header {path}: {what} {value!r} is not {must}")
+
+    n_sig = field(1)
+    if n_sig is None or not n_sig.isdigit() or int(n_sig) < 1:
+        raise garbage("signal count", n_sig, "a positive integer")
+    try:
+        fs = float((field(2) or "").split("/")[0])
+    except ValueError:
+        fs = math.nan
+    if not (math.isfinite(fs) and fs > 0):
+        raise garbage("sampling rate", field(2), "a positive number (Hz)")
+    sig_len = field(3)
+    if sig_len is None or not sig_len.isdigit() or int(sig_len) < 1:
+        raise garbage("signal length", sig_len, "a positive integer (samples)")
+    if "/" not in fields[0] and len(lines) - 1 != int(n_sig):
+        raise RecordError(
+            f"record {record}: header {path}: signal count {n_sig} but {len(lines) - 1} "
+            "signal lines"
+        )
+
+
+def check_annotations(
+    record: str,
+    ann_path: str | os.PathLike,
+    signal: np.ndarray,
+    samples: np.ndarray,
+    symbols: np.ndarray,
+    fs: float,
+) -> None:
+    """Raise :class:`RecordError` if the beat annotations do not belong to ``signal``.
+
+    WFDB annotation files carry no record name, so an annotation file of another record reads
+    without error. Two cheap checks catch it (and a wrong sampling rate in the header):
+
+    - the median RR interval between beat annotations must be that of a heart, 0.1 to 5 s;
+    - beat annotations sit on QRS complexes: the steepest slope within 50 ms of an annotation
+      must be, in the median over beats, at least :data:`MIN_QRS_CONTRAST` times the steepest
+      slope within 50 ms of the midpoints between beats. On all 48 mitdb records this contrast
+      is 4.7 to 26 with their own annotations and at most 1.25 with any other record's.
+
+    Records with fewer than 10 beat annotations are not checked.
+    """
+    from ecg2d.segment import beat_mask
+
+    r = np.unique(np.asarray(samples, dtype=np.int64)[beat_mask(symbols)])
+    if len(r) < 10:
+        return
+    rr = float(np.median(np.diff(r))) / fs
+    if not 0.1 <= rr <= 5.0:
+        raise RecordError(
+            f"record {record}: beat annotations in {ann_path} are {rr:.3g} s apart (median RR) "
+            f"at the header's sampling rate of {fs:g} Hz, which no heart beats at: the header's "
+            "sampling rate is wrong or the annotation file belongs to another record"
+        )
+    slope = np.abs(np.diff(np.asarray(signal, dtype=np.float64)))
+    reach = max(1, int(round(0.05 * fs)))
+
+    def steepest(positions: np.ndarray) -> float:
+        positions = positions[(positions >= reach) & (positions < len(slope) - reach)]
+        if not len(positions):
+            return 0.0
+        window = positions[:, None] + np.arange(-reach, reach + 1)
+        return float(np.median(slope[window].max(axis=1)))
+
+    at_beats = steepest(r)
+    between = steepest((r[:-1] + r[1:]) // 2)
+    if at_beats < MIN_QRS_CONTRAST * between:
+        raise RecordError(
+            f"record {record}: annotation file {ann_path} does not match the record's signal: "
+            f"its beats do not sit on QRS complexes (QRS slope contrast {at_beats / between:.2f}, "
+            f"at least {MIN_QRS_CONTRAST:g} expected); is it another record's annotation file?"
+        )
+
+
+#: See :func:`check_annotations`.
+MIN_QRS_CONTRAST = 2.0
+
+
 def check_record_files(data_dir: str | os.PathLike, record: str) -> None:
     """Raise :class:`RecordError` naming the first missing or truncated file of ``record``."""
     files = record_files(data_dir, record)
@@ -59,6 +159,7 @@ def check_record_files(data_dir: str | os.PathLike, record: str) -> None:
             raise RecordError(f"record {record}: missing file {path}")
     import wfdb
 
+    check_header_text(files["hea"], record)
     try:
         header = wfdb.rdheader(str(files["hea"].with_suffix("")))
     except Exception as exc:  # wfdb raises many types on a garbled header
@@ -115,9 +216,17 @@ def read_record(
         )
     try:
         rec = wfdb.rdrecord(base, channels=[channel])
+    except Exception as exc:
+        signal_file = Path(data_dir) / header.file_name[channel]
+        raise RecordError(
+            f"record {record}: signal file {signal_file} cannot be read: {exc}"
+        ) from exc
+    try:
         ann = wfdb.rdann(base, annotator)
     except Exception as exc:
-        raise RecordError(f"record {record}: cannot be read: {exc}") from exc
+        raise RecordError(
+            f"record {record}: annotation file {base}.{annotator} cannot be read: {exc}"
+        ) from exc
     if ann.record_name and ann.record_name != record:
         raise RecordError(
             f"record {record}: annotation file {base}.{annotator} belongs to record "
@@ -132,6 +241,7 @@ def read_record(
         )
     symbols = np.asarray(ann.symbol, dtype=str)
     record_fs = float(rec.fs)
+    check_annotations(record, f"{base}.{annotator}", signal, samples, symbols, record_fs)
     if fs is not None and abs(record_fs - fs) > 1e-6:
         signal, samples = resample(signal, samples, record_fs, fs)
         record_fs = float(fs)
@@ -155,17 +265,61 @@ def resample(
 # --- atomic writes ----------------------------------------------------------------------------
 
 
+#: Temporary siblings of a target ``name`` are ``.{name}.tmp-*``: hidden, and recognisable as
+#: leftovers of an interrupted write.
+TEMP_INFIX = ".tmp-"
+
+
+def temp_prefix(target: str | os.PathLike) -> str:
+    """Name prefix of the temporary siblings that :func:`atomic_path`/:func:`atomic_dir` use."""
+    return f".{Path(target).name}{TEMP_INFIX}"
+
+
+def remove_stale_temps(target: str | os.PathLike) -> list[Path]:
+    """Delete leftovers of interrupted atomic writes of ``target``; return what was deleted.
+
+    A job killed outright (SIGKILL, power loss) cannot clean up, so every atomic write first
+    removes the temporary siblings of its target. Snakemake runs at most one job per output at
+    a time (and locks the working directory), so any such sibling is a dead job's.
+    """
+    import glob
+    import shutil
+
+    target = Path(target)
+    if not target.parent.is_dir():
+        return []
+    stale = sorted(target.parent.glob(f"{glob.escape(temp_prefix(target))}*"))
+    for path in stale:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+    return stale
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 @contextmanager
 def atomic_path(target: str | os.PathLike, suffix: str | None = None):
-    """Yield a temporary path beside ``target``; rename it onto ``target`` only on success."""
+    """Yield a temporary path beside ``target``; rename it onto ``target`` only on success.
+
+    The file gets the permissions of a plainly created file (``0666`` less the umask), not
+    ``mkstemp``'s private ``0600``. Leftovers of earlier interrupted writes are removed first.
+    """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temps(target)
     fd, tmp = tempfile.mkstemp(
-        prefix=f".{target.name}.", suffix=suffix or "".join(target.suffixes), dir=target.parent
+        prefix=temp_prefix(target), suffix=suffix or "".join(target.suffixes), dir=target.parent
     )
     os.close(fd)
     try:
         yield Path(tmp)
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -174,14 +328,20 @@ def atomic_path(target: str | os.PathLike, suffix: str | None = None):
 
 @contextmanager
 def atomic_dir(target: str | os.PathLike):
-    """Yield a temporary directory beside ``target``; rename it onto ``target`` on success."""
+    """Yield a temporary directory beside ``target``; rename it onto ``target`` on success.
+
+    The directory gets the permissions of a plainly created one (``0777`` less the umask), not
+    ``mkdtemp``'s private ``0700``. Leftovers of earlier interrupted writes are removed first.
+    """
     import shutil
 
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    remove_stale_temps(target)
+    tmp = Path(tempfile.mkdtemp(prefix=temp_prefix(target), dir=target.parent))
     try:
         yield tmp
+        os.chmod(tmp, 0o777 & ~_umask())
         if target.exists():
             shutil.rmtree(target)
         os.replace(tmp, target)
@@ -191,12 +351,39 @@ def atomic_dir(target: str | os.PathLike):
 
 
 def load_npz(path: str | os.PathLike) -> dict[str, np.ndarray]:
-    """Load an ``.npz`` of plain arrays; object arrays (pickles) are refused with a clear error."""
+    """Load an ``.npz`` of plain arrays, never unpickling.
+
+    Object arrays (pickles, which can run code when loaded) are refused with a
+    :class:`ValueError` saying so; a file that is not a readable ``.npz`` archive (truncated,
+    corrupt, a bare ``.npy`` or pickle) is a :class:`ValueError` naming the file too.
+    """
+    import zipfile
+
+    unreadable = (OSError, EOFError, zipfile.BadZipFile)
+
+    def refused(exc: Exception) -> ValueError:
+        if "pickle" in str(exc):
+            return ValueError(
+                f"{path}: refusing to load pickled (object) arrays; ecg2d files hold plain "
+                "arrays only, so this file is damaged or not ecg2d's: delete it and rerun"
+            )
+        return ValueError(f"{path}: not a readable .npz file: {exc}")
+
     try:
-        with np.load(path, allow_pickle=False) as data:
-            return {key: data[key] for key in data.files}
+        data = np.load(path, allow_pickle=False)
     except ValueError as exc:
-        raise ValueError(f"{path}: refusing to load pickled (object) arrays: {exc}") from exc
+        raise refused(exc) from exc
+    except unreadable as exc:
+        raise ValueError(f"{path}: not a readable .npz file: {exc}") from exc
+    if not isinstance(data, np.lib.npyio.NpzFile):
+        raise ValueError(f"{path}: not an .npz archive (a bare array)")
+    with data:
+        try:
+            return {key: data[key] for key in data.files}
+        except ValueError as exc:
+            raise refused(exc) from exc
+        except unreadable as exc:
+            raise ValueError(f"{path}: not a readable .npz file: {exc}") from exc
 
 
 # --- downloads --------------------------------------------------------------------------------
@@ -262,7 +449,8 @@ def download_record(
     if missing:
         raise RecordError(f"record {record}: unknown to {db} (not in its checksum list)")
     dest_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=f".{record}.", dir=dest_dir) as tmp:
+    remove_stale_temps(dest_dir / record)  # a download killed outright leaves its folder
+    with tempfile.TemporaryDirectory(prefix=temp_prefix(dest_dir / record), dir=dest_dir) as tmp:
         wfdb.dl_files(f"{db}/{version}", tmp, files, keep_subdirs=False, overwrite=True)
         for name in files:
             verify_file(Path(tmp) / name, checksums)

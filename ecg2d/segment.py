@@ -140,7 +140,21 @@ def save_beats(beats: dict[str, np.ndarray], path) -> None:
 
 
 def load_beats(path) -> dict[str, np.ndarray]:
-    """Read a beats file written by :func:`save_beats` (never unpickles)."""
+    """Read a beats file written by :func:`save_beats` (never unpickles).
+
+    A file that is not a plain ``.npz`` or lacks arrays of a beats file is a :class:`ValueError`
+    naming the file.
+    """
     from ecg2d.io import load_npz
 
-    return load_npz(path)
+    beats = load_npz(path)
+    missing = sorted(BEATS_KEYS - set(beats))
+    if missing:
+        raise ValueError(f"{path}: not a beats file (no arrays {', '.join(missing)})")
+    return beats
+
+
+#: Arrays of a beats file (see :func:`segment_record`).
+BEATS_KEYS = frozenset(
+    "record lead fs signal sample symbol start end pre_rr post_rr local_rr record_rr".split()
+)

@@ -35,6 +35,16 @@ MANIFEST_COLUMNS = [
 ]
 
 
+#: The experiment keys a split depends on (training settings are not among them, so changing
+#: those never re-runs splits, crops or manifests).
+SPLIT_KEYS = ("protocol", "classes", "test_fraction", "train_records", "test_records")
+
+
+def split_settings(experiment: dict) -> dict:
+    """The part of an experiment's configuration that decides its labels and split."""
+    return {key: experiment[key] for key in SPLIT_KEYS if key in experiment}
+
+
 def label_beats(symbols: np.ndarray, classes: dict[str, str]) -> np.ndarray:
     """Map beat symbols to class labels; symbols outside ``classes`` get ``""``."""
     return np.array([classes.get(str(s), "") for s in symbols], dtype=object).astype(str)
@@ -140,6 +150,20 @@ def build_manifest(split_csvs, crop_dirs, augment: list[str], n_crops: int) -> p
     if not parts:
         return pd.DataFrame(columns=MANIFEST_COLUMNS)
     return pd.concat(parts, ignore_index=True)[MANIFEST_COLUMNS]
+
+
+def untrained_classes(manifest: pd.DataFrame, classes: dict[str, str]) -> dict[str, int]:
+    """Labels of ``classes`` with no training beat in ``manifest``, with their test-beat counts.
+
+    Such a split is allowed -- small record subsets lack rare classes -- but a model trained on
+    it cannot predict those labels, so the manifest job warns about them (see README, "When
+    things go wrong").
+    """
+    originals = manifest[manifest["augmented"].astype(int) == 0]
+    trained = set(originals.loc[originals["split"] == "train", "label"])
+    tested = originals.loc[originals["split"] == "test", "label"].value_counts()
+    labels = sorted(set(map(str, classes.values())))
+    return {label: int(tested.get(label, 0)) for label in labels if label not in trained}
 
 
 def read_table(path) -> pd.DataFrame:

@@ -5,10 +5,12 @@ rule split:
         "results/{experiment}/split/{record}.csv",
     log:
         "logs/{experiment}/split/{record}.log",
+    group:
+        "record"
     conda:
         "../envs/data.yaml"
     params:
-        experiment=lambda wc: config["experiments"][wc.experiment],
+        experiment=lambda wc: split_settings(config["experiments"][wc.experiment]),
         seed=config["seed"],
         png_dir=lambda wc: f"results/png/{wc.record}",
     script:

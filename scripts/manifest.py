@@ -4,11 +4,12 @@ from _bootstrap import add_package_path
 
 add_package_path(snakemake.scriptdir)
 
-from ecg2d.split import build_manifest, write_table
+from ecg2d.split import build_manifest, untrained_classes, write_table
 from ecg2d.workflow import job
 
 with job(snakemake) as log:
     p = snakemake.params
+    experiment = snakemake.wildcards.experiment
     manifest = build_manifest(snakemake.input.splits, snakemake.input.crops, p.augment, p.n_crops)
     write_table(manifest, snakemake.output[0])
     log.info(
@@ -16,3 +17,17 @@ with job(snakemake) as log:
         len(manifest),
         manifest.groupby(["split", "augmented", "label"]).size().to_string(),
     )
+    # A class without training beats is a warning, not an error: small record subsets lack
+    # rare classes, but a model trained on this manifest cannot predict them.
+    untrained = untrained_classes(manifest, snakemake.config["experiments"][experiment]["classes"])
+    if untrained:
+        log.warning(
+            "experiment %s: no training beats of %s %s (test beats: %s); a model trained on "
+            "this manifest cannot predict them: add records with such beats or remove them "
+            "from experiments.%s.classes",
+            experiment,
+            "class" if len(untrained) == 1 else "classes",
+            ", ".join(untrained),
+            ", ".join(f"{label}={n}" for label, n in untrained.items()),
+            experiment,
+        )
