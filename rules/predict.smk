@@ -1,0 +1,67 @@
+rule predict_record:
+    input:
+        unpack(predict_inputs),
+    output:
+        "results/predict/{dataset}/{record}.csv",
+    log:
+        "logs/predict/{dataset}/{record}.log",
+    benchmark:
+        "results/benchmarks/predict/{dataset}/{record}.tsv"
+    wildcard_constraints:
+        dataset=dataset_pattern(),
+    conda:
+        "../envs/detect.yaml"
+    params:
+        path=lambda wc: predict_path(PREDICT_DATASETS[wc.dataset]),
+        record=lambda wc: wc.record,
+        settings=lambda wc: PREDICT_DATASETS[wc.dataset],
+        class_map=lambda wc: config["experiments"][
+            PREDICT_DATASETS[wc.dataset]["experiment"]
+        ]["classes"],
+        fs=config["fs"],
+        window=config["window"],
+        image_size=config["image_size"],
+        detection=config["detection"],
+    script:
+        "../scripts/predict.py"
+
+
+rule predict_annotations:
+    input:
+        table="results/predict/{dataset}/{record}.csv",
+        header=lambda wc: f"{predict_path(PREDICT_DATASETS[wc.dataset])}/{wc.record}.hea",
+    output:
+        "results/predict/{dataset}/{record}.{ext}",
+    log:
+        "logs/predict/{dataset}/{record}.{ext}.log",
+    wildcard_constraints:
+        dataset=dataset_pattern(),
+        ext=r"(?!(csv|json|log|tsv)$)[A-Za-z][A-Za-z0-9]*",
+    conda:
+        "../envs/detect.yaml"
+    params:
+        record=lambda wc: wc.record,
+    script:
+        "../scripts/predict_annotations.py"
+
+
+rule predict_metrics:
+    input:
+        dataset_tables,
+    output:
+        "results/predict/{dataset}/metrics.json",
+    log:
+        "logs/predict/{dataset}/metrics.log",
+    wildcard_constraints:
+        dataset=dataset_pattern(),
+    conda:
+        "../envs/detect.yaml"
+    params:
+        settings=lambda wc: PREDICT_DATASETS[wc.dataset],
+    script:
+        "../scripts/predict_metrics.py"
+
+
+rule predict:
+    input:
+        lambda wc: predict_targets(),
