@@ -11,7 +11,7 @@ SMK_ARGS ?=
 BIN := $(VENV)/bin
 CONFIG_ARGS := $(if $(DATA_DIR),--config data_dir=$(abspath $(DATA_DIR)),)
 
-.PHONY: venv run dryrun dag test lint format bench clean
+.PHONY: venv run dryrun dag report slurm test lint format bench clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,16 @@ run: venv
 
 dryrun: venv
 	$(BIN)/snakemake -n $(CONFIG_ARGS) $(SMK_ARGS)
+
+# HTML report of a finished run (beat counts, example beats, training curves, confusion matrices,
+# metrics tables): report.html.
+report: venv
+	$(BIN)/snakemake --report report.html $(CONFIG_ARGS) $(SMK_ARGS)
+
+# The workflow on a SLURM cluster, from its login node (edit profiles/slurm/profile.yaml first:
+# partition, account). SMK_ARGS="--sdm conda" runs each rule in its envs/ environment.
+slurm: venv
+	$(BIN)/snakemake --workflow-profile profiles/slurm $(CONFIG_ARGS) $(SMK_ARGS)
 
 dag: venv
 	$(BIN)/snakemake --rulegraph $(CONFIG_ARGS) | dot -Tsvg > rulegraph.svg

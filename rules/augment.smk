@@ -8,6 +8,8 @@ rule crops:
         "logs/{experiment}/crops/{record}.log",
     benchmark:
         "results/benchmarks/{experiment}/crops/{record}.tsv"
+    group:
+        "record"
     conda:
         "../envs/data.yaml"
     params:

@@ -7,6 +7,8 @@ rule beats:
         "logs/beats/{record}.log",
     benchmark:
         "results/benchmarks/beats/{record}.tsv"
+    group:
+        "record"
     conda:
         "../envs/data.yaml"
     params:

@@ -18,6 +18,8 @@ rule download_record:
     log:
         "logs/download/{record}.log",
     retries: 2
+    # Downloads run where Snakemake runs (cluster compute nodes often have no internet).
+    localrule: True
     conda:
         "../envs/data.yaml"
     params:

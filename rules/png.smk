@@ -7,6 +7,8 @@ rule png:
         "logs/png/{record}.log",
     benchmark:
         "results/benchmarks/png/{record}.tsv"
+    group:
+        "record"
     conda:
         "../envs/data.yaml"
     params:

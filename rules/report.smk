@@ -1,0 +1,90 @@
+# Report items (`snakemake --report report.html`): beat counts and example beats per
+# experiment, and a metrics table per trained experiment. Training curves and confusion
+# matrices are marked for the report by rules train and evaluate.
+
+
+#: Every report item these rules make (part of rule all).
+REPORT_TARGETS = expand(
+    "results/report/{experiment}/{name}",
+    experiment=EXPERIMENTS,
+    name=["beat_counts.html", "beat_counts.png", "example_beats.png", "metrics.html"],
+)
+
+
+rule beat_counts:
+    input:
+        splits=split_csvs,
+    output:
+        table="results/report/{experiment}/beat_counts.csv",
+        html=report(
+            "results/report/{experiment}/beat_counts.html",
+            caption="../report/beat_counts.rst",
+            category="Data",
+            subcategory="{experiment}",
+        ),
+        plot=report(
+            "results/report/{experiment}/beat_counts.png",
+            caption="../report/beat_counts.rst",
+            category="Data",
+            subcategory="{experiment}",
+        ),
+    log:
+        "logs/{experiment}/report/beat_counts.log",
+    conda:
+        "../envs/report.yaml"
+    params:
+        experiment=lambda wc: wc.experiment,
+        labels=lambda wc: list(
+            dict.fromkeys(config["experiments"][wc.experiment]["classes"].values())
+        ),
+    script:
+        "../scripts/report_beat_counts.py"
+
+
+rule example_beats:
+    input:
+        splits=split_csvs,
+        pngs=lambda wc: expand(
+            "results/png/{record}", record=experiment_records(config, wc.experiment)
+        ),
+    output:
+        report(
+            "results/report/{experiment}/example_beats.png",
+            caption="../report/example_beats.rst",
+            category="Data",
+            subcategory="{experiment}",
+        ),
+    log:
+        "logs/{experiment}/report/example_beats.log",
+    conda:
+        "../envs/report.yaml"
+    params:
+        experiment=lambda wc: wc.experiment,
+        labels=lambda wc: list(
+            dict.fromkeys(config["experiments"][wc.experiment]["classes"].values())
+        ),
+        per_class=8,
+        seed=config["seed"],
+    script:
+        "../scripts/report_example_beats.py"
+
+
+rule metrics_table:
+    input:
+        "results/{experiment}/metrics.json",
+    output:
+        table="results/report/{experiment}/metrics.csv",
+        html=report(
+            "results/report/{experiment}/metrics.html",
+            caption="../report/metrics.rst",
+            category="Evaluation",
+            subcategory="{experiment}",
+        ),
+    log:
+        "logs/{experiment}/report/metrics.log",
+    conda:
+        "../envs/report.yaml"
+    params:
+        experiment=lambda wc: wc.experiment,
+    script:
+        "../scripts/report_metrics.py"

@@ -1,0 +1,141 @@
+"""`snakemake --report report.html` on a tiny run of both experiments: every item, captioned."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import sys
+
+import pandas as pd
+import pytest
+
+from tests.conftest import REPO, run_snakemake, write_config
+
+sys.path.insert(0, str(REPO / "scripts"))
+
+from report_lib import beat_count_table, metrics_tables  # noqa: E402
+
+RECORDS = ["100", "101", "118"]  # inter_patient: 101 trains, 118 validates, 100 tests
+EXPERIMENTS = ["jun2018", "inter_patient"]
+TINY = {"preset": "tiny", "train": {"epochs": 1, "samples_per_class": 16}}
+# Report item -> (MIME type, a phrase of its caption).
+ITEMS = {
+    "results/report/{e}/beat_counts.html": ("text/html", "Labelled beats of experiment"),
+    "results/report/{e}/beat_counts.png": ("image/png", "Labelled beats of experiment"),
+    "results/report/{e}/example_beats.png": ("image/png", "Example beat images of experiment"),
+    "results/{e}/training_curves.png": ("image/png", "Training curves of experiment"),
+    "results/{e}/confusion_matrix.png": ("image/png", "Confusion matrix of experiment"),
+    "results/report/{e}/metrics.html": ("text/html", "Test metrics of experiment"),
+}
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory, mitdb):
+    """A finished tiny `snakemake` (rule all) and its report: (workdir, report items, html)."""
+    root = tmp_path_factory.mktemp("report")
+    experiments = {
+        "jun2018": TINY,
+        "inter_patient": {**TINY, "train": {**TINY["train"], "validation_records": ["118"]}},
+    }
+    config = write_config(
+        root / "config.yaml",
+        records=RECORDS,
+        image_size=32,
+        crop={"size": 24, "offsets": [0, 8]},
+        experiments=experiments,
+    )
+    run_snakemake(root, "--cores", "2", configfile=config, timeout=900)
+    out = root / "report.html"
+    run_snakemake(root, "--report", str(out), configfile=config, timeout=300)
+    text = out.read_text()
+    items = json.loads(re.search(r"var results = (\{.*?\});\n", text, re.S)[1])
+    return root, items, text
+
+
+def decoded(item: dict) -> bytes:
+    return base64.b64decode(item["data_uri"].split("base64,", 1)[1])
+
+
+@pytest.mark.parametrize("experiment", EXPERIMENTS)
+def test_every_item_is_in_the_report_with_its_caption(report, experiment):
+    _, items, _ = report
+    for pattern, (mime, phrase) in ITEMS.items():
+        path = pattern.format(e=experiment)
+        assert path in items, f"{path} missing from the report: {sorted(items)}"
+        item = items[path]
+        assert item["mime_type"] == mime
+        assert phrase in item["caption"] and f"<strong>{experiment}</strong>" in item["caption"]
+        data = decoded(item)
+        if mime == "image/png":
+            assert data.startswith(b"\x89PNG") and len(data) > 1000
+        else:
+            assert b"<table" in data
+
+
+def test_report_describes_the_workflow(report):
+    _, _, text = report
+    assert "classifies heartbeats" in text
+    for experiment in EXPERIMENTS:
+        assert experiment in text
+
+
+@pytest.mark.parametrize("experiment", EXPERIMENTS)
+def test_beat_counts_add_up_to_the_split_tables(report, experiment):
+    root, items, _ = report
+    splits = sorted((root / f"results/{experiment}/split").glob("*.csv"))
+    n_beats = sum(len(pd.read_csv(p)) for p in splits)
+    table = pd.read_csv(
+        root / f"results/report/{experiment}/beat_counts.csv", dtype={"record": str}
+    )
+    table = table.set_index("record")
+    assert table.loc["all", "total"] == n_beats
+    assert table.loc["all", "train"] + table.loc["all", "test"] == n_beats
+    assert sorted(table.index.drop("all")) == sorted(p.stem for p in splits)
+    page = decoded(items[f"results/report/{experiment}/beat_counts.html"]).decode()
+    for record in table.index:
+        assert f"<th>{record}</th>" in page
+
+
+@pytest.mark.parametrize("experiment", EXPERIMENTS)
+def test_metrics_table_shows_metrics_json(report, experiment):
+    root, items, _ = report
+    metrics = json.loads((root / f"results/{experiment}/metrics.json").read_text())
+    page = decoded(items[f"results/report/{experiment}/metrics.html"]).decode()
+    assert f"{metrics['accuracy']:.4f}" in page
+    for label in metrics["per_class"]:
+        assert f"<th>{label}</th>" in page
+    assert ("AAMI" in page) == ("aami" in metrics)
+
+
+def test_beat_count_table_counts_labels_and_splits(tmp_path):
+    rows = [("7", "N", "train"), ("7", "N", "test"), ("7", "V", "train"), ("8", "V", "test")]
+    paths = []
+    for record in ("7", "8", "9"):
+        frame = pd.DataFrame(
+            [r for r in rows if r[0] == record], columns=["record", "label", "split"]
+        )
+        path = tmp_path / f"{record}.csv"
+        frame.to_csv(path, index=False)
+        paths.append(str(path))
+    table = beat_count_table(paths, ["N", "V", "A"])
+    assert table.loc["7"].to_dict() == {"N": 2, "V": 1, "A": 0, "train": 2, "test": 1, "total": 3}
+    assert table.loc["9", "total"] == 0  # a record without labelled beats still has its row
+    assert table.loc["all"].to_dict() == {"N": 2, "V": 2, "A": 0, "train": 2, "test": 2, "total": 4}
+
+
+def test_metrics_tables_handle_undefined_values():
+    metrics = {
+        "experiment": "x",
+        "accuracy": 0.5,
+        "macro": {"f1": 0.4},
+        "per_class": {
+            "N": {"sensitivity": 1.0, "ppv": 0.5, "specificity": 0.0, "f1": 0.67, "support": 1},
+            "V": {"sensitivity": None, "ppv": None, "specificity": 1.0, "f1": None, "support": 0},
+        },
+    }
+    sections = dict(metrics_tables(metrics))
+    assert sections["Summary"].loc["accuracy", "value"] == 0.5
+    assert sections["Summary"].loc["macro f1", "value"] == 0.4
+    assert list(sections["Per class (test split)"].index) == ["N", "V"]
+    assert "AAMI" not in " ".join(sections)
