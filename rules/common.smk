@@ -1,4 +1,5 @@
 from ecg2d.config import check_config, experiment_records, selected_records
+from ecg2d.split import split_settings
 
 check_config(config)
 
@@ -47,5 +48,92 @@ def crop_dirs(wildcards):
 
 
 def all_targets():
-    """Every final output: manifests of all experiments."""
-    return expand("results/{experiment}/manifest.csv", experiment=EXPERIMENTS)
+    """Every final output: manifests, models and test metrics of all experiments."""
+    return expand(
+        "results/{experiment}/{name}",
+        experiment=EXPERIMENTS,
+        name=["manifest.csv", "model.h5", "metrics.json"],
+    )
+
+
+# --- R-peak detection and prediction on new recordings (rules/detect.smk, rules/predict.smk)
+import re
+
+from ecg2d.detect import DETECTORS
+from ecg2d.predict import dataset_path, dataset_records, dataset_settings, model_path
+
+DETECTION = config["detection"]
+
+
+def detection_scores(wildcards):
+    """Per-record detection scores of every configured detector on every selected record."""
+    return expand(
+        "results/detection/{detector}/{record}.csv",
+        detector=DETECTION["detectors"],
+        record=RECORDS,
+    )
+
+
+PREDICT_DATASETS = {
+    name: dataset_settings(config, name) for name in config["predict"]["datasets"]
+}
+
+
+def predict_path(settings):
+    """Folder of a dataset's records (the workflow's own: data_dir or the download folder)."""
+    return dataset_path(settings, data_dir())
+
+
+def predict_record_files(wildcards):
+    """A dataset record's header, signal and reference annotation files that exist."""
+    settings = PREDICT_DATASETS[wildcards.dataset]
+    if not settings["path"]:
+        return record_inputs(wildcards)
+    base = f"{settings['path']}/{wildcards.record}"
+    files = [f"{base}.hea", f"{base}.dat"]
+    if settings["annotator"]:
+        files.append(f"{base}.{settings['annotator']}")
+    return [f for f in files if os.path.exists(f)]
+
+
+def predict_inputs(wildcards):
+    settings = PREDICT_DATASETS[wildcards.dataset]
+    model = model_path(settings)
+    return {
+        "record": predict_record_files(wildcards),
+        "model": model,
+        "info": os.path.splitext(model)[0] + ".json",  # the model's sidecar
+    }
+
+
+def predict_targets():
+    """Prediction tables, annotation files and (if annotated) metrics of every dataset."""
+    targets = []
+    for name, settings in PREDICT_DATASETS.items():
+        records = dataset_records(settings, predict_path(settings))
+        targets += expand(
+            "results/predict/{dataset}/{record}.csv", dataset=name, record=records
+        )
+        targets += expand(
+            "results/predict/{dataset}/{record}.{ext}",
+            dataset=name,
+            record=records,
+            ext=settings["extension"],
+        )
+        if settings["annotator"]:
+            targets.append(f"results/predict/{name}/metrics.json")
+    return targets
+
+
+def dataset_tables(wildcards):
+    settings = PREDICT_DATASETS[wildcards.dataset]
+    return expand(
+        "results/predict/{dataset}/{record}.csv",
+        dataset=wildcards.dataset,
+        record=dataset_records(settings, predict_path(settings)),
+    )
+
+
+def dataset_pattern():
+    """Wildcard constraint matching exactly the configured dataset names."""
+    return "|".join(map(re.escape, PREDICT_DATASETS)) or "(?!)"

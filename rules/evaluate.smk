@@ -1,0 +1,28 @@
+rule evaluate:
+    input:
+        manifest="results/{experiment}/manifest.csv",
+        model="results/{experiment}/model.h5",
+        info="results/{experiment}/model.json",
+    output:
+        metrics="results/{experiment}/metrics.json",
+        predictions="results/{experiment}/predictions.csv",
+        confusion=report(
+            "results/{experiment}/confusion_matrix.png",
+            caption="../report/confusion_matrix.rst",
+            category="Evaluation",
+            subcategory="{experiment}",
+        ),
+    log:
+        "logs/{experiment}/evaluate.log",
+    benchmark:
+        "results/benchmarks/{experiment}/evaluate.tsv"
+    conda:
+        "../envs/train.yaml"
+    threads: workflow.cores
+    resources:
+        mem_mb=2000,
+        runtime=20,
+    params:
+        name=lambda wc: wc.experiment,
+    script:
+        "../scripts/evaluate.py"

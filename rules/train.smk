@@ -1,0 +1,29 @@
+rule train:
+    input:
+        manifest="results/{experiment}/manifest.csv",
+    output:
+        model="results/{experiment}/model.h5",
+        info="results/{experiment}/model.json",
+        history="results/{experiment}/history.csv",
+        curves=report(
+            "results/{experiment}/training_curves.png",
+            caption="../report/training_curves.rst",
+            category="Training",
+            subcategory="{experiment}",
+        ),
+    log:
+        "logs/{experiment}/train.log",
+    benchmark:
+        "results/benchmarks/{experiment}/train.tsv"
+    conda:
+        "../envs/train.yaml"
+    threads: workflow.cores
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    params:
+        name=lambda wc: wc.experiment,
+        experiment=lambda wc: config["experiments"][wc.experiment],
+        seed=config["seed"],
+    script:
+        "../scripts/train.py"

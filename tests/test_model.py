@@ -1,0 +1,217 @@
+"""The CNN, its presets, RR features, the Classifier interface and the training data helpers."""
+
+import json
+import re
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pandas as pd
+import pytest
+
+from ecg2d.model import (
+    PRESETS,
+    RR_FEATURES,
+    Classifier,
+    build_model,
+    resize_images,
+    resolve_settings,
+    rr_matrix,
+    sidecar_path,
+)
+from ecg2d.train import (
+    BeatBatches,
+    cap_per_class,
+    class_weights,
+    experiment_classes,
+    validation_split,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+RR = np.array([[0.8, 0.8, 0.8, 0.8], [0.5, 1.1, 0.8, 0.9], [0.0, 0.7, 0.8, 0.8]])
+
+
+def test_rr_matrix_features():
+    features = rr_matrix(RR)
+    assert features.shape == (3, len(RR_FEATURES)) and features.dtype == np.float32
+    assert np.allclose(features[0, 4:], 0)  # a regular beat: every log ratio is 0
+    assert features[1, 4] == pytest.approx(np.log(0.5 / 0.8))  # premature against local
+    assert features[1, 5] == pytest.approx(np.log(1.1 / 0.5))  # compensatory pause
+    assert np.isfinite(features).all()  # a zero interval is clipped, never divides
+    with pytest.raises(ValueError, match="N x 4"):
+        rr_matrix(RR[:, :3])
+
+
+def test_presets_and_overrides():
+    inter = resolve_settings({"protocol": "inter_patient", "train": {"epochs": 2}})
+    assert inter["preset"] == "default" and inter["model"]["rr_features"] is True
+    assert inter["train"]["epochs"] == 2
+    assert inter["model"]["image_size"] == PRESETS["default"]["model"]["image_size"]
+    intra = resolve_settings({"protocol": "intra_patient", "preset": "paper"})
+    assert intra["model"]["rr_features"] is False
+    assert intra["model"]["filters"] == [64, 128, 256] and intra["model"]["dense_units"] == 2048
+    assert intra["model"]["image_size"] == 128 and intra["model"]["convs_per_block"] == 2
+    with pytest.raises(ValueError, match="preset"):
+        resolve_settings({"protocol": "inter_patient", "preset": "huge"})
+    with pytest.raises(ValueError, match="unknown keys"):
+        resolve_settings({"protocol": "inter_patient", "model": {"widht": 3}})
+
+
+def test_presets_match_the_schema():
+    import yaml
+
+    schema = yaml.safe_load((REPO / "config/schema.yaml").read_text())
+    experiment = schema["properties"]["experiments"]["additionalProperties"]["properties"]
+    assert set(experiment["preset"]["enum"]) == set(PRESETS)
+    for preset in PRESETS.values():
+        for section in ("model", "train"):
+            assert set(preset[section]) == set(experiment[section]["properties"])
+
+
+def test_paper_network_is_the_seeds():
+    import keras
+
+    model = build_model(
+        8,
+        **{
+            k: v
+            for k, v in PRESETS["paper"]["model"].items()
+            if k not in ("rr_features", "rr_units", "image_dropout")
+        },
+    )
+    convs = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
+    assert [c.filters for c in convs] == [64, 64, 128, 128, 256, 256]
+    assert all(c.kernel_size == (3, 3) for c in convs)
+    assert all(isinstance(c.kernel_initializer, keras.initializers.GlorotUniform) for c in convs)
+    assert sum(isinstance(x, keras.layers.MaxPooling2D) for x in model.layers) == 3
+    assert sum(isinstance(x, keras.layers.BatchNormalization) for x in model.layers) == 7
+    assert sum(isinstance(x, keras.layers.ELU) for x in model.layers) == 7
+    assert model.get_layer("dense").units == 2048 and model.get_layer("dropout").rate == 0.5
+    assert model.input_shape == (None, 128, 128, 1) and model.output_shape == (None, 8)
+
+
+def test_model_code_is_backend_neutral():
+    for name in ("model.py", "train.py", "evaluate.py"):
+        source = (REPO / "ecg2d" / name).read_text()
+        assert not re.search(r"^\s*(import|from)\s+tensorflow", source, re.M), name
+        assert not re.search(r"\btf\.", source), name
+
+
+def write_tiny(path, classes=("N", "S", "V"), rr=True):
+    model = build_model(
+        len(classes),
+        image_size=32,
+        filters=(4,),
+        convs_per_block=1,
+        dense_units=8,
+        rr_features=rr,
+        rr_units=4,
+    )
+    model.save(path)
+    info = {"classes": list(classes), "image_size": 32, "rr_features": rr}
+    sidecar_path(path).write_text(json.dumps(info))
+    return model
+
+
+def test_classifier_round_trip(tmp_path):
+    model = write_tiny(tmp_path / "model.h5")
+    classifier = Classifier.load(tmp_path / "model.h5")
+    assert classifier.classes == ["N", "S", "V"] and classifier.image_size == 32
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (5, 128, 128), dtype=np.uint8)
+    proba = classifier.predict_proba(images, RR[[0, 1, 2, 0, 1]])
+    assert proba.shape == (5, 3) and np.allclose(proba.sum(axis=1), 1, atol=1e-5)
+    expected = model.predict_on_batch([resize_images(images, 32), rr_matrix(RR[[0, 1, 2, 0, 1]])])
+    assert np.allclose(proba, expected, atol=1e-6)
+    assert list(classifier.predict(images, RR[[0, 1, 2, 0, 1]])) == [
+        "NSV"[k] for k in proba.argmax(axis=1)
+    ]
+    assert classifier.predict_proba(images[:0], RR[:0]).shape == (0, 3)
+    with pytest.raises(ValueError, match="RR"):
+        classifier.predict_proba(images)
+    with pytest.raises(FileNotFoundError, match="missing.h5"):
+        Classifier.load(tmp_path / "missing.h5")
+
+
+def toy_manifest():
+    """Two records, classes N and S; S beats of record a have two crops each."""
+    rows = []
+    for record in ("a", "b"):
+        for i in range(40):
+            label = "S" if i % 4 == 0 else "N"
+            base = {
+                "record": record,
+                "sample": 100 * i,
+                "symbol": "A" if label == "S" else "N",
+                "label": label,
+                "split": "train",
+                "pre_rr": 0.8,
+                "post_rr": 0.8,
+                "local_rr": 0.8,
+                "record_rr": 0.8,
+            }
+            rows.append({**base, "path": f"{record}_{i}.png", "augmented": 0})
+            if label == "S" and record == "a":
+                for k in range(2):
+                    rows.append({**base, "path": f"{record}_{i}_c{k}.png", "augmented": 1})
+    return pd.DataFrame(rows)
+
+
+def test_intra_patient_validation_keeps_crops_with_their_beat():
+    manifest = toy_manifest()
+    fit, val = validation_split(manifest, "intra_patient", seed=1, fraction=0.25)
+    assert (val["augmented"] == 0).all() and len(val) == 20
+    assert set(val["label"]) == {"N", "S"}  # stratified by class
+    key = lambda t: set(zip(t["record"], t["sample"]))  # noqa: E731
+    assert not key(val) & key(fit)  # no beat, nor a crop of it, on both sides
+    assert len(fit) + len(val) + 2 * len(val[(val.label == "S") & (val.record == "a")]) == len(
+        manifest
+    )
+    again, _ = validation_split(manifest, "intra_patient", seed=1, fraction=0.25)
+    assert again.index.equals(fit.index)  # seeded
+
+
+def test_inter_patient_validation_holds_out_whole_records():
+    manifest = toy_manifest()
+    fit, val = validation_split(manifest, "inter_patient", 0, records=["a", "zz"])
+    assert set(val["record"]) == {"a"} and set(fit["record"]) == {"b"}
+    with pytest.raises(ValueError, match="test records"):
+        validation_split(manifest, "inter_patient", 0, records=["a"], test_records=["a"])
+
+
+def test_balance_helpers():
+    y = np.array([0] * 8 + [1] * 2)
+    assert np.allclose(class_weights(y, 3), [10 / 16, 10 / 4, 0])
+    capped = cap_per_class(toy_manifest(), 10, seed=0)
+    assert capped["label"].value_counts().max() == 10
+    assert experiment_classes({"classes": {"N": "N", "L": "N", "A": "S"}}) == ["N", "S"]
+
+
+def test_beat_batches_stream_balanced_epochs(tmp_path):
+    manifest = toy_manifest()
+    for path in manifest["path"]:
+        cv2.imwrite(str(tmp_path / path), np.full((128, 128), 200, np.uint8))
+    batches = BeatBatches(
+        manifest,
+        ["N", "S"],
+        image_size=16,
+        batch_size=8,
+        use_rr=True,
+        root=tmp_path,
+        order="sampling",
+        samples_per_class=12,
+        seed=3,
+    )
+    assert len(batches) == 3
+    first = np.concatenate([batches.batch_rows(i) for i in range(len(batches))])
+    assert np.bincount(batches.y[first]).tolist() == [12, 12]
+    (x, rr), y = batches[0]
+    assert x.shape == (8, 16, 16, 1) and rr.shape == (8, len(RR_FEATURES)) and y.shape == (8,)
+    assert np.allclose(x, 200)
+    batches.on_epoch_end()
+    second = np.concatenate([batches.batch_rows(i) for i in range(len(batches))])
+    assert not np.array_equal(first, second)  # a fresh draw every epoch
+    fixed = BeatBatches(manifest, ["N", "S"], 16, 64, use_rr=False, root=tmp_path)
+    assert np.array_equal(fixed.batch_rows(0), np.arange(64))
+    with pytest.raises(ValueError, match="not classes"):
+        BeatBatches(manifest, ["N"], 16, 8, use_rr=False)

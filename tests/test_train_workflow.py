@@ -1,0 +1,136 @@
+"""Training and evaluation end to end through Snakemake, tiny network, three real records."""
+
+import json
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tests.conftest import run_snakemake, write_config
+
+RECORDS = ["100", "101", "118"]  # inter_patient: 101 trains, 118 validates, 100 tests
+EXPERIMENTS = ["jun2018", "inter_patient"]
+OUTPUTS = [
+    "model.h5",
+    "model.json",
+    "history.csv",
+    "training_curves.png",
+    "metrics.json",
+    "predictions.csv",
+    "confusion_matrix.png",
+]
+TINY = {"preset": "tiny", "train": {"epochs": 1, "samples_per_class": 16}}
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory, mitdb):
+    """Models and metrics of both experiments (tiny preset), and the dry run of rule all."""
+    root = tmp_path_factory.mktemp("train")
+    experiments = {
+        "jun2018": TINY,
+        "inter_patient": {**TINY, "train": {**TINY["train"], "validation_records": ["118"]}},
+    }
+    config = write_config(root / "config.yaml", records=RECORDS, experiments=experiments)
+    dry = run_snakemake(root, "-n", configfile=config)  # rule all
+    targets = [f"results/{e}/{name}" for e in EXPERIMENTS for name in ("model.h5", "metrics.json")]
+    run_snakemake(root, "--cores", "2", *targets, configfile=config, timeout=600)
+    return root, dry.stdout
+
+
+def test_rule_all_trains_and_evaluates_every_experiment(workdir):
+    _, dry = workdir
+    table = dry.split("Job stats:", 1)[1].split("\n\n", 1)[0]
+    counts = dict(re.findall(r"^(\w+)\s+(\d+)$", table, re.M))
+    assert counts["train"] == "2" and counts["evaluate"] == "2"
+
+
+@pytest.mark.parametrize("experiment", EXPERIMENTS)
+def test_every_output_is_made(workdir, experiment):
+    workdir, _ = workdir
+    for name in OUTPUTS:
+        assert (workdir / "results" / experiment / name).stat().st_size > 0, name
+    for rule in ("train", "evaluate"):
+        assert (workdir / f"logs/{experiment}/{rule}.log").is_file()
+        assert (workdir / f"results/benchmarks/{experiment}/{rule}.tsv").is_file()
+    log = (workdir / f"logs/{experiment}/train.log").read_text()
+    assert "epoch 1/1 batch" in log  # progress is logged
+    history = pd.read_csv(workdir / f"results/{experiment}/history.csv")
+    assert list(history["epoch"]) == [1] and "val_macro_f1" in history
+
+
+@pytest.mark.parametrize("experiment", EXPERIMENTS)
+def test_metrics_json(workdir, experiment):
+    workdir, _ = workdir
+    metrics = json.loads((workdir / f"results/{experiment}/metrics.json").read_text())
+    info = json.loads((workdir / f"results/{experiment}/model.json").read_text())
+    for key in (
+        "experiment",
+        "protocol",
+        "classes",
+        "n_train",
+        "n_test",
+        "accuracy",
+        "macro",
+        "per_class",
+        "confusion_matrix",
+    ):
+        assert key in metrics, key
+    assert metrics["experiment"] == experiment and metrics["classes"] == info["classes"]
+    matrix = np.array(metrics["confusion_matrix"]["matrix"])
+    assert matrix.sum() == metrics["n_test"] and metrics["n_train"] == info["n_train"]
+    assert metrics["accuracy"] == pytest.approx(np.trace(matrix) / matrix.sum())
+    for label, row in metrics["per_class"].items():
+        assert set(row) >= {"sensitivity", "ppv", "specificity", "f1", "support"}
+        assert row["support"] == matrix[metrics["classes"].index(label)].sum()
+    assert ("aami" in metrics) == (experiment == "inter_patient")
+    assert metrics["training"]["preset"] == "tiny"
+
+
+@pytest.mark.parametrize("experiment", EXPERIMENTS)
+def test_predictions_are_the_test_originals(workdir, experiment):
+    workdir, _ = workdir
+    from ecg2d.split import read_table
+
+    manifest = read_table(workdir / f"results/{experiment}/manifest.csv")
+    predictions = pd.read_csv(
+        workdir / f"results/{experiment}/predictions.csv", dtype={"record": str}
+    )
+    test = manifest[(manifest["split"] == "test") & (manifest["augmented"] == 0)]
+    assert len(test) and manifest["augmented"].any()  # crops exist, and are left out
+    assert list(zip(predictions["record"], predictions["sample"])) == list(
+        zip(test["record"], test["sample"])
+    )
+    assert list(predictions["true"]) == list(test["label"])
+    if experiment == "inter_patient":
+        assert set(predictions["record"]) == {"100"}  # DS2 only; 118 validated, never tested
+
+
+@pytest.mark.parametrize("experiment", EXPERIMENTS)
+def test_reloaded_model_reproduces_predictions(workdir, experiment):
+    workdir, _ = workdir
+    from ecg2d.model import RR_COLUMNS, Classifier
+    from ecg2d.split import read_table
+    from ecg2d.train import read_image
+
+    classifier = Classifier.load(workdir / f"results/{experiment}/model.h5")
+    predictions = pd.read_csv(
+        workdir / f"results/{experiment}/predictions.csv", dtype={"record": str}
+    )
+    manifest = read_table(workdir / f"results/{experiment}/manifest.csv")
+    rows = manifest[(manifest["split"] == "test") & (manifest["augmented"] == 0)].iloc[:300]
+    images = np.stack([read_image(workdir / path) for path in rows["path"]])
+    proba = classifier.predict_proba(images, rows[list(RR_COLUMNS)].to_numpy())
+    expected = predictions.iloc[:300][[f"p_{c}" for c in classifier.classes]].to_numpy()
+    assert np.allclose(proba, expected, atol=1e-5)
+    assert list(np.array(classifier.classes)[proba.argmax(axis=1)]) == list(
+        predictions["predicted"].iloc[:300]
+    )
+
+
+def test_inter_patient_model_uses_rr_and_held_out_records(workdir):
+    workdir, _ = workdir
+    info = json.loads((workdir / "results/inter_patient/model.json").read_text())
+    assert info["rr_features"] is True and info["validation"] == {"records": ["118"]}
+    jun = json.loads((workdir / "results/jun2018/model.json").read_text())
+    assert jun["rr_features"] is False and jun["n_validation"] > 0
