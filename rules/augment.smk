@@ -1,7 +1,7 @@
 rule crops:
     input:
         split="results/{experiment}/split/{record}.csv",
-        png="results/png/{record}",
+        png=experiment_png,
     output:
         directory("results/{experiment}/crops/{record}"),
     log:

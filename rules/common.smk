@@ -31,6 +31,22 @@ def record_inputs(wildcards):
     return [f for f in files if os.path.exists(f)]
 
 
+def experiment_beats(wildcards):
+    """Beats file of a record as the experiment segments it (annotations or a detector)."""
+    experiment = config["experiments"][wildcards.experiment]
+    if experiment["segmentation"] == "detector":
+        return f"results/beats_detected/{experiment['detector']}/{wildcards.record}.npz"
+    return f"results/beats/{wildcards.record}.npz"
+
+
+def experiment_png(wildcards):
+    """Beat-image folder of a record as the experiment segments it."""
+    experiment = config["experiments"][wildcards.experiment]
+    if experiment["segmentation"] == "detector":
+        return f"results/png_detected/{experiment['detector']}/{wildcards.record}"
+    return f"results/png/{wildcards.record}"
+
+
 def split_csvs(wildcards):
     return expand(
         "results/{experiment}/split/{record}.csv",

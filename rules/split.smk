@@ -1,6 +1,6 @@
 rule split:
     input:
-        "results/beats/{record}.npz",
+        experiment_beats,
     output:
         "results/{experiment}/split/{record}.csv",
     log:
@@ -12,6 +12,6 @@ rule split:
     params:
         experiment=lambda wc: split_settings(config["experiments"][wc.experiment]),
         seed=config["seed"],
-        png_dir=lambda wc: f"results/png/{wc.record}",
+        png_dir=experiment_png,
     script:
         "../scripts/split.py"

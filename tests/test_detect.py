@@ -137,3 +137,29 @@ def test_detection_rules_write_scores_beats_and_summary(tmp_path, mitdb):
     assert names == sorted(png_name("100", s) for s in beats["sample"])
     assert (tmp_path / "logs/detection/xqrs/100.log").is_file()
     assert (tmp_path / "results/benchmarks/detection/xqrs/100.tsv").is_file()
+
+
+def test_experiment_with_detector_segmentation_trains_on_matched_beats(tmp_path, mitdb):
+    """segmentation: detector feeds an experiment with detected beats labelled by the reference."""
+    config = write_config(
+        tmp_path / "config.yaml",
+        records=["100", "101"],
+        experiments={"inter_patient": {"segmentation": "detector", "detector": "xqrs"}},
+    )
+    target = "results/inter_patient/manifest.csv"
+    plan = run_snakemake(tmp_path, "-n", target, configfile=config).stdout
+    assert "rule detect:" in plan and "rule png_detected:" in plan
+    assert "rule beats:" not in plan and "rule png:" not in plan
+    run_snakemake(tmp_path, "--cores", "2", target, configfile=config)
+    import pandas as pd
+
+    manifest = pd.read_csv(tmp_path / target, dtype={"record": str})
+    originals = manifest[manifest.augmented == 0]
+    assert originals["path"].str.startswith("results/png_detected/xqrs/").all()
+    assert (tmp_path / manifest["path"].iloc[0]).is_file()
+    beats = load_beats(tmp_path / "results/beats_detected/xqrs/100.npz")
+    originals = originals[originals.record == "100"]
+    # Every labelled beat is a matched detection; its label is its reference beat's class.
+    matched = beats["matched"] & (beats["symbol"] != "-")
+    assert set(originals["sample"]) <= set(beats["sample"][matched].tolist())
+    assert set(originals["label"]) == {"N", "S", "V"} and set(originals["split"]) == {"test"}
