@@ -32,7 +32,13 @@ def measure(manifest: str, experiment_name: str, preset: str, batches: int, thre
     import keras
     import yaml
 
-    from ecg2d.model import Classifier, build_model, resolve_settings
+    from ecg2d.model import (
+        Classifier,
+        build_model,
+        resolve_settings,
+        rr_columns,
+        rr_feature_names,
+    )
     from ecg2d.split import read_table
     from ecg2d.train import BeatBatches, experiment_classes
 
@@ -53,12 +59,14 @@ def measure(manifest: str, experiment_name: str, preset: str, batches: int, thre
         m["rr_features"],
         root=root,
         order="sampling",
+        rr_columns=rr_columns(m["rr_irregularity"]),
         samples_per_class=batches * t["batch_size"],
     )
     model = build_model(
         len(classes),
-        **{k: v for k, v in m.items() if k != "rr_features"},
+        **{k: v for k, v in m.items() if k not in ("rr_features", "rr_irregularity")},
         rr_features=m["rr_features"],
+        n_rr=len(rr_feature_names(rr_columns(m["rr_irregularity"]))),
     )
     model.compile(keras.optimizers.Adam(t["learning_rate"]), "sparse_categorical_crossentropy")
     marks = []
@@ -71,7 +79,13 @@ def measure(manifest: str, experiment_name: str, preset: str, batches: int, thre
     train_rate = batches * t["batch_size"] / (marks[-1] - marks[0])
 
     classifier = Classifier(
-        model, {"classes": classes, "image_size": m["image_size"], "rr_features": m["rr_features"]}
+        model,
+        {
+            "classes": classes,
+            "image_size": m["image_size"],
+            "rr_features": m["rr_features"],
+            "rr_columns": list(rr_columns(m["rr_irregularity"])),
+        },
     )
     n_predict = min(1024, max(256, batches * t["batch_size"]))
     test = rows[(rows["split"] == "test") & (rows["augmented"] == 0)].iloc[:n_predict]

@@ -128,10 +128,14 @@ def predict_rows(classifier, rows: pd.DataFrame, root=".", batch_size: int = 256
     from ecg2d.model import RR_COLUMNS
     from ecg2d.train import read_image
 
+    columns = list(getattr(classifier, "rr_columns", RR_COLUMNS))
+    if not getattr(classifier, "rr_features", True):
+        columns = [c for c in columns if c in rows.columns]
+
     n = len(rows)
     out = np.zeros((n, len(classifier.classes)), dtype=np.float32)
     paths = rows["path"].to_numpy(dtype=object)
-    rr = rows[list(RR_COLUMNS)].to_numpy(dtype=np.float64)
+    rr = rows[columns].to_numpy(dtype=np.float64)
     for start in range(0, n, batch_size):
         stop = min(start + batch_size, n)
         images = np.stack([read_image(f"{root}/{p}") for p in paths[start:stop]])

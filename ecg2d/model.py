@@ -23,9 +23,14 @@ from pathlib import Path
 
 import numpy as np
 
-#: Manifest columns of a beat's RR context, in seconds, in the order :func:`rr_matrix` takes.
+#: Manifest columns of a beat's RR context in seconds, in the order :func:`rr_matrix` takes
+#: (models trained without ``rr_irregularity``, and model.json files that name no
+#: ``rr_columns``).
 RR_COLUMNS = ("pre_rr", "post_rr", "local_rr", "record_rr")
-#: Names of the columns of :func:`rr_matrix`.
+#: The same and the local RR irregularity (:func:`ecg2d.segment.rr_irregularity`): the RR
+#: context of models trained with ``model.rr_irregularity``.
+RR_COLUMNS_IRREGULARITY = (*RR_COLUMNS, "rr_irregularity")
+#: Names of the columns of :func:`rr_matrix` made from :data:`RR_COLUMNS`.
 RR_FEATURES = (
     "pre_rr",
     "post_rr",
@@ -37,6 +42,10 @@ RR_FEATURES = (
     "log_local_over_record",
     "log_post_over_local",
 )
+#: Names of the columns of :func:`rr_matrix` made from :data:`RR_COLUMNS_IRREGULARITY`.
+RR_FEATURES_IRREGULARITY = (*RR_FEATURES, "log_rr_irregularity")
+#: Added to the irregularity before its logarithm (regular rhythms score 0).
+IRREGULARITY_FLOOR = 0.01
 #: Shortest RR interval (s) used in ratios, so a zero can never divide.
 MIN_RR = 0.05
 #: Batch-normalisation momentum. Keras' 0.99 averages over ~100 steps; with short CPU runs
@@ -58,6 +67,8 @@ PRESETS: dict[str, dict[str, dict]] = {
             "head": "flatten",
             "rr_features": None,
             "rr_units": 8,
+            "rr_irregularity": False,
+            "rr_logits": False,
             "image_dropout": 0.0,
         },
         "train": {
@@ -88,6 +99,8 @@ PRESETS: dict[str, dict[str, dict]] = {
             "head": "flatten",
             "rr_features": None,
             "rr_units": 32,
+            "rr_irregularity": False,
+            "rr_logits": False,
             "image_dropout": 0.0,
         },
         "train": {
@@ -118,6 +131,8 @@ PRESETS: dict[str, dict[str, dict]] = {
             "head": "flatten",
             "rr_features": None,
             "rr_units": 32,
+            "rr_irregularity": False,
+            "rr_logits": False,
             "image_dropout": 0.0,
         },
         "train": {
@@ -162,31 +177,51 @@ def resolve_settings(experiment: dict) -> dict:
     return settings
 
 
-def rr_matrix(rr) -> np.ndarray:
-    """RR features (:data:`RR_FEATURES`) of beats from their N x 4 RR context in seconds.
+def rr_columns(irregularity: bool) -> tuple[str, ...]:
+    """The RR context columns of a model: :data:`RR_COLUMNS_IRREGULARITY` with the
+    irregularity, :data:`RR_COLUMNS` without."""
+    return RR_COLUMNS_IRREGULARITY if irregularity else RR_COLUMNS
 
-    ``rr`` columns are :data:`RR_COLUMNS` (pre_rr, post_rr, local_rr, record_rr). The features
-    are the four intervals and the logarithms of five ratios between them (prematurity of the
-    beat against the local and the record rhythm, compensatory pause), as float32.
+
+def rr_feature_names(columns=RR_COLUMNS) -> tuple[str, ...]:
+    """Names of the :func:`rr_matrix` columns made from RR context ``columns``."""
+    return RR_FEATURES_IRREGULARITY if tuple(columns) == RR_COLUMNS_IRREGULARITY else RR_FEATURES
+
+
+def rr_matrix(rr, columns=RR_COLUMNS) -> np.ndarray:
+    """RR features (:func:`rr_feature_names`) of beats from their RR context.
+
+    ``rr`` is N x len(``columns``); ``columns`` is :data:`RR_COLUMNS` (pre_rr, post_rr,
+    local_rr, record_rr, in seconds) or :data:`RR_COLUMNS_IRREGULARITY` (the same and
+    rr_irregularity).
+    The features are the four intervals and the logarithms of five ratios between them
+    (prematurity of the beat against the local and the record rhythm, compensatory pause), and
+    with the irregularity its logarithm (plus :data:`IRREGULARITY_FLOOR`), as float32.
     """
+    columns = tuple(columns)
+    if columns not in (RR_COLUMNS, RR_COLUMNS_IRREGULARITY):
+        raise ValueError(
+            f"rr columns must be {RR_COLUMNS} or {RR_COLUMNS_IRREGULARITY}, got {columns}"
+        )
     rr = np.asarray(rr, dtype=np.float64)
-    if rr.ndim != 2 or rr.shape[1] != len(RR_COLUMNS):
-        raise ValueError(f"rr must be N x {len(RR_COLUMNS)} {RR_COLUMNS}, got shape {rr.shape}")
-    pre, post, local, record = np.maximum(np.nan_to_num(rr, nan=1.0), MIN_RR).T
-    return np.stack(
-        [
-            pre,
-            post,
-            local,
-            record,
-            np.log(pre / local),
-            np.log(post / pre),
-            np.log(pre / record),
-            np.log(local / record),
-            np.log(post / local),
-        ],
-        axis=1,
-    ).astype(np.float32)
+    if rr.ndim != 2 or rr.shape[1] != len(columns):
+        raise ValueError(f"rr must be N x {len(columns)} {columns}, got shape {rr.shape}")
+    rr = np.nan_to_num(rr, nan=1.0)
+    pre, post, local, record = np.maximum(rr[:, :4], MIN_RR).T
+    features = [
+        pre,
+        post,
+        local,
+        record,
+        np.log(pre / local),
+        np.log(post / pre),
+        np.log(pre / record),
+        np.log(local / record),
+        np.log(post / local),
+    ]
+    if columns == RR_COLUMNS_IRREGULARITY:
+        features.append(np.log(np.maximum(rr[:, 4], 0.0) + IRREGULARITY_FLOOR))
+    return np.stack(features, axis=1).astype(np.float32)
 
 
 def build_model(
@@ -202,16 +237,21 @@ def build_model(
     image_dropout: float = 0.0,
     rr_mean=None,
     rr_variance=None,
+    n_rr: int | None = None,
+    rr_logits: bool = False,
 ):
     """The (uncompiled) CNN, taking ``image_size`` x ``image_size`` x 1 images as floats 0..255.
 
     Images are inverted and scaled inside the model (trace 1, background 0). ``head`` is
     ``flatten`` (the seed's) or ``global_average``. With ``rr_features`` the model takes a
-    second input of :data:`RR_FEATURES`, standardised with ``rr_mean`` / ``rr_variance``
+    second input of ``n_rr`` RR features (:func:`rr_feature_names`; default: as many as
+    ``rr_mean`` has, else :data:`RR_FEATURES`), standardised with ``rr_mean`` / ``rr_variance``
     (training statistics, stored in the model), passed through a dense layer of ``rr_units``
     (0: none) and concatenated with the image features. ``image_dropout`` (training only) drops
     a beat's whole image feature vector with that probability, so that the head must also
-    learn to classify from RR context alone (modality dropout).
+    learn to classify from RR context alone (modality dropout). ``rr_logits`` adds class logits
+    computed from the RR features alone (an RR expert) to the network's logits before the
+    softmax.
     """
     import keras
     from keras import layers
@@ -234,8 +274,10 @@ def build_model(
     else:
         raise ValueError(f"head: unknown head {head!r} (flatten or global_average)")
     inputs = [image]
+    r = None
     if rr_features:
-        n_rr = len(RR_FEATURES)
+        if n_rr is None:
+            n_rr = len(RR_FEATURES) if rr_mean is None else len(rr_mean)
         rr = keras.Input((n_rr,), name="rr")
         mean = np.zeros(n_rr) if rr_mean is None else np.asarray(rr_mean, dtype=np.float64)
         variance = (
@@ -253,7 +295,15 @@ def build_model(
     x = layers.ELU(name="dense_elu")(x)
     x = layers.BatchNormalization(momentum=BN_MOMENTUM, name="dense_bn")(x)
     x = layers.Dropout(dropout, name="dropout")(x)
-    out = layers.Dense(n_classes, activation="softmax", kernel_initializer=init, name="softmax")(x)
+    if r is not None and rr_logits:
+        logits = layers.Dense(n_classes, kernel_initializer=init, name="logits")(x)
+        rr_out = layers.Dense(n_classes, kernel_initializer=init, name="rr_logits")(r)
+        x = layers.Add(name="image_and_rr_logits")([logits, rr_out])
+        out = layers.Activation("softmax", name="softmax")(x)
+    else:
+        out = layers.Dense(
+            n_classes, activation="softmax", kernel_initializer=init, name="softmax"
+        )(x)
     return keras.Model(inputs, out, name="ecg2d_cnn")
 
 
@@ -322,7 +372,9 @@ class Classifier:
 
     Attributes: ``classes`` (labels, in the order of the probability columns), ``image_size``
     (side of the model's input; other sizes are resized), ``rr_features`` (whether it uses RR
-    context), ``info`` (the whole sidecar).
+    context), ``rr_columns`` (the RR context columns it takes, from the sidecar's
+    ``rr_columns``; :data:`RR_COLUMNS` where the sidecar names none), ``info`` (the whole
+    sidecar).
     """
 
     def __init__(self, model, info: dict):
@@ -331,6 +383,7 @@ class Classifier:
         self.classes = list(info["classes"])
         self.image_size = int(info["image_size"])
         self.rr_features = bool(info["rr_features"])
+        self.rr_columns = tuple(info.get("rr_columns") or RR_COLUMNS)
 
     @classmethod
     def load(cls, model_path) -> Classifier:
@@ -350,8 +403,10 @@ class Classifier:
         """Class probabilities (N x len(classes)) of beat images and their RR context.
 
         ``images``: uint8 N x S x S beat images as rendered (any S; resized to
-        ``image_size``). ``rr``: float N x 4 (pre_rr, post_rr, local_rr, record_rr) in
-        seconds; needed only if the model uses RR features.
+        ``image_size``). ``rr``: float N x len(:attr:`rr_columns`), the beats' RR context:
+        N x 4 (pre_rr, post_rr, local_rr, record_rr in seconds) for models without the
+        irregularity -- these also accept N x 5 :data:`RR_COLUMNS_IRREGULARITY` and use its
+        first four -- and N x 5 for models with it; needed only if the model uses RR features.
         """
         images = np.asarray(images)
         n = len(images)
@@ -360,8 +415,14 @@ class Classifier:
         features = None
         if self.rr_features:
             if rr is None:
-                raise ValueError("this model uses RR features: pass rr (N x 4, seconds)")
-            features = rr_matrix(rr)
+                raise ValueError(
+                    f"this model uses RR features: pass rr (N x {len(self.rr_columns)}, "
+                    f"{', '.join(self.rr_columns)})"
+                )
+            rr = np.asarray(rr)
+            if rr.ndim == 2 and rr.shape[1] > len(self.rr_columns) == len(RR_COLUMNS):
+                rr = rr[:, : len(self.rr_columns)]
+            features = rr_matrix(rr, self.rr_columns)
             if len(features) != n:
                 raise ValueError(f"{n} images but {len(features)} rows of rr")
         out = []

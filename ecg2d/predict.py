@@ -54,7 +54,7 @@ RESERVED_EXTENSIONS = ("csv", "json", "log", "tsv")
 #: Beats rendered and classified at a time (bounds memory on long records).
 CHUNK = 1024
 
-RR_COLUMNS = ["pre_rr", "post_rr", "local_rr", "record_rr"]
+RR_COLUMNS = ["pre_rr", "post_rr", "local_rr", "record_rr", "rr_irregularity"]
 
 
 class PredictConfigError(ValueError):
@@ -234,15 +234,16 @@ def render_images(beats: dict[str, np.ndarray], size: int, index: np.ndarray) ->
     return images
 
 
-def rr_context(beats: dict[str, np.ndarray]) -> np.ndarray:
-    """N x 4 float RR context (pre, post, local, record RR in seconds) of the beats."""
-    return np.stack([beats[c] for c in RR_COLUMNS], axis=1).astype(np.float32)
+def rr_context(beats: dict[str, np.ndarray], columns=RR_COLUMNS) -> np.ndarray:
+    """N x len(columns) float RR context of the beats: by default pre, post, local and record
+    RR in seconds and the RR irregularity (a classifier's ``rr_columns`` are a prefix)."""
+    return np.stack([beats[c] for c in columns], axis=1).astype(np.float32)
 
 
 def classify_beats(beats: dict[str, np.ndarray], classifier, image_size: int, log=None):
     """Class probabilities (N x len(classifier.classes)) of every beat, in chunks."""
     n = len(beats["sample"])
-    rr = rr_context(beats)
+    rr = rr_context(beats, getattr(classifier, "rr_columns", RR_COLUMNS[:4]))
     out = [np.zeros((0, len(classifier.classes)), dtype=np.float32)]
     for start in range(0, n, CHUNK):
         index = np.arange(start, min(start + CHUNK, n))

@@ -22,7 +22,9 @@ import numpy as np
 import pandas as pd
 
 PROTOCOLS = ("intra_patient", "inter_patient")
-RR_COLUMNS = ["pre_rr", "post_rr", "local_rr", "record_rr"]
+#: A beat's RR context (see :func:`ecg2d.segment.rr_features`): intervals in seconds and the
+#: local RR irregularity.
+RR_COLUMNS = ["pre_rr", "post_rr", "local_rr", "record_rr", "rr_irregularity"]
 MANIFEST_COLUMNS = [
     "record",
     "sample",

@@ -37,7 +37,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ecg2d.model import RR_COLUMNS, RR_FEATURES, resolve_settings, rr_matrix, sidecar_path
+from ecg2d.model import (
+    RR_COLUMNS,
+    resolve_settings,
+    rr_columns,
+    rr_feature_names,
+    rr_matrix,
+    sidecar_path,
+)
 
 log = logging.getLogger("ecg2d.train")
 
@@ -165,7 +172,8 @@ class BeatBatches(_base_dataset()):
     test), ``"shuffle"`` (all rows, reshuffled every epoch) or ``"sampling"``
     (``samples_per_class`` rows of every class, drawn afresh every epoch); with ``"shuffle"``,
     ``samples_per_epoch`` (if set) keeps that many rows of each epoch's shuffle. ``weights``
-    (one per class) adds sample weights. Inputs are the image alone or ``(image, rr)``.
+    (one per class) adds sample weights. Inputs are the image alone or ``(image, rr)``, the
+    RR features (:func:`ecg2d.model.rr_matrix`) of the manifest's ``rr_columns``.
     """
 
     def __init__(
@@ -181,6 +189,7 @@ class BeatBatches(_base_dataset()):
         samples_per_epoch: int | None = None,
         weights: np.ndarray | None = None,
         seed: int = 0,
+        rr_columns=RR_COLUMNS,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -190,7 +199,8 @@ class BeatBatches(_base_dataset()):
         if unknown:
             raise ValueError(f"labels {unknown} in the manifest are not classes {classes}")
         self.y = rows["label"].map(index).to_numpy(dtype=np.int64)
-        self.rr = rr_matrix(rows[list(RR_COLUMNS)].to_numpy()) if use_rr else None
+        columns = list(rr_columns)
+        self.rr = rr_matrix(rows[columns].to_numpy(), columns) if use_rr else None
         self.image_size = image_size
         self.batch_size = batch_size
         self.root = root
@@ -423,14 +433,26 @@ def fit_model(
     classes = experiment_classes(experiment)
     fit_rows, val_rows = prepare_rows(manifest, experiment, settings, seed)
     use_rr = bool(model_cfg["rr_features"])
+    columns = rr_columns(bool(model_cfg["rr_irregularity"]))
     rr_mean = rr_var = None
     if use_rr:
-        features = rr_matrix(fit_rows.loc[fit_rows["augmented"] == 0, list(RR_COLUMNS)].to_numpy())
+        missing = [c for c in columns if c not in manifest.columns]
+        if missing:
+            raise ValueError(
+                f"the manifest has no column {', '.join(missing)} (model.rr_irregularity needs "
+                "beats files and manifests built by this version: rebuild them)"
+            )
+        originals = fit_rows.loc[fit_rows["augmented"] == 0, list(columns)]
+        features = rr_matrix(originals.to_numpy(), columns)
         rr_mean, rr_var = features.mean(axis=0), np.maximum(features.var(axis=0), 1e-6)
 
     keras.utils.set_random_seed(seed)
     common = dict(
-        image_size=model_cfg["image_size"], batch_size=train["batch_size"], use_rr=use_rr, root=root
+        image_size=model_cfg["image_size"],
+        batch_size=train["batch_size"],
+        use_rr=use_rr,
+        rr_columns=columns,
+        root=root,
     )
     y_fit = fit_rows["label"].map({c: i for i, c in enumerate(classes)}).to_numpy()
     weights = class_weights(y_fit, len(classes)) if train["balance"] == "class_weight" else None
@@ -461,6 +483,8 @@ def fit_model(
         image_dropout=model_cfg["image_dropout"],
         rr_mean=rr_mean,
         rr_variance=rr_var,
+        n_rr=len(rr_feature_names(columns)),
+        rr_logits=bool(model_cfg["rr_logits"]),
     )
     model.compile(
         optimizer=make_optimizer(
@@ -506,8 +530,8 @@ def fit_model(
         "classes": classes,
         "image_size": model_cfg["image_size"],
         "rr_features": use_rr,
-        "rr_columns": list(RR_COLUMNS) if use_rr else [],
-        "rr_feature_names": list(RR_FEATURES) if use_rr else [],
+        "rr_columns": list(columns) if use_rr else [],
+        "rr_feature_names": list(rr_feature_names(columns)) if use_rr else [],
         "preset": settings["preset"],
         "model": model_cfg,
         "train": train,

@@ -18,5 +18,7 @@ rule beats:
         fallback_channel=config["fallback_channel"],
         fs=config["fs"],
         window=config["window"],
+        # the arrays of a beats file: a new one (e.g. rr_irregularity) rebuilds old files
+        arrays=sorted(BEATS_KEYS),
     script:
         "../scripts/beats.py"

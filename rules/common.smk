@@ -1,4 +1,5 @@
 from ecg2d.config import check_config, experiment_records, selected_records
+from ecg2d.segment import BEATS_KEYS
 from ecg2d.split import split_settings
 
 check_config(config)

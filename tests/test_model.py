@@ -11,7 +11,9 @@ import pytest
 
 from ecg2d.model import (
     PRESETS,
+    RR_COLUMNS_IRREGULARITY,
     RR_FEATURES,
+    RR_FEATURES_IRREGULARITY,
     Classifier,
     build_model,
     resize_images,
@@ -40,6 +42,18 @@ def test_rr_matrix_features():
     assert np.isfinite(features).all()  # a zero interval is clipped, never divides
     with pytest.raises(ValueError, match="N x 4"):
         rr_matrix(RR[:, :3])
+
+
+def test_rr_matrix_with_irregularity():
+    rr5 = np.column_stack([RR, [0.0, 0.09, 0.3]])
+    features = rr_matrix(rr5, RR_COLUMNS_IRREGULARITY)
+    assert features.shape == (3, len(RR_FEATURES_IRREGULARITY)) == (3, 10)
+    assert np.allclose(features[:, :9], rr_matrix(RR))  # the first nine are unchanged
+    assert np.allclose(features[:, 9], np.log([0.01, 0.1, 0.31]))
+    with pytest.raises(ValueError, match="N x 5"):
+        rr_matrix(RR, RR_COLUMNS_IRREGULARITY)
+    with pytest.raises(ValueError, match="rr columns"):
+        rr_matrix(RR, ("pre_rr", "post_rr", "local_rr", "rr_irregularity"))
 
 
 def test_presets_and_overrides():
@@ -76,7 +90,7 @@ def test_paper_network_is_the_seeds():
         **{
             k: v
             for k, v in PRESETS["paper"]["model"].items()
-            if k not in ("rr_features", "rr_units", "image_dropout")
+            if k not in ("rr_features", "rr_units", "image_dropout", "rr_irregularity")
         },
     )
     convs = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
@@ -97,7 +111,7 @@ def test_model_code_is_backend_neutral():
         assert not re.search(r"\btf\.", source), name
 
 
-def write_tiny(path, classes=("N", "S", "V"), rr=True):
+def write_tiny(path, classes=("N", "S", "V"), rr=True, irregularity=False, rr_logits=False):
     model = build_model(
         len(classes),
         image_size=32,
@@ -106,9 +120,13 @@ def write_tiny(path, classes=("N", "S", "V"), rr=True):
         dense_units=8,
         rr_features=rr,
         rr_units=4,
+        n_rr=len(RR_FEATURES_IRREGULARITY if irregularity else RR_FEATURES),
+        rr_logits=rr_logits,
     )
     model.save(path)
     info = {"classes": list(classes), "image_size": 32, "rr_features": rr}
+    if irregularity:
+        info["rr_columns"] = list(RR_COLUMNS_IRREGULARITY)
     sidecar_path(path).write_text(json.dumps(info))
     return model
 
@@ -131,6 +149,27 @@ def test_classifier_round_trip(tmp_path):
         classifier.predict_proba(images)
     with pytest.raises(FileNotFoundError, match="missing.h5"):
         Classifier.load(tmp_path / "missing.h5")
+    # A model.json without rr_columns (older models) takes the four intervals; five RR
+    # columns (the manifest's, with the irregularity) are cut to those four.
+    assert classifier.rr_columns == ("pre_rr", "post_rr", "local_rr", "record_rr")
+    rr5 = np.column_stack([RR[[0, 1, 2, 0, 1]], np.full(5, 0.2)])
+    assert np.allclose(classifier.predict_proba(images, rr5), proba, atol=1e-6)
+
+
+def test_classifier_with_irregularity_and_rr_logits(tmp_path):
+    model = write_tiny(tmp_path / "model.h5", irregularity=True, rr_logits=True)
+    assert model.get_layer("rr_logits").units == 3
+    classifier = Classifier.load(tmp_path / "model.h5")
+    assert classifier.rr_columns == RR_COLUMNS_IRREGULARITY
+    rng = np.random.default_rng(1)
+    images = rng.integers(0, 256, (4, 64, 64), dtype=np.uint8)
+    rr5 = np.column_stack([RR[[0, 1, 2, 0]], [0.0, 0.1, 0.3, 0.5]])
+    proba = classifier.predict_proba(images, rr5)
+    features = rr_matrix(rr5, RR_COLUMNS_IRREGULARITY)
+    expected = model.predict_on_batch([resize_images(images, 32), features])
+    assert proba.shape == (4, 3) and np.allclose(proba, expected, atol=1e-6)
+    with pytest.raises(ValueError, match="N x 5"):
+        classifier.predict_proba(images, RR[[0, 1, 2, 0]])
 
 
 def toy_manifest():

@@ -7,7 +7,13 @@ import pytest
 import wfdb
 
 from ecg2d.io import read_record
-from ecg2d.segment import BEAT_SYMBOLS, beat_windows, rr_features, segment_record
+from ecg2d.segment import (
+    BEAT_SYMBOLS,
+    beat_windows,
+    rr_features,
+    rr_irregularity,
+    segment_record,
+)
 
 # 207 has flutter waves (!), VEB (E) and many non-beat marks; 232 has long pauses; 102 has
 # no MLII and falls back to channel 0.
@@ -75,6 +81,26 @@ def test_rr_features():
     np.testing.assert_allclose(rr["post_rr"], [1.0, 1.0, 1.5, 1.5])
     np.testing.assert_allclose(rr["local_rr"], [1.0, 1.0, 1.0, 1.125])
     np.testing.assert_allclose(rr["record_rr"], 3.5 / 3)
+    np.testing.assert_allclose(rr["rr_irregularity"], 0)  # one long interval: still regular
+
+
+def test_rr_irregularity_tells_fibrillation_from_ectopy():
+    # Sinus rhythm at 1 s with one premature beat (0.6 s) and its compensatory pause (1.4 s):
+    # the median successive difference stays 0, so the irregularity stays 0 throughout.
+    ectopy = np.array([1.0] * 8 + [0.6, 1.4] + [1.0] * 5)
+    assert np.all(rr_irregularity(ectopy, beats=10) == 0)
+    # Alternating 0.8 / 1.2 s intervals (irregular beat to beat): every successive difference
+    # is 0.4 s; the median interval is 1.0 s, except for the window 0.8, 1.2, 0.8 (0.8 s).
+    irregular = np.array([0.8, 1.2, 0.8, 1.2, 0.8, 1.2])
+    np.testing.assert_allclose(rr_irregularity(irregular, beats=4), [0, 0.4, 0.5, 0.4, 0.4, 0.4])
+    # Hand-computed window of 3: intervals 1.0, 0.7, 1.3 -> differences 0.3, 0.6 -> median
+    # 0.45; median interval 1.0.
+    np.testing.assert_allclose(rr_irregularity(np.array([1.0, 0.7, 1.3]), beats=3)[2], 0.45)
+    # From R peaks (samples at 360 Hz) through rr_features: pre_rr 1, 1, 0.5, 1.5, 1; the
+    # differences so far are 0 | 0, 0.5 | 0, 0.5, 1 | 0, 0.5, 1, 0.5; median interval 1.
+    rr = rr_features(np.array([0, 360, 540, 1080, 1440]), fs=360)
+    assert rr["rr_irregularity"].dtype == np.float32
+    np.testing.assert_allclose(rr["rr_irregularity"], [0, 0, 0.25, 0.5, 0.5], atol=1e-6)
 
 
 def test_beat_windows_rejects_unknown_mode():

@@ -109,7 +109,7 @@ def test_predictions_are_the_test_originals(workdir, experiment):
 @pytest.mark.parametrize("experiment", EXPERIMENTS)
 def test_reloaded_model_reproduces_predictions(workdir, experiment):
     workdir, _ = workdir
-    from ecg2d.model import RR_COLUMNS, Classifier
+    from ecg2d.model import Classifier
     from ecg2d.split import read_table
     from ecg2d.train import read_image
 
@@ -120,7 +120,7 @@ def test_reloaded_model_reproduces_predictions(workdir, experiment):
     manifest = read_table(workdir / f"results/{experiment}/manifest.csv")
     rows = manifest[(manifest["split"] == "test") & (manifest["augmented"] == 0)].iloc[:300]
     images = np.stack([read_image(workdir / path) for path in rows["path"]])
-    proba = classifier.predict_proba(images, rows[list(RR_COLUMNS)].to_numpy())
+    proba = classifier.predict_proba(images, rows[list(classifier.rr_columns)].to_numpy())
     expected = predictions.iloc[:300][[f"p_{c}" for c in classifier.classes]].to_numpy()
     assert np.allclose(proba, expected, atol=1e-5)
     assert list(np.array(classifier.classes)[proba.argmax(axis=1)]) == list(
@@ -132,5 +132,8 @@ def test_inter_patient_model_uses_rr_and_held_out_records(workdir):
     workdir, _ = workdir
     info = json.loads((workdir / "results/inter_patient/model.json").read_text())
     assert info["rr_features"] is True and info["validation"] == {"records": ["118"]}
+    # config/config.yaml turns the RR irregularity on for inter_patient
+    assert info["rr_columns"][-1] == "rr_irregularity"
+    assert info["rr_feature_names"][-1] == "log_rr_irregularity"
     jun = json.loads((workdir / "results/jun2018/model.json").read_text())
     assert jun["rr_features"] is False and jun["n_validation"] > 0
