@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ecg2d.segment import BEAT_SYMBOLS, beat_mask, beat_windows, rr_features
+from ecg2d.segment import BEAT_SYMBOLS, beat_mask, beats_around_peaks
 
 DETECTORS = ("hamilton", "christov", "engzee", "xqrs")
 
@@ -268,19 +268,7 @@ def detected_beats(
     symbol, matched, ref_sample = label_detections(
         record.ann_sample, record.ann_symbol, r, record.fs, match_s
     )
-    start, end, keep = beat_windows(r, len(record.signal), record.fs, mode, fixed_ms)
-    rr = rr_features(r, record.fs)
-    beats = {
-        "record": np.array(record.name),
-        "lead": np.array(record.lead),
-        "fs": np.array(record.fs, dtype=np.float64),
-        "signal": record.signal.astype(np.float32),
-        "sample": r[keep],
-        "symbol": symbol[keep],
-        "start": start[keep],
-        "end": end[keep],
-    }
-    beats.update({key: value[keep] for key, value in rr.items()})
+    beats, keep = beats_around_peaks(record, r, symbol, mode, fixed_ms)
     beats.update(
         {"matched": matched[keep], "ref_sample": ref_sample[keep], "detector": np.array(detector)}
     )

@@ -187,6 +187,17 @@ def check_record_files(data_dir: str | os.PathLike, record: str) -> None:
             )
 
 
+def choose_channel(header, record: str, lead: str, fallback_channel: int | None) -> int:
+    """Channel of ``lead`` in a wfdb header, else ``fallback_channel``; else a RecordError."""
+    if lead in header.sig_name:
+        return header.sig_name.index(lead)
+    if fallback_channel is not None and fallback_channel < header.n_sig:
+        return fallback_channel
+    raise RecordError(
+        f"record {record}: no lead {lead!r} (has {header.sig_name}) and no fallback channel"
+    )
+
+
 def read_record(
     data_dir: str | os.PathLike,
     record: str,
@@ -206,14 +217,7 @@ def read_record(
     check_record_files(data_dir, record)
     base = str(Path(data_dir) / record)
     header = wfdb.rdheader(base)
-    if lead in header.sig_name:
-        channel = header.sig_name.index(lead)
-    elif fallback_channel is not None and fallback_channel < header.n_sig:
-        channel = fallback_channel
-    else:
-        raise RecordError(
-            f"record {record}: no lead {lead!r} (has {header.sig_name}) and no fallback channel"
-        )
+    channel = choose_channel(header, record, lead, fallback_channel)
     try:
         rec = wfdb.rdrecord(base, channels=[channel])
     except Exception as exc:

@@ -53,105 +53,84 @@ MIN_RR = 0.05
 #: predictions collapse (measured: 66 % vs 96 % on the same training batch). 0.9 tracks them.
 BN_MOMENTUM = 0.9
 
-#: Model and training settings of each preset. ``model.rr_features: null`` means "on for
-#: inter_patient experiments, off for intra_patient".
+#: Model and training settings of the default preset, sized for `make run` on a 2-core CPU
+#: (see bench/results/train.md). ``model.rr_features: None`` means "on for inter_patient
+#: experiments, off for intra_patient".
+_DEFAULT_PRESET: dict[str, dict] = {
+    "model": {
+        "image_size": 48,
+        "filters": [16, 32, 64],
+        "convs_per_block": 2,
+        "dense_units": 128,
+        "dropout": 0.5,
+        "head": "flatten",
+        "rr_features": None,
+        "rr_units": 32,
+        "rr_irregularity": False,
+        "rr_logits": False,
+        "image_dropout": 0.0,
+    },
+    "train": {
+        "optimizer": "adam",
+        "learning_rate": 0.001,
+        "lr_schedule": "cosine",
+        "batch_size": 64,
+        "epochs": 8,
+        "balance": "sampling",
+        "samples_per_class": 1500,
+        "samples_per_epoch": None,
+        "max_per_class": None,
+        "use_crops": True,
+        "validation_fraction": 0.1,
+        "validation_records": [],
+        "monitor": "val_macro_f1",
+        "patience": 3,
+    },
+}
+
+
+def _preset(model: dict, train: dict) -> dict[str, dict]:
+    """A preset that differs from the default one in the given ``model`` and ``train`` keys."""
+    preset = copy.deepcopy(_DEFAULT_PRESET)
+    preset["model"].update(model)
+    preset["train"].update(train)
+    return preset
+
+
+#: Model and training settings of each preset; `model:` and `train:` keys of an experiment
+#: override single values.
 PRESETS: dict[str, dict[str, dict]] = {
+    "default": _DEFAULT_PRESET,
     # A few seconds on a CPU: for tests only.
-    "tiny": {
-        "model": {
+    "tiny": _preset(
+        model={
             "image_size": 32,
             "filters": [4, 8],
             "convs_per_block": 1,
             "dense_units": 16,
-            "dropout": 0.5,
-            "head": "flatten",
-            "rr_features": None,
             "rr_units": 8,
-            "rr_irregularity": False,
-            "rr_logits": False,
-            "image_dropout": 0.0,
         },
-        "train": {
-            "optimizer": "adam",
+        train={
             "learning_rate": 0.003,
-            "lr_schedule": "cosine",
             "batch_size": 32,
             "epochs": 1,
-            "balance": "sampling",
             "samples_per_class": 32,
-            "samples_per_epoch": None,
-            "max_per_class": None,
-            "use_crops": True,
-            "validation_fraction": 0.1,
-            "validation_records": [],
-            "monitor": "val_macro_f1",
             "patience": 0,
         },
-    },
-    # Sized for `make run` on a 2-core CPU (see bench/results/train.md).
-    "default": {
-        "model": {
-            "image_size": 48,
-            "filters": [16, 32, 64],
-            "convs_per_block": 2,
-            "dense_units": 128,
-            "dropout": 0.5,
-            "head": "flatten",
-            "rr_features": None,
-            "rr_units": 32,
-            "rr_irregularity": False,
-            "rr_logits": False,
-            "image_dropout": 0.0,
-        },
-        "train": {
-            "optimizer": "adam",
-            "learning_rate": 0.001,
-            "lr_schedule": "cosine",
-            "batch_size": 64,
-            "epochs": 8,
-            "balance": "sampling",
-            "samples_per_class": 1500,
-            "samples_per_epoch": None,
-            "max_per_class": None,
-            "use_crops": True,
-            "validation_fraction": 0.1,
-            "validation_records": [],
-            "monitor": "val_macro_f1",
-            "patience": 3,
-        },
-    },
-    # The seed's network at 128 px (Jun et al. 2018): for a GPU.
-    "paper": {
-        "model": {
-            "image_size": 128,
-            "filters": [64, 128, 256],
-            "convs_per_block": 2,
-            "dense_units": 2048,
-            "dropout": 0.5,
-            "head": "flatten",
-            "rr_features": None,
-            "rr_units": 32,
-            "rr_irregularity": False,
-            "rr_logits": False,
-            "image_dropout": 0.0,
-        },
-        "train": {
-            "optimizer": "adam",
+    ),
+    # The seed's network at 128 px (Jun et al. 2018), every image, no balancing: for a GPU.
+    "paper": _preset(
+        model={"image_size": 128, "filters": [64, 128, 256], "dense_units": 2048},
+        train={
             "learning_rate": 0.0001,
             "lr_schedule": "constant",
             "batch_size": 128,
             "epochs": 30,
             "balance": "none",
             "samples_per_class": None,
-            "samples_per_epoch": None,
-            "max_per_class": None,
-            "use_crops": True,
-            "validation_fraction": 0.1,
-            "validation_records": [],
-            "monitor": "val_macro_f1",
             "patience": 5,
         },
-    },
+    ),
 }
 
 

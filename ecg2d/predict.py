@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from ecg2d.detect import DETECTORS, MATCH_WINDOW_S, REFINE_RADIUS_S, detect_peaks, detected_beats
-from ecg2d.io import Record, RecordError, atomic_path, resample
+from ecg2d.io import Record, RecordError, atomic_path, choose_channel, resample
 from ecg2d.segment import BEAT_SYMBOLS, beat_mask, segment_record
 
 SEGMENTATIONS = ("detector", "annotations")
@@ -142,14 +142,7 @@ def read_new_record(
         raise RecordError(f"record {record}: unreadable header {base}.hea: {exc}") from exc
     if not header.fs or header.fs <= 0 or not header.sig_len:
         raise RecordError(f"record {record}: header {base}.hea has no sampling rate or length")
-    if lead in header.sig_name:
-        channel = header.sig_name.index(lead)
-    elif fallback_channel is not None and fallback_channel < header.n_sig:
-        channel = fallback_channel
-    else:
-        raise RecordError(
-            f"record {record}: no lead {lead!r} (has {header.sig_name}) and no fallback channel"
-        )
+    channel = choose_channel(header, record, lead, fallback_channel)
     try:
         rec = wfdb.rdrecord(base, channels=[channel])
     except Exception as exc:

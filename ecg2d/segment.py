@@ -130,6 +130,34 @@ def rr_features(r_peaks: np.ndarray, fs: float) -> dict[str, np.ndarray]:
     }
 
 
+def beats_around_peaks(
+    record,
+    r_peaks: np.ndarray,
+    symbols: np.ndarray,
+    mode: str = "jun2018",
+    fixed_ms: tuple[float, float] = (250.0, 400.0),
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """A beats dict of ``record`` cut around ``r_peaks`` labelled ``symbols``, and the mask of
+    the peaks the window mode could cut (for arrays the caller adds per beat).
+
+    Windows and RR context are taken over all of ``r_peaks``.
+    """
+    r = np.asarray(r_peaks, dtype=np.int64)
+    start, end, keep = beat_windows(r, len(record.signal), record.fs, mode, fixed_ms)
+    beats = {
+        "record": np.array(record.name),
+        "lead": np.array(record.lead),
+        "fs": np.array(record.fs, dtype=np.float64),
+        "signal": record.signal.astype(np.float32),
+        "sample": r[keep],
+        "symbol": np.asarray(symbols)[keep].astype("U1"),
+        "start": start[keep],
+        "end": end[keep],
+    }
+    beats.update({key: value[keep] for key, value in rr_features(r, record.fs).items()})
+    return beats, keep
+
+
 def segment_record(
     record,
     mode: str = "jun2018",
@@ -141,21 +169,9 @@ def segment_record(
     their class; non-beat annotations are dropped first.
     """
     is_beat = beat_mask(record.ann_symbol)
-    r = record.ann_sample[is_beat]
-    symbols = record.ann_symbol[is_beat]
-    start, end, keep = beat_windows(r, len(record.signal), record.fs, mode, fixed_ms)
-    rr = rr_features(r, record.fs)
-    beats = {
-        "record": np.array(record.name),
-        "lead": np.array(record.lead),
-        "fs": np.array(record.fs, dtype=np.float64),
-        "signal": record.signal.astype(np.float32),
-        "sample": r[keep],
-        "symbol": symbols[keep].astype("U1"),
-        "start": start[keep],
-        "end": end[keep],
-    }
-    beats.update({key: value[keep] for key, value in rr.items()})
+    beats, _ = beats_around_peaks(
+        record, record.ann_sample[is_beat], record.ann_symbol[is_beat], mode, fixed_ms
+    )
     return beats
 
 
