@@ -4,7 +4,7 @@ from _bootstrap import add_package_path
 
 add_package_path(snakemake.scriptdir)
 
-from report_lib import beat_count_table, html_page, plot_beat_counts, write_csv, write_text
+from ecg2d.report import beat_count_table, html_page, plot_beat_counts, write_csv, write_text
 
 from ecg2d.workflow import job
 

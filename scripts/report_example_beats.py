@@ -4,7 +4,7 @@ from _bootstrap import add_package_path
 
 add_package_path(snakemake.scriptdir)
 
-from report_lib import pick_examples, plot_examples
+from ecg2d.report import pick_examples, plot_examples
 
 from ecg2d.split import read_table
 from ecg2d.workflow import job

@@ -4,7 +4,7 @@ from _bootstrap import add_package_path
 
 add_package_path(snakemake.scriptdir)
 
-from report_lib import html_page, metrics_tables, read_json, write_csv, write_text
+from ecg2d.report import html_page, metrics_tables, read_json, write_csv, write_text
 
 from ecg2d.workflow import job
 

@@ -5,16 +5,12 @@ from __future__ import annotations
 import base64
 import json
 import re
-import sys
 
 import pandas as pd
 import pytest
 
-from tests.conftest import REPO, run_snakemake, write_config
-
-sys.path.insert(0, str(REPO / "scripts"))
-
-from report_lib import beat_count_table, metrics_tables  # noqa: E402
+from ecg2d.report import beat_count_table, metrics_tables
+from tests.conftest import run_snakemake, write_config
 
 RECORDS = ["100", "101", "118"]  # inter_patient: 101 trains, 118 validates, 100 tests
 EXPERIMENTS = ["jun2018", "inter_patient"]

@@ -1,4 +1,4 @@
-"""Tables and figures of the Snakemake report (rules/report.smk); imported by scripts/report_*.py.
+"""Tables and figures of the Snakemake report (rules/report.smk), for scripts/report_*.py.
 
 Every writer goes through ``ecg2d.io.atomic_path``: a job killed midway leaves nothing behind.
 HTML tables are self-contained pages (the report shows HTML inline; a CSV would only be a
