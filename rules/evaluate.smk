@@ -18,7 +18,7 @@ rule evaluate:
         "results/benchmarks/{experiment}/evaluate.tsv"
     conda:
         "../envs/train.yaml"
-    threads: workflow.cores
+    threads: 8  # capped by --cores; the SLURM profile sets its own
     resources:
         mem_mb=2000,
         runtime=20,

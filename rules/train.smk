@@ -17,7 +17,7 @@ rule train:
         "results/benchmarks/{experiment}/train.tsv"
     conda:
         "../envs/train.yaml"
-    threads: workflow.cores
+    threads: 8  # capped by --cores; the SLURM profile sets its own
     resources:
         mem_mb=4000,
         runtime=60,
