@@ -49,6 +49,11 @@ lint: venv
 	$(BIN)/snakefmt --check Snakefile rules
 	$(BIN)/snakemake --lint $(CONFIG_ARGS)
 
+# The quick benchmarks (results go to BENCHMARKS.md by hand; see bench/ for the long ones).
+bench: venv
+	$(BIN)/python bench/render_bench.py $(if $(DATA_DIR),--data-dir $(DATA_DIR),)
+	$(BIN)/python bench/dag_scale.py --records 1000
+
 format: venv
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
