@@ -38,8 +38,8 @@ slurm: venv
 	$(BIN)/snakemake --workflow-profile profiles/slurm $(CONFIG_ARGS) $(SMK_ARGS)
 
 dag: venv
-	$(BIN)/snakemake --rulegraph $(CONFIG_ARGS) | dot -Tsvg > rulegraph.svg
-	$(BIN)/snakemake --dag $(CONFIG_ARGS) $(SMK_ARGS) | dot -Tsvg > dag.svg
+	$(BIN)/snakemake --rulegraph dot $(CONFIG_ARGS) | dot -Tsvg > rulegraph.svg
+	$(BIN)/snakemake --dag dot $(CONFIG_ARGS) $(SMK_ARGS) | dot -Tsvg > dag.svg
 
 test: venv
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -106,3 +106,13 @@ def test_touching_one_record_reruns_only_its_jobs(workdir):
     counts = job_counts(plan.stdout)
     assert counts == {"beats": 1, "png": 1, "split": 2, "crops": 2, "manifest": 2}
     assert "wildcards: record=101" in plan.stdout and "record=100" not in plan.stdout
+
+
+def test_dag_and_rulegraph_render(workdir):
+    root, config, _ = workdir
+    rulegraph = run_snakemake(root, "--rulegraph", "dot", *MANIFESTS, configfile=config).stdout
+    assert "digraph snakemake_dag" in rulegraph
+    for rule in ("beats", "png", "split", "crops", "manifest"):
+        assert f'label = "{rule}"' in rulegraph
+    dag = run_snakemake(root, "--dag", "dot", MANIFESTS[0], configfile=config).stdout
+    assert "digraph snakemake_dag" in dag and "record: 102" in dag
