@@ -14,6 +14,31 @@ REPO = Path(__file__).resolve().parents[1]
 MITDB = (REPO / ".." / "shared" / "data" / "mitdb").resolve()
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 
+#: What the train and evaluate rules write into results/{experiment}/.
+TRAINED_OUTPUTS = [
+    "model.h5",
+    "model.json",
+    "history.csv",
+    "training_curves.png",
+    "metrics.json",
+    "predictions.csv",
+    "confusion_matrix.png",
+]
+#: Experiment settings for end-to-end runs in seconds: the tiny network, one short epoch.
+TINY = {"preset": "tiny", "train": {"epochs": 1, "samples_per_class": 16}}
+
+
+def tiny_experiments(validation_record: str = "118") -> dict:
+    """Both shipped experiments with :data:`TINY` settings; inter_patient validates on one
+    DS1 record."""
+    return {
+        "jun2018": TINY,
+        "inter_patient": {
+            **TINY,
+            "train": {**TINY["train"], "validation_records": [validation_record]},
+        },
+    }
+
 
 @pytest.fixture(scope="session")
 def mitdb() -> Path:

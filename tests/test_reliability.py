@@ -28,7 +28,7 @@ import wfdb
 from ecg2d import io
 from ecg2d.io import RecordError
 from ecg2d.segment import load_beats
-from tests.conftest import REPO, SNAKEMAKE, run_snakemake, write_config
+from tests.conftest import REPO, SNAKEMAKE, TRAINED_OUTPUTS, run_snakemake, write_config
 
 RECORDS = ["100", "101"]
 EXPERIMENT = "rel"
@@ -42,17 +42,8 @@ REL = {
 }
 MANIFEST = f"results/{EXPERIMENT}/manifest.csv"
 METRICS = f"results/{EXPERIMENT}/metrics.json"
-#: What rules train and evaluate write, and the keys and columns that hold timings (the only
+#: The keys and columns of the trained outputs that hold timings (the only
 #: parts of them that may differ between two runs on the same CPU).
-TRAINED = [
-    "model.h5",
-    "model.json",
-    "history.csv",
-    "training_curves.png",
-    "metrics.json",
-    "predictions.csv",
-    "confusion_matrix.png",
-]
 TIMING_KEYS = {"training_seconds"}
 TIMING_COLUMNS = ["seconds"]
 NO_PROFILE = ("--workflow-profile", "none")
@@ -550,7 +541,7 @@ def without_timings(value):
 def assert_same_training(workdir: Path, reference: Path) -> None:
     """Training and evaluation outputs of two CPU runs agree: byte for byte, timings aside."""
     folder = f"results/{EXPERIMENT}"
-    for name in TRAINED:
+    for name in TRAINED_OUTPUTS:
         new, old = workdir / folder / name, reference / folder / name
         assert new.is_file(), new
         if name.endswith(".json"):
@@ -572,7 +563,7 @@ def test_sigkill_in_training_then_rerun_matches_a_clean_run(reference, tmp_path)
     workdir = tmp_path / "run"
     # The reference's data stages, Snakemake state included; its training outputs removed.
     shutil.copytree(reference, workdir, symlinks=True)
-    for name in TRAINED:
+    for name in TRAINED_OUTPUTS:
         (workdir / f"results/{EXPERIMENT}/{name}").unlink()
     log = workdir / f"logs/{EXPERIMENT}/train.log"
     log.unlink(missing_ok=True)

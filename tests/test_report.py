@@ -10,11 +10,10 @@ import pandas as pd
 import pytest
 
 from ecg2d.report import beat_count_table, metrics_tables
-from tests.conftest import run_snakemake, write_config
+from tests.conftest import run_snakemake, tiny_experiments, write_config
 
 RECORDS = ["100", "101", "118"]  # inter_patient: 101 trains, 118 validates, 100 tests
 EXPERIMENTS = ["jun2018", "inter_patient"]
-TINY = {"preset": "tiny", "train": {"epochs": 1, "samples_per_class": 16}}
 # Report item -> (MIME type, a phrase of its caption).
 ITEMS = {
     "results/report/{e}/beat_counts.html": ("text/html", "Labelled beats of experiment"),
@@ -30,10 +29,7 @@ ITEMS = {
 def report(tmp_path_factory, mitdb):
     """A finished tiny `snakemake` (rule all) and its report: (workdir, report items, html)."""
     root = tmp_path_factory.mktemp("report")
-    experiments = {
-        "jun2018": TINY,
-        "inter_patient": {**TINY, "train": {**TINY["train"], "validation_records": ["118"]}},
-    }
+    experiments = tiny_experiments()
     config = write_config(
         root / "config.yaml",
         records=RECORDS,

@@ -25,7 +25,7 @@ import pytest
 import yaml
 
 from tests import slurm_cluster
-from tests.conftest import REPO, run_snakemake, write_config
+from tests.conftest import REPO, TINY, run_snakemake, write_config
 
 RECORDS = ["100", "101"]
 EXPERIMENTS = ["jun2018", "inter_patient"]  # 100 is in DS2, 101 in DS1
@@ -34,7 +34,6 @@ TARGETS = [
     "results/inter_patient/manifest.csv",
     "results/jun2018/metrics.json",  # train and evaluate (tiny network)
 ]
-TINY = {"preset": "tiny", "train": {"epochs": 1, "samples_per_class": 16}}
 PROFILE = REPO / "profiles" / "slurm"
 TIMEOUT_S = 600  # hard limit of the Snakemake run (a lost status update must not hang CI)
 SUBMITTED = re.compile(r"has been submitted with SLURM jobid (\d+) \(log: (\S+)\)")

@@ -7,30 +7,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.conftest import run_snakemake, write_config
+from tests.conftest import TRAINED_OUTPUTS, run_snakemake, tiny_experiments, write_config
 
 RECORDS = ["100", "101", "118"]  # inter_patient: 101 trains, 118 validates, 100 tests
 EXPERIMENTS = ["jun2018", "inter_patient"]
-OUTPUTS = [
-    "model.h5",
-    "model.json",
-    "history.csv",
-    "training_curves.png",
-    "metrics.json",
-    "predictions.csv",
-    "confusion_matrix.png",
-]
-TINY = {"preset": "tiny", "train": {"epochs": 1, "samples_per_class": 16}}
 
 
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory, mitdb):
     """Models and metrics of both experiments (tiny preset), and the dry run of rule all."""
     root = tmp_path_factory.mktemp("train")
-    experiments = {
-        "jun2018": TINY,
-        "inter_patient": {**TINY, "train": {**TINY["train"], "validation_records": ["118"]}},
-    }
+    experiments = tiny_experiments()
     config = write_config(root / "config.yaml", records=RECORDS, experiments=experiments)
     dry = run_snakemake(root, "-n", configfile=config)  # rule all
     targets = [f"results/{e}/{name}" for e in EXPERIMENTS for name in ("model.h5", "metrics.json")]
@@ -48,7 +35,7 @@ def test_rule_all_trains_and_evaluates_every_experiment(workdir):
 @pytest.mark.parametrize("experiment", EXPERIMENTS)
 def test_every_output_is_made(workdir, experiment):
     workdir, _ = workdir
-    for name in OUTPUTS:
+    for name in TRAINED_OUTPUTS:
         assert (workdir / "results" / experiment / name).stat().st_size > 0, name
     for rule in ("train", "evaluate"):
         assert (workdir / f"logs/{experiment}/{rule}.log").is_file()
