@@ -195,16 +195,11 @@ def score_detections(
     offset_ms = np.abs(det[det_index] - ref[ref_index]) * 1000.0 / fs
     close, _ = match_peaks(ref, det, fs, timing_s)
     return {
-        "TP": tp,
-        "FN": fn,
-        "FP": fp,
-        "Se": _percent(tp, tp + fn),
-        "+P": _percent(tp, tp + fp),
+        **_gross(tp, fn, fp, len(close)),
         "n_ref": len(ref),
         "n_det": len(det),
         "excluded": int((~det_kept).sum()),
         "TP_timing": len(close),
-        "within_timing": _percent(len(close), len(ref)),
         "median_offset_ms": round(float(np.median(offset_ms)), 2) if tp else float("nan"),
     }
 
@@ -213,9 +208,8 @@ def _percent(num: int, den: int) -> float:
     return round(100.0 * num / den, 4) if den else float("nan")
 
 
-def total_scores(rows) -> dict[str, float]:
-    """Gross (beat-weighted) scores over records from their :func:`score_detections` dicts."""
-    tp, fn, fp, close = (sum(int(r[key]) for r in rows) for key in ("TP", "FN", "FP", "TP_timing"))
+def _gross(tp: int, fn: int, fp: int, close: int) -> dict[str, float]:
+    """Counts, Se, +P and the timing accuracy (``close`` of the ``tp + fn`` reference beats)."""
     return {
         "TP": tp,
         "FN": fn,
@@ -224,6 +218,11 @@ def total_scores(rows) -> dict[str, float]:
         "+P": _percent(tp, tp + fp),
         "within_timing": _percent(close, tp + fn),
     }
+
+
+def total_scores(rows) -> dict[str, float]:
+    """Gross (beat-weighted) scores over records from their :func:`score_detections` dicts."""
+    return _gross(*(sum(int(r[key]) for r in rows) for key in ("TP", "FN", "FP", "TP_timing")))
 
 
 def label_detections(
