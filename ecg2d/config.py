@@ -130,6 +130,11 @@ def check_config(config: dict) -> None:
                 raise ConfigError(
                     f"{key}: records {sorted(overlap)} are in both train_records and test_records"
                 )
+            folds = [str(r) for fold in experiment.get("cv_folds", []) for r in fold]
+            if folds and sorted(folds) != sorted(map(str, experiment["train_records"])):
+                raise ConfigError(
+                    f"{key}.cv_folds: the folds must hold every train_records record exactly once"
+                )
         for side in ("records", "train_records", "test_records"):
             names = experiment.get(side, "all")
             if names != "all":
