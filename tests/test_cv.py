@@ -1,0 +1,87 @@
+"""Selection by cross-validation over DS1 records (bench/ds1_cv.py): DS2 never takes part."""
+
+from __future__ import annotations
+
+import copy
+import importlib.util
+
+import pandas as pd
+import pytest
+import yaml
+from conftest import REPO
+
+from ecg2d.config import ConfigError, check_config
+
+
+def load_cv():
+    spec = importlib.util.spec_from_file_location("ds1_cv", REPO / "bench" / "ds1_cv.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    return yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+
+
+def test_shipped_folds_partition_ds1_and_avoid_ds2(shipped):
+    experiment = shipped["experiments"]["inter_patient"]
+    folds = [r for fold in experiment["cv_folds"] for r in fold]
+    assert sorted(folds) == sorted(experiment["train_records"])
+    assert not set(folds) & set(experiment["test_records"])
+    # every fold holds S or V beats to score: no fold is made only of normal records
+    assert all(len(fold) >= 4 for fold in experiment["cv_folds"])
+
+
+def test_folds_that_touch_ds2_or_miss_a_record_are_rejected(shipped, mitdb):
+    config = copy.deepcopy(shipped)
+    config["data_dir"] = str(mitdb)
+    experiment = config["experiments"]["inter_patient"]
+    check_config(config)  # the shipped folds pass
+    experiment["cv_folds"][0] = [*experiment["cv_folds"][0][1:], "100"]  # DS2 record in, 209 out
+    with pytest.raises(ConfigError, match=r"inter_patient\.cv_folds"):
+        check_config(config)
+
+
+def test_fold_manifest_drops_ds2_and_the_folds_crops():
+    cv = load_cv()
+    manifest = pd.DataFrame(
+        {
+            "record": ["101", "101", "106", "106", "100", "100"],
+            "sample": [10, 10, 20, 20, 30, 30],
+            "split": ["train", "train", "train", "train", "test", "test"],
+            "augmented": [0, 1, 0, 1, 0, 0],
+            "label": ["N", "N", "V", "V", "S", "N"],
+        }
+    )
+    rows = cv.fold_manifest(manifest, ["101", "106"], ["106"])
+    assert "100" not in set(rows["record"])  # DS2 is never read
+    fold = rows[rows["record"] == "106"]
+    assert list(fold["split"]) == ["test"] and list(fold["augmented"]) == [0]
+    assert list(rows[rows["record"] == "101"]["split"]) == ["train", "train"]
+
+
+def test_variant_overrides_and_validation_records_outside_the_fold(shipped):
+    cv = load_cv()
+    name, overrides = cv.parse_variant(["wide", "model.rr_units=64", "train.epochs=3"])
+    assert name == "wide" and overrides == {"model": {"rr_units": 64}, "train": {"epochs": 3}}
+    experiment = shipped["experiments"]["inter_patient"]
+    out = cv.variant_experiment(experiment, overrides, ["118", "201"])
+    assert out["train"]["validation_records"] == ["124", "215"]
+    assert out["model"]["rr_units"] == 64 and out["model"]["rr_features"] is True
+    assert "rr_units" not in experiment["model"]  # the shipped config is not modified
+    with pytest.raises(SystemExit, match="model.KEY=VALUE"):
+        cv.parse_variant(["bad", "epochs=3"])
+
+
+def test_decision_needs_a_margin_beyond_the_seed_spread():
+    cv = load_cv()
+
+    def variant(mean, sd):
+        return {"summary": {"criterion": {"mean": mean, "sd": sd}}}
+
+    close = {"variants": {"plain": variant(0.50, 0.02), "rich": variant(0.51, 0.03)}}
+    assert cv.decide(close, ["plain", "rich"])["chosen"] == "plain"
+    clear = {"variants": {"plain": variant(0.50, 0.02), "rich": variant(0.60, 0.03)}}
+    assert cv.decide(clear, ["plain", "rich"])["chosen"] == "rich"
