@@ -13,10 +13,12 @@ CONFIG_ARGS := $(if $(DATA_DIR),--config data_dir=$(abspath $(DATA_DIR)),)
 
 .PHONY: venv run dryrun dag report slurm test lint format bench clean
 
-$(BIN)/.installed: requirements.txt requirements-dev.txt
+# The pinned tools and, editable, the ecg2d package itself (pyproject.toml): importable from any
+# working directory, as the workflow needs when another workflow uses it as a `module`.
+$(BIN)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -r requirements-dev.txt
+	$(BIN)/pip install --quiet -r requirements-dev.txt -e .
 	touch $@
 
 venv: $(BIN)/.installed

@@ -1,19 +1,21 @@
-import os
-import sys
-
 from snakemake.utils import min_version
 
-min_version("9.0")
+# 9.19: the first Snakemake that reads profiles/*/profile.yaml (pinned: requirements.txt).
+min_version("9.19")
 
 
-configfile: os.path.join(workflow.basedir, "config/config.yaml")
+# Every workflow file is found relative to this Snakefile (Snakemake's source cache), so the
+# workflow runs the same from its checkout, from another working directory and as a `module`.
+# Run directly, the shipped config/config.yaml is the base and --configfile/--config are merged
+# over it key by key. Used as a module with `config: config`, Snakemake skips this line: the
+# user's config is the whole config, and every key it leaves out takes its default from
+# config/schema.yaml (see config/README.md).
+configfile: workflow.source_path("config/config.yaml")
 
-
-sys.path.insert(0, workflow.basedir)
 
 from ecg2d.config import validate_config
 
-validate_config(config, os.path.join(workflow.basedir, "config/schema.yaml"))
+validate_config(config, workflow.source_path("config/schema.yaml"))
 
 
 report: "report/workflow.rst"

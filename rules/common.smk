@@ -1,8 +1,15 @@
+import os
+
 from ecg2d.config import check_config, experiment_records, selected_records
 from ecg2d.segment import BEATS_KEYS
 from ecg2d.split import split_settings
 
 check_config(config)
+
+# Scripts import scripts/_bootstrap.py from their own folder. Snakemake copies only the files a
+# rule names into its source cache when the workflow is a remote module (github(...)), so fetch
+# this helper there too; for a local checkout this is a harmless copy.
+workflow.source_path("../scripts/_bootstrap.py")
 
 RECORDS = selected_records(config)
 EXPERIMENTS = list(config["experiments"])

@@ -5,6 +5,10 @@ package to one version, and pins the versions of requirements.txt (the virtual e
 the tests run in), so a run with ``--sdm conda`` uses what the tests tested. The packages a
 rule's script can import (itself and the ecg2d modules it reaches, imports inside functions
 included) must be pinned in its environment.
+
+The ecg2d package itself is not in the environments (a conda env file cannot name the
+workflow's folder, which differs per checkout): each script calls scripts/_bootstrap.py, which
+puts the workflow's own ecg2d/ on ``sys.path`` before the script imports it.
 """
 
 from __future__ import annotations
@@ -197,3 +201,35 @@ def test_env_of_each_rule_pins_what_its_script_imports(rules):
             )
         checked += 1
     assert checked >= 6
+
+
+def bootstrap_and_first_ecg2d_lines(script: Path) -> tuple[int | None, int | None]:
+    """Line of the script's ``add_package_path(...)`` call and of its first ecg2d import."""
+    call = first = None
+    for node in ast.walk(ast.parse(script.read_text())):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "add_package_path"
+        ):
+            call = node.lineno if call is None else min(call, node.lineno)
+        names = []
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names = [node.module]
+        if any(name.split(".")[0] == "ecg2d" for name in names):
+            first = node.lineno if first is None else min(first, node.lineno)
+    return call, first
+
+
+def test_every_script_finds_ecg2d_before_importing_it(rules):
+    scripts = {rule_file(rule, rule["script"]) for rule in rules.values() if rule["script"]}
+    for script in sorted(scripts):
+        call, first = bootstrap_and_first_ecg2d_lines(script)
+        if first is not None:
+            assert call is not None and call < first, (
+                f"{script.name} imports ecg2d (line {first}) before "
+                "add_package_path(snakemake.scriptdir) of scripts/_bootstrap.py"
+            )
+    assert len(scripts) >= 6
