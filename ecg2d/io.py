@@ -7,6 +7,7 @@ fails with one :class:`RecordError` that names the record and the file at fault.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import tempfile
 from contextlib import contextmanager
@@ -14,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+log = logging.getLogger("ecg2d.io")
 
 #: PhysioNet's MIT-BIH Arrhythmia Database, version 1.0.0.
 MITDB = "mitdb"
@@ -152,7 +155,12 @@ MIN_QRS_CONTRAST = 2.0
 
 
 def check_record_files(data_dir: str | os.PathLike, record: str) -> None:
-    """Raise :class:`RecordError` naming the first missing or truncated file of ``record``."""
+    """Raise :class:`RecordError` naming the first missing or truncated file of ``record``.
+
+    A signal file's size is checked against the header only where its storage formats are
+    known (:data:`_BYTES_PER_SAMPLE`); for other formats (e.g. FLAC-compressed 5xx) a warning
+    names the record, the file and the format, and the truncation check is skipped.
+    """
     files = record_files(data_dir, record)
     for path in files.values():
         if not path.is_file():
@@ -174,28 +182,71 @@ def check_record_files(data_dir: str | os.PathLike, record: str) -> None:
     for file_name, fmt in zip(header.file_name, header.fmt):
         by_file.setdefault(file_name, []).append(str(fmt))
     for file_name, fmts in by_file.items():
-        per_frame = sum(_BYTES_PER_SAMPLE.get(f, 0) for f in fmts)
         path = Path(data_dir) / file_name
         if not path.is_file():
             raise RecordError(f"record {record}: missing signal file {path}")
+        unknown = sorted(set(fmts) - set(_BYTES_PER_SAMPLE))
+        if unknown:
+            log.warning(
+                "record %s: signal file %s has storage format %s, of unknown size per sample: "
+                "not checked for truncation",
+                record,
+                path,
+                ", ".join(unknown),
+            )
+            continue
+        per_frame = sum(_BYTES_PER_SAMPLE[f] for f in fmts)
         expected = int(np.ceil(per_frame * header.sig_len))
         actual = path.stat().st_size
-        if per_frame and actual < expected:
+        if actual < expected:
             raise RecordError(
                 f"record {record}: signal file {path} is truncated "
                 f"({actual} bytes, header needs {expected})"
             )
 
 
+def fill_nan(signal: np.ndarray, record: str) -> np.ndarray:
+    """``signal`` with its NaN samples (WFDB's "no data" value) set to 0 mV, as float32.
+
+    Logs a warning naming ``record`` with the number and share of samples changed, if any.
+    """
+    signal = np.asarray(signal, dtype=np.float32)
+    missing = np.isnan(signal)
+    n_missing = int(missing.sum())
+    if n_missing:
+        log.warning(
+            "record %s: %d NaN samples (%.2f %%) set to 0 mV",
+            record,
+            n_missing,
+            100.0 * n_missing / missing.size,
+        )
+        signal = np.where(missing, np.float32(0.0), signal)
+    return signal
+
+
 def choose_channel(header, record: str, lead: str, fallback_channel: int | None) -> int:
-    """Channel of ``lead`` in a wfdb header, else ``fallback_channel``; else a RecordError."""
+    """Channel of ``lead`` in a wfdb header, else ``fallback_channel``; else a RecordError.
+
+    Falling back logs a warning naming the record, the lead wanted and the channel read.
+    """
     if lead in header.sig_name:
         return header.sig_name.index(lead)
-    if fallback_channel is not None and fallback_channel < header.n_sig:
+    if fallback_channel is not None and 0 <= fallback_channel < header.n_sig:
+        log.warning(
+            "record %s: no lead %r (has %s): reading channel %d (%r) instead",
+            record,
+            lead,
+            ", ".join(map(str, header.sig_name)),
+            fallback_channel,
+            header.sig_name[fallback_channel],
+        )
         return fallback_channel
-    raise RecordError(
-        f"record {record}: no lead {lead!r} (has {header.sig_name}) and no fallback channel"
+    fallback = (
+        "no fallback channel"
+        if fallback_channel is None
+        else f"fallback channel {fallback_channel} is not one of its {header.n_sig} channels"
     )
+    raise RecordError(f"record {record}: no lead {lead!r} (has {header.sig_name}) and {fallback}")
 
 
 def read_record(
@@ -236,7 +287,7 @@ def read_record(
             f"record {record}: annotation file {base}.{annotator} belongs to record "
             f"{ann.record_name!r}"
         )
-    signal = np.nan_to_num(rec.p_signal[:, 0]).astype(np.float32)
+    signal = fill_nan(rec.p_signal[:, 0], record)
     samples = np.asarray(ann.sample, dtype=np.int64)
     if samples.size and samples.max() >= len(signal) + 1:
         raise RecordError(
@@ -247,22 +298,40 @@ def read_record(
     record_fs = float(rec.fs)
     check_annotations(record, f"{base}.{annotator}", signal, samples, symbols, record_fs)
     if fs is not None and abs(record_fs - fs) > 1e-6:
-        signal, samples = resample(signal, samples, record_fs, fs)
+        signal, samples = resample(signal, samples, record_fs, fs, record)
         record_fs = float(fs)
     return Record(record, signal, record_fs, rec.sig_name[0], samples, symbols)
 
 
 def resample(
-    signal: np.ndarray, samples: np.ndarray, fs: float, fs_target: float
+    signal: np.ndarray,
+    samples: np.ndarray,
+    fs: float,
+    fs_target: float,
+    record: str = "(unnamed)",
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Resample ``signal`` from ``fs`` to ``fs_target`` and move annotation ``samples`` with it."""
+    """Resample ``signal`` from ``fs`` to ``fs_target`` and move annotation ``samples`` with it.
+
+    Annotations that land outside the resampled signal are moved onto its first or last
+    sample, with a warning naming ``record`` and the number moved.
+    """
     from fractions import Fraction
 
     from scipy.signal import resample_poly
 
     ratio = Fraction(fs_target / fs).limit_denominator(1000)
     out = resample_poly(signal, ratio.numerator, ratio.denominator).astype(np.float32)
-    moved = np.round(samples * (fs_target / fs)).astype(np.int64)
+    moved = np.round(np.asarray(samples) * (fs_target / fs)).astype(np.int64)
+    outside = int(((moved < 0) | (moved >= len(out))).sum())
+    if outside:
+        log.warning(
+            "record %s: %d annotations fall outside the signal resampled to %g Hz "
+            "(%d samples): moved onto its first or last sample",
+            record,
+            outside,
+            fs_target,
+            len(out),
+        )
     return out, np.clip(moved, 0, len(out) - 1)
 
 

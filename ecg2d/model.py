@@ -167,7 +167,7 @@ def rr_feature_names(columns=RR_COLUMNS) -> tuple[str, ...]:
     return RR_FEATURES_IRREGULARITY if tuple(columns) == RR_COLUMNS_IRREGULARITY else RR_FEATURES
 
 
-def rr_matrix(rr, columns=RR_COLUMNS) -> np.ndarray:
+def rr_matrix(rr, columns=RR_COLUMNS, records=None) -> np.ndarray:
     """RR features (:func:`rr_feature_names`) of beats from their RR context.
 
     ``rr`` is N x len(``columns``); ``columns`` is :data:`RR_COLUMNS` (pre_rr, post_rr,
@@ -176,6 +176,10 @@ def rr_matrix(rr, columns=RR_COLUMNS) -> np.ndarray:
     The features are the four intervals and the logarithms of five ratios between them
     (prematurity of the beat against the local and the record rhythm, compensatory pause), and
     with the irregularity its logarithm (plus :data:`IRREGULARITY_FLOOR`), as float32.
+
+    RR context is computed from R peaks and is never missing, so a NaN or infinite value
+    means damaged data: a :class:`ValueError` gives the count per column and, if
+    ``records`` (each row's record) is given, the records concerned.
     """
     columns = tuple(columns)
     if columns not in (RR_COLUMNS, RR_COLUMNS_IRREGULARITY):
@@ -185,7 +189,7 @@ def rr_matrix(rr, columns=RR_COLUMNS) -> np.ndarray:
     rr = np.asarray(rr, dtype=np.float64)
     if rr.ndim != 2 or rr.shape[1] != len(columns):
         raise ValueError(f"rr must be N x {len(columns)} {columns}, got shape {rr.shape}")
-    rr = np.nan_to_num(rr, nan=1.0)
+    _check_finite(rr, columns, records)
     pre, post, local, record = np.maximum(rr[:, :4], MIN_RR).T
     features = [
         pre,
@@ -201,6 +205,22 @@ def rr_matrix(rr, columns=RR_COLUMNS) -> np.ndarray:
     if columns == RR_COLUMNS_IRREGULARITY:
         features.append(np.log(np.maximum(rr[:, 4], 0.0) + IRREGULARITY_FLOOR))
     return np.stack(features, axis=1).astype(np.float32)
+
+
+def _check_finite(rr: np.ndarray, columns: tuple[str, ...], records=None) -> None:
+    """Raise :class:`ValueError` if ``rr`` has NaN or infinite values (see :func:`rr_matrix`)."""
+    bad = ~np.isfinite(rr)
+    if not bad.any():
+        return
+    counts = ", ".join(f"{c} {int(n)}" for c, n in zip(columns, bad.sum(axis=0)) if n)
+    where = ""
+    if records is not None:
+        named = sorted(set(np.asarray(records, dtype=str)[bad.any(axis=1)].tolist()))
+        where = f" of records {named}"
+    raise ValueError(
+        f"RR context has {int(bad.any(axis=1).sum())} beats{where} with NaN or infinite values "
+        f"({counts}): the beats files or manifest are damaged; rebuild them"
+    )
 
 
 def build_model(
@@ -353,7 +373,7 @@ class Classifier:
     (side of the model's input; other sizes are resized), ``rr_features`` (whether it uses RR
     context), ``rr_columns`` (the RR context columns it takes, from the sidecar's
     ``rr_columns``; :data:`RR_COLUMNS` where the sidecar names none), ``info`` (the whole
-    sidecar).
+    sidecar), :attr:`data_settings` (the data settings it was trained with).
     """
 
     def __init__(self, model, info: dict):
@@ -363,6 +383,14 @@ class Classifier:
         self.image_size = int(info["image_size"])
         self.rr_features = bool(info["rr_features"])
         self.rr_columns = tuple(info.get("rr_columns") or RR_COLUMNS)
+
+    @property
+    def data_settings(self) -> dict | None:
+        """The sidecar's ``data`` block: the workflow settings the training beats were made
+        with (:func:`ecg2d.train.data_settings`); ``None`` for models from before it existed.
+        """
+        data = self.info.get("data")
+        return dict(data) if data else None
 
     @classmethod
     def load(cls, model_path) -> Classifier:

@@ -7,8 +7,6 @@ any experiment: every beat annotation is kept, and experiments choose classes la
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 
 #: WFDB beat annotation codes (``wfdb.io.annotation.ann_label_table``'s beats), plus ``!``
@@ -33,20 +31,27 @@ def rr_irregularity(pre_rr: np.ndarray, beats: int = LOCAL_RR_BEATS) -> np.ndarr
 
     Medians make it robust to isolated ectopy (one short and one long interval leave it near 0
     in a regular rhythm) while atrial fibrillation, irregular beat to beat, scores high. The
-    first beat (no difference yet) scores 0.
+    first beat (no difference yet) scores 0; the next ``beats`` - 2 use the intervals there
+    are. Every interval must be a positive number of seconds (a :class:`ValueError` says how
+    many are not), so the result is always finite.
     """
     pre = np.asarray(pre_rr, dtype=np.float64)
+    bad = ~(np.isfinite(pre) & (pre > 0))
+    if bad.any():
+        raise ValueError(
+            f"pre_rr: {int(bad.sum())} of {len(pre)} RR intervals are not positive "
+            f"(first at beat {int(np.argmax(bad))}): duplicate or unordered R peaks?"
+        )
     n = len(pre)
     out = np.zeros(n, dtype=np.float64)
     if n < 2 or beats < 2:
         return out
+    # Windows of beat 1 onwards: the NaN padding stands for intervals before the record's
+    # start, which nanmedian skips; each window has at least one difference of real intervals.
     padded = np.concatenate([np.full(beats - 1, np.nan), pre])
-    windows = np.lib.stride_tricks.sliding_window_view(padded, beats)
+    windows = np.lib.stride_tricks.sliding_window_view(padded, beats)[1:]
     diffs = np.abs(np.diff(windows, axis=1))
-    with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        ratio = np.nanmedian(diffs, axis=1) / np.nanmedian(windows, axis=1)
-    out[1:] = np.nan_to_num(ratio[1:], nan=0.0, posinf=0.0)
+    out[1:] = np.nanmedian(diffs, axis=1) / np.nanmedian(windows, axis=1)
     return out
 
 
@@ -140,9 +145,19 @@ def beats_around_peaks(
     """A beats dict of ``record`` cut around ``r_peaks`` labelled ``symbols``, and the mask of
     the peaks the window mode could cut (for arrays the caller adds per beat).
 
-    Windows and RR context are taken over all of ``r_peaks``.
+    Windows and RR context are taken over all of ``r_peaks``, which must be strictly
+    increasing: two beats at one sample (or out of order) are a :class:`ecg2d.io.RecordError`
+    naming the record and how many there are.
     """
     r = np.asarray(r_peaks, dtype=np.int64)
+    not_after = np.flatnonzero(np.diff(r) <= 0) + 1
+    if len(not_after):
+        from ecg2d.io import RecordError
+
+        raise RecordError(
+            f"record {record.name}: {len(not_after)} beats are not after the previous one "
+            f"(first at sample {int(r[not_after[0]])}): duplicate or unordered beat annotations"
+        )
     start, end, keep = beat_windows(r, len(record.signal), record.fs, mode, fixed_ms)
     beats = {
         "record": np.array(record.name),

@@ -200,7 +200,9 @@ class BeatBatches(_base_dataset()):
             raise ValueError(f"labels {unknown} in the manifest are not classes {classes}")
         self.y = rows["label"].map(index).to_numpy(dtype=np.int64)
         columns = list(rr_columns)
-        self.rr = rr_matrix(rows[columns].to_numpy(), columns) if use_rr else None
+        self.rr = None
+        if use_rr:
+            self.rr = rr_matrix(rows[columns].to_numpy(), columns, rows["record"].to_numpy())
         self.image_size = image_size
         self.batch_size = batch_size
         self.root = root
@@ -409,6 +411,41 @@ def prepare_rows(manifest: pd.DataFrame, experiment: dict, settings: dict, seed:
     return fit_rows, val_rows
 
 
+def data_settings(
+    *,
+    fs: float,
+    window: dict,
+    image_size: int,
+    crop: dict,
+    lead: str,
+    fallback_channel: int | None,
+    segmentation: str = "annotations",
+    detector: str | None = None,
+) -> dict:
+    """The ``data`` block of ``model.json``: the workflow settings a model's beats were made with.
+
+    ``fs`` (Hz the records were resampled to), ``window`` (``mode``, ``fixed_ms``),
+    ``image_size`` (side of the rendered beat PNGs, not the network's input), ``crop``
+    (``size``, ``offsets``), ``lead`` and ``fallback_channel``, ``segmentation``
+    (``annotations`` or ``detector``) and ``detector`` (``None`` unless segmentation is
+    ``detector``). A model classifies correctly only beats made the same way.
+    """
+    if segmentation not in ("annotations", "detector"):
+        raise ValueError(f"segmentation: unknown {segmentation!r} (annotations or detector)")
+    if segmentation == "detector" and not detector:
+        raise ValueError("detector: segmentation detector needs a detector")
+    return {
+        "fs": float(fs),
+        "window": {"mode": str(window["mode"]), "fixed_ms": [float(v) for v in window["fixed_ms"]]},
+        "image_size": int(image_size),
+        "crop": {"size": int(crop["size"]), "offsets": [int(v) for v in crop["offsets"]]},
+        "lead": str(lead),
+        "fallback_channel": None if fallback_channel is None else int(fallback_channel),
+        "segmentation": segmentation,
+        "detector": str(detector) if segmentation == "detector" else None,
+    }
+
+
 def fit_model(
     manifest: pd.DataFrame,
     experiment: dict,
@@ -416,11 +453,13 @@ def fit_model(
     root=".",
     workers: int = 1,
     name: str = "",
+    data: dict | None = None,
 ):
     """Train the experiment's model on its manifest; return ``(model, history, info)``.
 
     ``history`` is one dict per epoch; ``info`` describes the model and its training (it is
-    written beside the model as ``model.json``).
+    written beside the model as ``model.json``), with ``data`` (:func:`data_settings`, the
+    settings the beats were made with) as its ``data`` block.
     """
     import keras
 
@@ -442,8 +481,10 @@ def fit_model(
                 f"the manifest has no column {', '.join(missing)} (model.rr_irregularity needs "
                 "beats files and manifests built by this version: rebuild them)"
             )
-        originals = fit_rows.loc[fit_rows["augmented"] == 0, list(columns)]
-        features = rr_matrix(originals.to_numpy(), columns)
+        originals = fit_rows[fit_rows["augmented"] == 0]
+        features = rr_matrix(
+            originals[list(columns)].to_numpy(), columns, originals["record"].to_numpy()
+        )
         rr_mean, rr_var = features.mean(axis=0), np.maximum(features.var(axis=0), 1e-6)
 
     keras.utils.set_random_seed(seed)
@@ -529,6 +570,7 @@ def fit_model(
         "protocol": experiment["protocol"],
         "classes": classes,
         "image_size": model_cfg["image_size"],
+        "data": data,
         "rr_features": use_rr,
         "rr_columns": list(columns) if use_rr else [],
         "rr_feature_names": list(rr_feature_names(columns)) if use_rr else [],

@@ -13,7 +13,6 @@ rule beats:
         "../envs/data.yaml"
     params:
         data_dir=data_dir(),
-        record=lambda wc: wc.record,
         lead=config["lead"],
         fallback_channel=config["fallback_channel"],
         fs=config["fs"],

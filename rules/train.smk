@@ -22,8 +22,14 @@ rule train:
         mem_mb=4000,
         runtime=60,
     params:
-        name=lambda wc: wc.experiment,
         experiment=lambda wc: config["experiments"][wc.experiment],
         seed=config["seed"],
+        # the data settings the beats were made with, stored in model.json (its data block)
+        fs=config["fs"],
+        window=config["window"],
+        image_size=config["image_size"],
+        crop=config["crop"],
+        lead=config["lead"],
+        fallback_channel=config["fallback_channel"],
     script:
         "../scripts/train.py"

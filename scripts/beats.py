@@ -10,7 +10,8 @@ from ecg2d.workflow import job
 
 with job(snakemake) as log:
     p = snakemake.params
-    record = read_record(p.data_dir, p.record, p.lead, p.fallback_channel, p.fs)
+    name = snakemake.wildcards.record
+    record = read_record(p.data_dir, name, p.lead, p.fallback_channel, p.fs)
     log.info(
         "record %s: lead %s, %d samples at %g Hz",
         record.name,

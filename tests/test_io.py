@@ -1,6 +1,8 @@
 """Reading records, and the download path (network replaced by the local copy)."""
 
+import logging
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -8,6 +10,53 @@ import wfdb
 
 from ecg2d import io
 from ecg2d.io import RecordError, read_record
+
+#: Frames of record 100 whose MLII sample :func:`write_record_with_gaps` marks invalid.
+NAN_FRAMES = range(1000, 1500)
+#: ... and whose V5 sample (channel 1, not read by default) it marks invalid.
+NAN_FRAMES_V5 = range(5000, 5100)
+
+
+def link_files(src: Path, dst: Path, record: str, suffixes=("hea", "dat", "atr")) -> None:
+    """Symlink files of ``record`` from the read-only ``src`` into ``dst``."""
+    dst.mkdir(parents=True, exist_ok=True)
+    for suffix in suffixes:
+        (dst / f"{record}.{suffix}").symlink_to(src / f"{record}.{suffix}")
+
+
+def write_record_with_gaps(mitdb: Path, dst: Path) -> None:
+    """Record 100 in ``dst`` with the WFDB invalid value (-2048, read as NaN) in MLII at
+    :data:`NAN_FRAMES` and in V5 at :data:`NAN_FRAMES_V5` of its format-212 signal file."""
+    link_files(mitdb, dst, "100", ("hea", "atr"))
+    data = bytearray((mitdb / "100.dat").read_bytes())
+    for frame in NAN_FRAMES:  # channel 0: byte 0 and the low nibble of byte 1
+        data[3 * frame] = 0x00
+        data[3 * frame + 1] = (data[3 * frame + 1] & 0xF0) | 0x08
+    for frame in NAN_FRAMES_V5:  # channel 1: byte 2 and the high nibble of byte 1
+        data[3 * frame + 2] = 0x00
+        data[3 * frame + 1] = (data[3 * frame + 1] & 0x0F) | 0x80
+    (dst / "100.dat").write_bytes(bytes(data))
+
+
+def write_header(src: Path, dst: Path, record: str, edit) -> None:
+    """``dst/record.hea``: the header of ``src`` with ``edit(fields, line_number)`` applied to
+    the fields of each line (the record line is line 0); the other files are symlinks."""
+    link_files(src, dst, record, ("dat", "atr"))
+    lines = (src / f"{record}.hea").read_text().splitlines()
+    out = []
+    for number, line in enumerate(lines):
+        if line.startswith("#"):
+            out.append(line)
+            continue
+        fields = line.split()
+        edit(fields, number)
+        out.append(" ".join(fields))
+    (dst / f"{record}.hea").write_text("\n".join(out) + "\n")
+
+
+def io_warnings(caplog) -> list[str]:
+    """Messages of the warnings logged by ecg2d.io."""
+    return [r.getMessage() for r in caplog.records if r.name == "ecg2d.io" and r.levelno >= 30]
 
 
 def test_reads_the_named_lead_with_annotations(mitdb):
@@ -18,10 +67,141 @@ def test_reads_the_named_lead_with_annotations(mitdb):
     assert len(record.ann_sample) == len(wfdb.rdann(str(mitdb / "114"), "atr").sample)
 
 
-def test_missing_lead_falls_back_or_fails(mitdb):
-    assert read_record(mitdb, "102", fallback_channel=0).lead == "V5"
-    with pytest.raises(RecordError, match=r"record 102: no lead 'MLII'"):
+def test_missing_lead_falls_back_with_a_warning_or_fails(mitdb, caplog):
+    caplog.set_level(logging.WARNING, "ecg2d.io")
+    names = wfdb.rdheader(str(mitdb / "102")).sig_name  # 102 has no MLII
+    record = read_record(mitdb, "102", fallback_channel=1)
+    assert record.lead == names[1]
+    assert io_warnings(caplog) == [
+        f"record 102: no lead 'MLII' (has {', '.join(names)}): "
+        f"reading channel 1 ('{names[1]}') instead"
+    ]
+    with pytest.raises(RecordError, match=r"record 102: no lead 'MLII'.* no fallback channel"):
         read_record(mitdb, "102", fallback_channel=None)
+    with pytest.raises(RecordError, match=r"fallback channel 2 is not one of its 2 channels"):
+        read_record(mitdb, "102", fallback_channel=2)
+    caplog.clear()
+    read_record(mitdb, "100")  # has MLII: no warning
+    assert io_warnings(caplog) == []
+
+
+def test_leads_named_otherwise_fall_back_to_the_channel_asked_for(mitdb, tmp_path, caplog):
+    """Leads named ECG1/ECG2 (as many Holter recordings): channel 0 is read, and says so."""
+
+    def rename(fields, number):
+        if number:
+            fields[-1] = f"ECG{number}"
+
+    write_header(mitdb, tmp_path, "100", rename)
+    caplog.set_level(logging.WARNING, "ecg2d.io")
+    record = read_record(tmp_path, "100")
+    original = read_record(mitdb, "100")
+    assert record.lead == "ECG1"
+    np.testing.assert_array_equal(record.signal, original.signal)  # the same samples as MLII
+    assert io_warnings(caplog) == [
+        "record 100: no lead 'MLII' (has ECG1, ECG2): reading channel 0 ('ECG1') instead"
+    ]
+
+
+def test_nan_samples_become_zero_with_a_warning_giving_the_count(mitdb, tmp_path, caplog):
+    write_record_with_gaps(mitdb, tmp_path)
+    caplog.set_level(logging.WARNING, "ecg2d.io")
+    record = read_record(tmp_path, "100")
+    original = read_record(mitdb, "100")
+    n = len(NAN_FRAMES)
+    share = 100 * n / len(original.signal)
+    assert io_warnings(caplog) == [f"record 100: {n} NaN samples ({share:.2f} %) set to 0 mV"]
+    gaps = np.zeros(len(original.signal), dtype=bool)
+    gaps[list(NAN_FRAMES)] = True
+    assert np.all(record.signal[gaps] == 0)
+    np.testing.assert_array_equal(record.signal[~gaps], original.signal[~gaps])
+    # The gaps of the other lead are not this lead's.
+    caplog.clear()
+    v5 = read_record(tmp_path, "100", lead="V5")
+    m = len(NAN_FRAMES_V5)
+    assert io_warnings(caplog) == [
+        f"record 100: {m} NaN samples ({100 * m / len(v5.signal):.2f} %) set to 0 mV"
+    ]
+    # fill_nan alone: the count, and a clean signal passes unchanged and silently.
+    caplog.clear()
+    signal = original.signal[:10].astype(np.float64)
+    signal[[2, 5]] = np.nan
+    filled = io.fill_nan(signal, "x")
+    assert filled.dtype == np.float32 and filled[2] == filled[5] == 0
+    assert io_warnings(caplog) == ["record x: 2 NaN samples (20.00 %) set to 0 mV"]
+    caplog.clear()
+    np.testing.assert_array_equal(io.fill_nan(original.signal, "100"), original.signal)
+    assert io_warnings(caplog) == []
+
+
+def test_unknown_storage_format_is_not_checked_for_truncation_and_says_so(mitdb, tmp_path, caplog):
+    def flac(fields, number):
+        if number:
+            fields[1] = "508"
+
+    write_header(mitdb, tmp_path / "flac", "100", flac)
+    caplog.set_level(logging.WARNING, "ecg2d.io")
+    io.check_record_files(tmp_path / "flac", "100")
+    assert io_warnings(caplog) == [
+        f"record 100: signal file {tmp_path / 'flac' / '100.dat'} has storage format 508, of "
+        "unknown size per sample: not checked for truncation"
+    ]
+    # A known format is checked: the same header with format 212 and half the file fails.
+    half = tmp_path / "half"
+    link_files(mitdb, half, "100", ("hea", "atr"))
+    (half / "100.dat").write_bytes((mitdb / "100.dat").read_bytes()[:975000])
+    with pytest.raises(RecordError, match=r"record 100: signal file .*100\.dat is truncated"):
+        io.check_record_files(half, "100")
+
+
+def test_annotations_past_the_end_are_moved_with_a_warning(mitdb, tmp_path, caplog):
+    """Record 100 cut after an N beat at an even sample S, the annotations up to that beat:
+    resampled to 180 Hz (length S/2), the beat at S lands one past the end."""
+    ann = wfdb.rdann(str(mitdb / "100"), "atr")
+    k = next(i for i in range(100, len(ann.sample)) if ann.sample[i] % 2 == 0)
+    end = int(ann.sample[k])
+
+    def cut(fields, number):
+        if number == 0:
+            fields[3] = str(end)
+
+    write_header(mitdb, tmp_path, "100", cut)
+    (tmp_path / "100.atr").unlink()
+    keep = slice(0, k + 1)
+    wfdb.wrann(
+        "100", "atr", ann.sample[keep], symbol=ann.symbol[keep], subtype=ann.subtype[keep],
+        chan=ann.chan[keep], num=ann.num[keep], aux_note=ann.aux_note[keep], fs=360,
+        write_dir=str(tmp_path),
+    )  # fmt: skip
+    caplog.set_level(logging.WARNING, "ecg2d.io")
+    record = read_record(tmp_path, "100", fs=180)
+    assert len(record.signal) == end // 2
+    assert io_warnings(caplog) == [
+        f"record 100: 1 annotations fall outside the signal resampled to 180 Hz ({end // 2} "
+        "samples): moved onto its first or last sample"
+    ]
+    assert record.ann_sample[-1] == end // 2 - 1
+    np.testing.assert_allclose(record.ann_sample[:-1], ann.sample[:k] / 2, atol=0.5)
+    caplog.clear()
+    assert read_record(tmp_path, "100").ann_sample[-1] == end  # not resampled: kept, silently
+    assert io_warnings(caplog) == []
+
+
+def test_resample_counts_the_annotations_it_moves(mitdb, caplog):
+    """10 s of record 100 with the annotations of its first 20 s: those after 10 s move."""
+    record = read_record(mitdb, "100")
+    samples = record.ann_sample[record.ann_sample < 20 * 360]
+    beyond = int((samples >= 10 * 360).sum())
+    assert beyond >= 10 and not np.any(np.abs(samples - 3600) < 3)  # no beat at the edge
+    caplog.set_level(logging.WARNING, "ecg2d.io")
+    signal, moved = io.resample(record.signal[: 10 * 360], samples, 360, 250, "100")
+    assert len(signal) == 2500 and moved.max() == 2499
+    assert io_warnings(caplog) == [
+        f"record 100: {beyond} annotations fall outside the signal resampled to 250 Hz "
+        "(2500 samples): moved onto its first or last sample"
+    ]
+    inside = samples < 3600
+    np.testing.assert_allclose(moved[inside], samples[inside] * 250 / 360, atol=0.5)
 
 
 def test_checksums_of_the_shared_copy(mitdb):

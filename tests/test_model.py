@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from ecg2d.model import (
+    MIN_RR,
     PRESETS,
     RR_COLUMNS_IRREGULARITY,
     RR_FEATURES,
@@ -25,7 +26,10 @@ from ecg2d.train import (
     BeatBatches,
     cap_per_class,
     class_weights,
+    data_settings,
     experiment_classes,
+    fit_model,
+    save_model,
     validation_split,
 )
 
@@ -39,9 +43,26 @@ def test_rr_matrix_features():
     assert np.allclose(features[0, 4:], 0)  # a regular beat: every log ratio is 0
     assert features[1, 4] == pytest.approx(np.log(0.5 / 0.8))  # premature against local
     assert features[1, 5] == pytest.approx(np.log(1.1 / 0.5))  # compensatory pause
-    assert np.isfinite(features).all()  # a zero interval is clipped, never divides
+    # A zero interval is clipped to MIN_RR, never divides.
+    assert features[2, 0] == pytest.approx(MIN_RR)
+    assert features[2, 4] == pytest.approx(np.log(MIN_RR / 0.8))
     with pytest.raises(ValueError, match="N x 4"):
         rr_matrix(RR[:, :3])
+
+
+def test_rr_matrix_refuses_missing_rr_naming_the_records():
+    rr = np.vstack([RR, RR])
+    rr[1, 0] = rr[4, 0] = np.nan
+    rr[4, 2] = np.inf
+    records = ["100", "101", "102", "200", "201", "202"]
+    with pytest.raises(
+        ValueError,
+        match=r"2 beats of records \['101', '201'\] with NaN or infinite values "
+        r"\(pre_rr 2, local_rr 1\)",
+    ):
+        rr_matrix(rr, records=records)
+    with pytest.raises(ValueError, match=r"RR context has 2 beats with NaN"):
+        rr_matrix(rr)
 
 
 def test_rr_matrix_with_irregularity():
@@ -154,6 +175,51 @@ def test_classifier_round_trip(tmp_path):
     assert classifier.rr_columns == ("pre_rr", "post_rr", "local_rr", "record_rr")
     rr5 = np.column_stack([RR[[0, 1, 2, 0, 1]], np.full(5, 0.2)])
     assert np.allclose(classifier.predict_proba(images, rr5), proba, atol=1e-6)
+
+
+def test_data_settings_of_detector_and_annotation_beats():
+    common = dict(
+        fs=250, window={"mode": "fixed", "fixed_ms": [200, 300]}, image_size=64,
+        crop={"size": 48, "offsets": [0, 8, 16]}, lead="V1", fallback_channel=None,
+    )  # fmt: skip
+    data = data_settings(**common, segmentation="detector", detector="hamilton")
+    assert data == {
+        "fs": 250.0,
+        "window": {"mode": "fixed", "fixed_ms": [200.0, 300.0]},
+        "image_size": 64,
+        "crop": {"size": 48, "offsets": [0, 8, 16]},
+        "lead": "V1",
+        "fallback_channel": None,
+        "segmentation": "detector",
+        "detector": "hamilton",
+    }
+    assert json.loads(json.dumps(data)) == data  # JSON as it is
+    # Beats cut around the reference annotations used no detector, whatever the config says.
+    assert data_settings(**common, detector="xqrs")["detector"] is None
+    with pytest.raises(ValueError, match="segmentation detector needs a detector"):
+        data_settings(**common, segmentation="detector")
+    with pytest.raises(ValueError, match="segmentation: unknown 'peaks'"):
+        data_settings(**common, segmentation="peaks")
+
+
+def test_trained_model_stores_its_data_settings(tmp_path):
+    """A tiny model trained on the toy manifest: model.json has the data block given, and
+    Classifier.data_settings returns it; a sidecar without one (older models) gives None."""
+    manifest = toy_manifest()
+    for path in manifest["path"]:
+        cv2.imwrite(str(tmp_path / path), np.full((48, 48), 200, np.uint8))
+    data = data_settings(
+        fs=360, window={"mode": "jun2018", "fixed_ms": [250, 400]}, image_size=48,
+        crop={"size": 36, "offsets": [0, 6, 12]}, lead="MLII", fallback_channel=0,
+    )  # fmt: skip
+    experiment = {"protocol": "intra_patient", "classes": {"N": "N", "A": "S"}, "preset": "tiny"}
+    model, _, info = fit_model(manifest, experiment, seed=1, root=tmp_path, data=data)
+    save_model(model, info, tmp_path / "model.h5")
+    assert json.loads((tmp_path / "model.json").read_text())["data"] == data
+    classifier = Classifier.load(tmp_path / "model.h5")
+    assert classifier.data_settings == data
+    write_tiny(tmp_path / "old.h5")
+    assert Classifier.load(tmp_path / "old.h5").data_settings is None
 
 
 def test_classifier_with_irregularity_and_rr_logits(tmp_path):

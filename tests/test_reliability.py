@@ -29,6 +29,7 @@ from ecg2d import io
 from ecg2d.io import RecordError
 from ecg2d.segment import load_beats
 from tests.conftest import REPO, SNAKEMAKE, TRAINED_OUTPUTS, run_snakemake, write_config
+from tests.test_io import NAN_FRAMES, write_record_with_gaps
 
 RECORDS = ["100", "101"]
 EXPERIMENT = "rel"
@@ -446,6 +447,63 @@ def test_checksum_mismatch_discards_the_download(mitdb, tmp_path, monkeypatch):
     ):  # fmt: skip
         io.download_record("100", dest, tmp_path / "SHA256SUMS.txt")
     assert list(dest.iterdir()) == []  # no record files, no temporary folder
+
+
+# --- silent fixes of bad data: warnings in the job logs (issue 9, item 7) ---------------------
+
+
+def test_data_warnings_reach_the_job_logs(mitdb, tmp_path):
+    """102 (no MLII) and a copy of 100 with 500 invalid samples: the beats jobs succeed, and
+    the warnings of ecg2d.io, naming the record and the count, are in their logs."""
+    gaps, data = tmp_path / "gaps", tmp_path / "data"
+    write_record_with_gaps(mitdb, gaps)  # as record 100 in gaps/
+    data.mkdir()
+    link_record(gaps, data, "100", as_name="holes")
+    for record in (*RECORDS, "102"):  # 100 and 101 keep the shipped experiments valid
+        link_record(mitdb, data, record)
+    records = [*RECORDS, "102", "holes"]
+    config = run_config(tmp_path / "config.yaml", data_dir=str(data), records=records)
+    targets = ["results/beats/102.npz", "results/beats/holes.npz"]
+    proc = run_snakemake(tmp_path, *NO_PROFILE, "--cores", "1", *targets, configfile=config)
+    names = wfdb.rdheader(str(mitdb / "102")).sig_name
+    fallback = (
+        f"ecg2d.io WARNING record 102: no lead 'MLII' (has {', '.join(names)}): reading "
+        f"channel 0 ('{names[0]}') instead"
+    )
+    n = len(NAN_FRAMES)
+    length = wfdb.rdheader(str(mitdb / "100")).sig_len
+    nan = f"ecg2d.io WARNING record holes: {n} NaN samples ({100 * n / length:.2f} %) set to 0 mV"
+    for record, line in (("102", fallback), ("holes", nan)):
+        assert line in (tmp_path / f"logs/beats/{record}.log").read_text(), record
+        assert line.split(" WARNING ", 1)[1] in proc.stdout  # and on the console
+    assert str(load_beats(tmp_path / "results/beats/102.npz")["lead"]) == names[0]
+    assert str(load_beats(tmp_path / "results/beats/holes.npz")["lead"]) == "MLII"
+
+
+def test_model_json_records_the_data_settings_of_the_config(reference):
+    """The data block of the workflow's model.json holds config/config.yaml's values (the run
+    overrides none of them) and is what Classifier.data_settings returns."""
+    import yaml
+
+    from ecg2d.model import Classifier
+
+    config = yaml.safe_load((REPO / "config/config.yaml").read_text())
+    model = reference / f"results/{EXPERIMENT}/model.h5"
+    data = json.loads(model.with_suffix(".json").read_text())["data"]
+    assert data == {
+        "fs": float(config["fs"]),
+        "window": {
+            "mode": config["window"]["mode"],
+            "fixed_ms": [float(v) for v in config["window"]["fixed_ms"]],
+        },
+        "image_size": config["image_size"],
+        "crop": config["crop"],
+        "lead": config["lead"],
+        "fallback_channel": config["fallback_channel"],
+        "segmentation": "annotations",  # REL's default
+        "detector": None,  # no detector cut these beats
+    }
+    assert Classifier.load(model).data_settings == data
 
 
 # --- 2. interruption ----------------------------------------------------------------------------

@@ -1,17 +1,20 @@
 """Beat windows cut around the reference annotations, checked against wfdb.rdann."""
 
+import dataclasses
 from collections import Counter
 
 import numpy as np
 import pytest
 import wfdb
 
-from ecg2d.io import read_record
+from ecg2d.io import RecordError, read_record
 from ecg2d.segment import (
     BEAT_SYMBOLS,
     beat_windows,
+    load_beats,
     rr_features,
     rr_irregularity,
+    save_beats,
     segment_record,
 )
 
@@ -106,3 +109,47 @@ def test_rr_irregularity_tells_fibrillation_from_ectopy():
 def test_beat_windows_rejects_unknown_mode():
     with pytest.raises(ValueError, match="unknown window mode 'wide'"):
         beat_windows(np.array([10, 20, 30]), 100, 360, "wide")
+
+
+def test_rr_irregularity_refuses_intervals_that_are_not_positive():
+    with pytest.raises(ValueError, match=r"pre_rr: 2 of 5 RR intervals are not positive "):
+        rr_irregularity(np.array([1.0, 0.0, 1.0, np.nan, 1.0]))
+    with pytest.raises(ValueError, match=r"1 of 3 .*first at beat 2"):
+        rr_irregularity(np.array([1.0, 0.9, -0.1]))
+
+
+def test_duplicate_beat_annotations_are_an_error_naming_the_record(mitdb):
+    record = read_record(mitdb, "100")
+    beats = np.flatnonzero(np.isin(record.ann_symbol, list(BEAT_SYMBOLS)))
+    twice = beats[[50, 60]]
+    doubled = dataclasses.replace(
+        record,
+        ann_sample=np.insert(record.ann_sample, twice, record.ann_sample[twice]),
+        ann_symbol=np.insert(record.ann_symbol, twice, "N"),
+    )
+    first = record.ann_sample[twice[0]]
+    with pytest.raises(RecordError, match=rf"record 100: 2 beats .*\(first at sample {first}\)"):
+        segment_record(doubled)
+    # A non-beat mark (rhythm change) at a beat's sample is no duplicate beat.
+    marked = dataclasses.replace(
+        record,
+        ann_sample=np.insert(record.ann_sample, twice, record.ann_sample[twice]),
+        ann_symbol=np.insert(record.ann_symbol, twice, "+"),
+    )
+    np.testing.assert_array_equal(
+        segment_record(marked)["sample"], segment_record(record)["sample"]
+    )
+
+
+@pytest.mark.parametrize("record", ["100", "102"])
+def test_beats_file_records_the_lead_read(mitdb, tmp_path, record):
+    """102 has no MLII: its beats file names the lead read instead, as a plain string array."""
+    names = wfdb.rdheader(str(mitdb / record)).sig_name
+    expected = "MLII" if "MLII" in names else names[0]
+    save_beats(segment_record(read_record(mitdb, record)), tmp_path / "beats.npz")
+    beats = load_beats(tmp_path / "beats.npz")  # allow_pickle=False
+    assert beats["lead"].dtype.kind == "U" and beats["lead"].shape == ()
+    assert str(beats["lead"]) == expected
+    assert (record == "102") == (expected != "MLII")
+    for key in ("pre_rr", "post_rr", "local_rr", "record_rr", "rr_irregularity"):
+        assert np.isfinite(beats[key]).all() and (beats[key] >= 0).all(), key
