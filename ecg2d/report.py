@@ -169,40 +169,180 @@ def plot_examples(
     _savefig(fig, path)
 
 
-def metrics_tables(metrics: dict) -> list[tuple[str, pd.DataFrame]]:
-    """Summary, per-class and (when present) AAMI tables of an evaluate ``metrics.json``."""
-    summary = {
-        key: metrics.get(key)
-        for key in ("experiment", "protocol", "n_train", "n_validation", "n_test", "accuracy")
-        if key in metrics
-    }
-    for key, value in (metrics.get("macro") or {}).items():
-        summary[f"macro {key}"] = value
+def _interval(value) -> str:
+    """A ``[lo, hi]`` interval as text ("–" where there is none)."""
+    if not isinstance(value, list | tuple) or len(value) != 2 or None in value:
+        return "–"
+    return f"[{value[0]:.4f}, {value[1]:.4f}]"
+
+
+def _figure_table(rows: dict, columns) -> pd.DataFrame:
+    """One row per entry of ``rows``: each of ``columns`` it has, followed by its 95 % interval
+    (``<column>_ci95``) where it has one."""
+    table = {}
+    for name, row in rows.items():
+        out = {}
+        for column in columns:
+            if column in row:
+                out[column] = row[column]
+            if f"{column}_ci95" in row:
+                out[f"{column} 95% CI"] = _interval(row[f"{column}_ci95"])
+        table[name] = out
+    return pd.DataFrame.from_dict(table, orient="index")
+
+
+#: Counts shown first in the summary table of metrics.json.
+SUMMARY_KEYS = (
+    "experiment",
+    "protocol",
+    "n_train",
+    "n_validation",
+    "n_test",
+    "n_reference",
+    "n_missed",
+    "n_unmatched_detections",
+)
+#: The AAMI conventions of metrics.json, as the report names them.
+AAMI_CONVENTIONS = {"aami_ec57": "EC57", "aami_one_vs_rest": "one-vs-rest"}
+
+
+def summary_table(metrics: dict) -> pd.DataFrame:
+    """Counts, accuracy and macro figures with their intervals, training and bootstrap."""
+    rows = [(key, metrics[key], None) for key in SUMMARY_KEYS if key in metrics]
+    rows.append(("accuracy", metrics.get("accuracy"), metrics.get("accuracy_ci95")))
+    macro = metrics.get("macro") or {}
+    rows += [
+        (f"macro {key}", value, macro.get(f"{key}_ci95"))
+        for key, value in macro.items()
+        if not key.endswith("_ci95")
+    ]
     training = metrics.get("training") or {}
-    for key in ("preset", "epochs_run", "best_epoch", "backend"):
-        if key in training:
-            summary[f"training {key}"] = training[key]
-    sections = [("Summary", pd.DataFrame({"value": pd.Series(summary, dtype=object)}))]
-    columns = ["sensitivity", "ppv", "specificity", "f1", "support"]
-    per_class = pd.DataFrame(metrics.get("per_class") or {}).T
-    if len(per_class):
-        shown = [c for c in columns if c in per_class.columns]
-        sections.append(("Per class (test split)", per_class[shown]))
-    aami = metrics.get("aami")
-    if isinstance(aami, dict):
-        nested = aami.get("per_class") if isinstance(aami.get("per_class"), dict) else None
-        flat = {k: v for k, v in aami.items() if not isinstance(v, (dict, list))}
-        if nested:
-            table = pd.DataFrame(nested).T
-            sections.append(("AAMI classes", table[[c for c in table.columns if c != "fpr"]]))
-        groups = {k: v for k, v in aami.items() if isinstance(v, dict) and k != "per_class"}
-        if groups and all(
-            all(not isinstance(x, (dict, list)) for x in g.values()) for g in groups.values()
-        ):
-            sections.append(("AAMI (gross)", pd.DataFrame(groups).T))
-        if flat:
-            sections.append(("AAMI", pd.DataFrame({"value": pd.Series(flat, dtype=object)})))
+    rows += [
+        (f"training {key}", training[key], None)
+        for key in ("preset", "epochs_run", "best_epoch", "backend")
+        if key in training
+    ]
+    bootstrap = metrics.get("bootstrap")
+    if bootstrap:
+        rows.append(
+            (
+                "bootstrap",
+                f"{bootstrap['n']} {bootstrap['unit']} resamples, seed {bootstrap['seed']}",
+                None,
+            )
+        )
+    return pd.DataFrame(
+        {
+            "value": pd.Series([r[1] for r in rows], index=[r[0] for r in rows], dtype=object),
+            "95% CI": [_interval(r[2]) for r in rows],
+        }
+    )
+
+
+def metrics_tables(metrics: dict) -> list[tuple[str, pd.DataFrame]]:
+    """Summary, per-class and (AAMI classes) SVEB/VEB tables of an evaluate ``metrics.json``,
+    each figure beside its bootstrap 95 % interval where metrics.json has one."""
+    sections = [("Summary", summary_table(metrics))]
+    per_class = metrics.get("per_class") or {}
+    if per_class:
+        table = _figure_table(per_class, ["sensitivity", "ppv", "specificity", "f1", "support"])
+        if metrics.get("n_missed"):
+            table["missed"] = pd.Series(metrics.get("missed_per_class") or {})
+        sections.append(("Per class (test split, one class against the rest)", table))
+    aami = {
+        f"{name} {shown}": metrics[key][name]
+        for key, shown in AAMI_CONVENTIONS.items()
+        if isinstance(metrics.get(key), dict)
+        for name in metrics[key]
+    }
+    if aami:
+        caption = (
+            "AAMI gross SVEB and VEB: EC57 (Q excluded, F called V not a false V, missed beats "
+            "false negatives, unmatched detections false positives) and one-vs-rest"
+        )
+        sections.append((caption, _figure_table(aami, ["Se", "+P", "FPR", "TP", "FN", "FP"])))
     return sections
+
+
+def per_record_table(metrics: dict) -> pd.DataFrame:
+    """``per_record`` of metrics.json, one row per record, and an ``all`` row of the sums.
+
+    Columns: reference beats, missed, unmatched detections, accuracy, then TP, FN, FP, Se and
+    +P of each group of ``counts`` (SVEB and VEB by EC57 for AAMI classes; else each class).
+    The ``all`` row sums the counts; its Se and +P are those of the sums, its accuracy the
+    experiment's.
+    """
+    rows = {}
+    for record, row in (metrics.get("per_record") or {}).items():
+        out = {
+            "beats": row["beats"],
+            "missed": row["missed"],
+            "unmatched": row["unmatched_detections"],
+            "accuracy": row["accuracy"],
+        }
+        for group, counts in row["counts"].items():
+            out.update({f"{group} {key}": value for key, value in counts.items()})
+        rows[str(record)] = out
+    table = pd.DataFrame.from_dict(rows, orient="index", dtype=object)
+    if not len(table):
+        return table
+    counts = [
+        c for c in table.columns if c in ("beats", "missed", "unmatched") or c[-3:] in _COUNTS
+    ]
+    total = table[counts].astype(int).sum(axis=0).astype(object)
+    for group in _groups(table):
+        tp, fn, fp = (int(total[f"{group} {key}"]) for key in ("TP", "FN", "FP"))
+        total[f"{group} Se"] = tp / (tp + fn) if tp + fn else None
+        total[f"{group} +P"] = tp / (tp + fp) if tp + fp else None
+    total["accuracy"] = metrics.get("accuracy")
+    table.loc["all"] = total[table.columns]
+    table.index.name = "record"
+    return table
+
+
+_COUNTS = (" TP", " FN", " FP")
+
+
+def _groups(table: pd.DataFrame) -> list[str]:
+    """The SVEB/VEB or class groups of a :func:`per_record_table`."""
+    return [column[:-3] for column in table.columns if column.endswith(" TP")]
+
+
+def plot_per_record(table: pd.DataFrame, title: str, path) -> None:
+    """One panel per group of a :func:`per_record_table`: reference beats of each record
+    (bars, left axis) and its Se and +P (dots, right axis; missing where undefined)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    records = table.drop(index="all", errors="ignore")
+    groups = _groups(records) or ["(none)"]
+    x = np.arange(len(records))
+    fig, axes = plt.subplots(
+        len(groups), 1, figsize=(2.5 + 0.3 * max(len(x), 8), 2.3 * len(groups)), squeeze=False
+    )
+    for ax, group in zip(axes[:, 0], groups):
+        ax.set_xticks(x, records.index, rotation=90, fontsize=7)
+        if group not in _groups(records):
+            continue
+        beats = (records[f"{group} TP"] + records[f"{group} FN"]).astype(int)
+        ax.bar(x, beats, color="#c6dbef", label="reference beats")
+        ax.set_ylabel("reference beats", fontsize=8)
+        rates = ax.twinx()
+        for key, marker, colour in (("Se", "o", "C0"), ("+P", "s", "C3")):
+            values = pd.to_numeric(records[f"{group} {key}"], errors="coerce")
+            rates.plot(
+                x, values, marker, color=colour, mfc="none" if key == "+P" else colour, label=key
+            )
+        rates.set_ylim(-0.05, 1.05)
+        rates.set_ylabel("Se, +P", fontsize=8)
+        ax.set_title(f"{group}: {int(beats.sum())} reference beats", fontsize=9)
+        handles = ax.get_legend_handles_labels()[0] + rates.get_legend_handles_labels()[0]
+        ax.legend(handles=handles, fontsize=7, loc="upper left")
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    _savefig(fig, path)
 
 
 def read_json(path) -> dict:

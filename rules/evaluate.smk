@@ -1,5 +1,10 @@
+from ecg2d.evaluate import detection_inputs
+
+
 rule evaluate:
     input:
+        # detector experiments: the test records' reference and detector beats
+        unpack(lambda wc: detection_inputs(config, wc.experiment)),
         manifest="results/{experiment}/manifest.csv",
         model="results/{experiment}/model.h5",
         info="results/{experiment}/model.json",
@@ -24,5 +29,7 @@ rule evaluate:
         runtime=20,
     params:
         name=lambda wc: wc.experiment,
+        experiment=lambda wc: split_settings(config["experiments"][wc.experiment]),
+        seed=config["seed"],
     script:
         "../scripts/evaluate.py"

@@ -1,13 +1,20 @@
 # Report items (`snakemake --report report.html`): beat counts and example beats per
-# experiment, and a metrics table per trained experiment. Training curves and confusion
-# matrices are marked for the report by rules train and evaluate.
+# experiment; per trained experiment, a metrics table and a per-record table and figure.
+# Training curves and confusion matrices are marked for the report by rules train and evaluate.
 
 
 #: Every report item these rules make (part of rule all).
 REPORT_TARGETS = expand(
     "results/report/{experiment}/{name}",
     experiment=EXPERIMENTS,
-    name=["beat_counts.html", "beat_counts.png", "example_beats.png", "metrics.html"],
+    name=[
+        "beat_counts.html",
+        "beat_counts.png",
+        "example_beats.png",
+        "metrics.html",
+        "per_record.html",
+        "per_record.png",
+    ],
 )
 
 
@@ -77,6 +84,19 @@ rule metrics_table:
         html=report(
             "results/report/{experiment}/metrics.html",
             caption="../report/metrics.rst",
+            category="Evaluation",
+            subcategory="{experiment}",
+        ),
+        per_record="results/report/{experiment}/per_record.csv",
+        per_record_html=report(
+            "results/report/{experiment}/per_record.html",
+            caption="../report/per_record.rst",
+            category="Evaluation",
+            subcategory="{experiment}",
+        ),
+        per_record_plot=report(
+            "results/report/{experiment}/per_record.png",
+            caption="../report/per_record.rst",
             category="Evaluation",
             subcategory="{experiment}",
         ),

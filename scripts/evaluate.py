@@ -1,4 +1,8 @@
-"""Snakemake job: model.h5 + manifest test split -> metrics.json, predictions.csv, confusion."""
+"""Snakemake job: model.h5 + manifest test split -> metrics.json, predictions.csv, confusion.
+
+Detector experiments also get the test records' reference and detector beats (inputs
+``reference``, ``detected``, ``png_dirs``): missed beats and unmatched detections are counted.
+"""
 
 from _bootstrap import add_package_path
 
@@ -16,18 +20,33 @@ from ecg2d.workflow import job
 with job(snakemake) as log:
     p = snakemake.params
     out = snakemake.output
+    inputs = snakemake.input
+    detection = None
+    if "detected" in inputs.keys():
+        detection = {
+            "reference": list(inputs.reference),
+            "detected": list(inputs.detected),
+            "png_dirs": list(inputs.png_dirs),
+            "experiment": p.experiment,
+        }
     metrics = evaluate_experiment(
-        snakemake.input.manifest,
-        snakemake.input.model,
+        inputs.manifest,
+        inputs.model,
         p.name,
         out.metrics,
         out.predictions,
         out.confusion,
+        seed=p.seed,
+        detection=detection,
     )
     log.info(
-        "%s: accuracy %.4f on %d test beats\nper class: %s",
+        "%s: accuracy %s on %d reference beats (%d scored, %d missed; %d unmatched "
+        "detections)\nper class: %s",
         p.name,
         metrics["accuracy"],
+        metrics["n_reference"],
         metrics["n_test"],
+        metrics["n_missed"],
+        metrics["n_unmatched_detections"],
         json.dumps(metrics["per_class"], indent=1),
     )

@@ -9,7 +9,8 @@ import re
 import pandas as pd
 import pytest
 
-from ecg2d.report import beat_count_table, metrics_tables
+from ecg2d.evaluate import metrics_report
+from ecg2d.report import beat_count_table, metrics_tables, per_record_table, plot_per_record
 from tests.conftest import run_snakemake, tiny_experiments, write_config
 
 RECORDS = ["100", "101", "118"]  # inter_patient: 101 trains, 118 validates, 100 tests
@@ -22,6 +23,8 @@ ITEMS = {
     "results/{e}/training_curves.png": ("image/png", "Training curves of experiment"),
     "results/{e}/confusion_matrix.png": ("image/png", "Confusion matrix of experiment"),
     "results/report/{e}/metrics.html": ("text/html", "Test metrics of experiment"),
+    "results/report/{e}/per_record.html": ("text/html", "per test record"),
+    "results/report/{e}/per_record.png": ("image/png", "per test record"),
 }
 
 
@@ -97,7 +100,65 @@ def test_metrics_table_shows_metrics_json(report, experiment):
     assert f"{metrics['accuracy']:.4f}" in page
     for label in metrics["per_class"]:
         assert f"<th>{label}</th>" in page
-    assert ("AAMI" in page) == ("aami" in metrics)
+    assert metrics["bootstrap"]["unit"] == ("record" if experiment == "inter_patient" else "beat")
+    assert "95% CI" in page
+    for label, row in metrics["per_class"].items():
+        if row["sensitivity_ci95"] is not None:
+            lo, hi = row["sensitivity_ci95"]
+            assert f"[{lo:.4f}, {hi:.4f}]" in page, label
+    aami = "aami_ec57" in metrics
+    assert aami == (experiment == "inter_patient")
+    assert ("VEB EC57" in page and "VEB one-vs-rest" in page) == aami
+
+
+@pytest.mark.parametrize("experiment", EXPERIMENTS)
+def test_per_record_table_lists_every_test_record(report, experiment):
+    root, items, _ = report
+    metrics = json.loads((root / f"results/{experiment}/metrics.json").read_text())
+    table = pd.read_csv(root / f"results/report/{experiment}/per_record.csv", dtype={"record": str})
+    table = table.set_index("record")
+    tested = pd.read_csv(root / f"results/{experiment}/predictions.csv", dtype={"record": str})
+    assert sorted(table.index.drop("all")) == sorted(set(tested["record"]))
+    assert table.loc["all", "beats"] == metrics["n_reference"] == len(tested)
+    page = decoded(items[f"results/report/{experiment}/per_record.html"]).decode()
+    for record in table.index:
+        assert f"<th>{record}</th>" in page
+
+
+def test_per_record_table_and_figure_add_up(tmp_path):
+    """Record "232" holds most S beats: the table's all row is the EC57 totals."""
+    rows = [("232", "S", "S", 40), ("232", "S", "N", 10), ("232", "N", "S", 30),
+            ("100", "S", "S", 1), ("100", "N", "N", 50), ("100", "V", "V", 5),
+            ("100", "F", "V", 2), ("105", "N", "N", 60), ("105", "V", "N", 3)]  # fmt: skip
+    table = pd.DataFrame(
+        [(r, t, p) for r, t, p, n in rows for _ in range(n)],
+        columns=["record", "true", "predicted"],
+    )
+    missed = pd.DataFrame({"record": ["105"], "true": ["V"]})
+    metrics = metrics_report(
+        table, ["N", "S", "V", "F", "Q"], "x", "inter_patient", missed=missed, seed=1,
+        bootstrap_unit="record",
+    )  # fmt: skip
+    per_record = per_record_table(metrics)
+    assert list(per_record.index) == ["100", "105", "232", "all"]
+    total = per_record.loc["all"]
+    for name in ("SVEB", "VEB"):
+        for key in ("TP", "FN", "FP", "Se", "+P"):
+            assert total[f"{name} {key}"] == pytest.approx(metrics["aami_ec57"][name][key])
+    assert total["beats"] == metrics["n_reference"] == len(table) + 1
+    assert per_record.loc["232", "SVEB TP"] + per_record.loc["232", "SVEB FN"] == 50
+    assert per_record.loc["100", "VEB FP"] == 0  # F called V: not a false V in EC57
+    assert per_record.loc["105", "missed"] == 1 and per_record.loc["105", "VEB FN"] == 4
+    assert pd.isna(per_record.loc["105", "SVEB Se"])  # no S beats: undefined, not 0
+    plot_per_record(per_record, "toy", tmp_path / "per_record.png")
+    assert (tmp_path / "per_record.png").read_bytes().startswith(b"\x89PNG")
+    sections = dict(metrics_tables(metrics))
+    aami = sections[next(name for name in sections if name.startswith("AAMI"))]
+    assert aami.loc["VEB EC57", "FP"] == 0 and aami.loc["VEB one-vs-rest", "FP"] == 2
+    lo, hi = metrics["aami_ec57"]["SVEB"]["Se_ci95"]
+    assert aami.loc["SVEB EC57", "Se 95% CI"] == f"[{lo:.4f}, {hi:.4f}]"
+    summary = sections["Summary"]
+    assert summary.loc["n_missed", "value"] == 1 and summary.loc["accuracy", "95% CI"] != "–"
 
 
 def test_beat_count_table_counts_labels_and_splits(tmp_path):
@@ -128,6 +189,8 @@ def test_metrics_tables_handle_undefined_values():
     }
     sections = dict(metrics_tables(metrics))
     assert sections["Summary"].loc["accuracy", "value"] == 0.5
+    assert sections["Summary"].loc["accuracy", "95% CI"] == "–"  # no interval in metrics
     assert sections["Summary"].loc["macro f1", "value"] == 0.4
-    assert list(sections["Per class (test split)"].index) == ["N", "V"]
+    per_class = next(frame for name, frame in sections.items() if name.startswith("Per class"))
+    assert list(per_class.index) == ["N", "V"]
     assert "AAMI" not in " ".join(sections)
