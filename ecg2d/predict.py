@@ -1,27 +1,37 @@
 """Classify the beats of new WFDB recordings with a trained model, and score them if annotated.
 
 A *dataset* (config ``predict.datasets.{name}``) is a folder of WFDB records at any sampling
-rate. Each record is read (one lead), resampled to the workflow's ``fs`` (the rate the model was
-trained at), cut into beats -- around detected R peaks (``segmentation: detector``, see
-:mod:`ecg2d.detect`) or around the reference beat annotations (``segmentation: annotations``)
--- with the workflow's ``window``; each beat is rendered with :func:`ecg2d.render.render_beat`
-at ``image_size`` and classified, with its RR context, by :class:`ecg2d.model.Classifier`.
+rate. Each record is read (one lead: the dataset's ``lead``, else its ``fallback_channel``),
+resampled to the rate the model was trained at, cut into beats -- around detected R peaks
+(``segmentation: detector``, see :mod:`ecg2d.detect`) or around the reference beat annotations
+(``segmentation: annotations``) -- with the model's window; each beat is rendered with
+:func:`ecg2d.render.render_beat` at the model's image size and classified, with its RR context,
+by :class:`ecg2d.model.Classifier`. The sampling rate, window and image size come from the
+``data`` block of the model's ``model.json`` (:func:`model_settings`); the config's values are
+used only for models that do not record them.
 
-Per record the result is a table (:func:`prediction_table`, one row per beat: ``sample`` in the
-record's own sampling rate, predicted ``label`` and WFDB ``symbol``, one ``p_{label}`` column
-per class, and the matched reference ``ref_sample`` / ``ref_symbol`` / ``ref_label``) and a
-WFDB annotation file written with ``wfdb.wrann`` (:func:`write_annotations`). Predicted labels
-become WFDB beat codes through the dataset's ``symbols`` map; a label without one must itself be
-a WFDB beat code (AAMI N S V F Q and Jun's N L R A V / E ! are).
+Per record the result is a table (:func:`prediction_table`, one row per beat, in time order):
+``record``, ``lead`` (the signal name read), ``sample`` in the record's own sampling rate,
+``detected``, predicted ``label`` and WFDB ``symbol``, one ``p_{label}`` column per class,
+``matched``, and the reference beat ``ref_sample`` / ``ref_symbol`` / ``ref_label``. Rows with
+``detected = 1`` are the classified beats; rows with ``detected = 0`` are reference beats that
+no classified beat matched (*missed*: not found by the detector, or at a record end where no
+window can be cut), with ``sample = -1``, an empty ``label`` and ``symbol`` and no
+probabilities. ``ref_sample = -1`` marks a classified beat that matches no reference beat. The
+WFDB annotation file written with ``wfdb.wrann`` (:func:`write_annotations`) holds the classified
+beats only. Predicted labels become WFDB beat codes through the dataset's ``symbols`` map; a
+label without one must itself be a WFDB beat code (AAMI N S V F Q and Jun's N L R A V / E ! are).
 
 With reference annotations, :func:`score_tables` scores the predicted labels against the
-reference symbols mapped to classes by the experiment's ``classes``; beats whose reference is
-unmatched or outside those classes are counted but not scored.
+reference symbols mapped to classes by the experiment's ``classes``: a missed reference beat is
+a miss of its class (sensitivity is over all reference beats, as in ANSI/AAMI EC57), and
+classified beats with no reference beat are counted as unmatched detections.
 """
 
 from __future__ import annotations
 
 import copy
+import logging
 import os
 from pathlib import Path
 
@@ -29,8 +39,10 @@ import numpy as np
 import pandas as pd
 
 from ecg2d.detect import DETECTORS, MATCH_WINDOW_S, REFINE_RADIUS_S, detect_peaks, detected_beats
-from ecg2d.io import Record, RecordError, atomic_path, choose_channel, resample
+from ecg2d.io import Record, RecordError, atomic_path, choose_channel, fill_nan, resample
 from ecg2d.segment import BEAT_SYMBOLS, beat_mask, segment_record
+
+LOG = logging.getLogger("ecg2d.predict")
 
 SEGMENTATIONS = ("detector", "annotations")
 
@@ -54,7 +66,8 @@ RESERVED_EXTENSIONS = ("csv", "json", "log", "tsv")
 #: Beats rendered and classified at a time (bounds memory on long records).
 CHUNK = 1024
 
-RR_COLUMNS = ["pre_rr", "post_rr", "local_rr", "record_rr", "rr_irregularity"]
+#: Settings a model depends on that :func:`model_settings` takes from its ``model.json``.
+MODEL_SETTINGS = ("fs", "window", "image_size")
 
 
 class PredictConfigError(ValueError):
@@ -68,13 +81,15 @@ def dataset_settings(config: dict, name: str) -> dict:
     """Settings of dataset ``name`` with defaults filled in and checked.
 
     ``path: ""`` means the workflow's own records (``data_dir``, or the download folder);
-    ``model: ""`` means ``results/{experiment}/model.h5``.
+    ``model: ""`` means ``results/{experiment}/model.h5``. ``name`` is added (error messages
+    name the dataset).
     """
     datasets = (config.get("predict") or {}).get("datasets") or {}
     if name not in datasets:
         raise PredictConfigError(f"predict.datasets: no dataset {name!r}")
     settings = copy.deepcopy(DATASET_DEFAULTS)
     settings.update(copy.deepcopy(datasets[name]))
+    settings["name"] = name
     key = f"predict.datasets.{name}"
     if settings.get("experiment") not in config.get("experiments", {}):
         raise PredictConfigError(
@@ -102,12 +117,23 @@ def dataset_settings(config: dict, name: str) -> dict:
 
 
 def dataset_records(settings: dict, data_dir: str) -> list[str]:
-    """Records of a dataset: its ``records``, or all records with a header in its folder."""
+    """Records of a dataset: its ``records``, or all records with a header in its folder.
+
+    A dataset without records is a :class:`PredictConfigError` naming it and its folder.
+    """
     from ecg2d.config import available_records
 
     if settings["records"] != "all":
-        return [str(r) for r in settings["records"]]
-    return available_records(dataset_path(settings, data_dir))
+        records = [str(r) for r in settings["records"]]
+    else:
+        records = available_records(dataset_path(settings, data_dir))
+    if not records:
+        folder = Path(dataset_path(settings, data_dir) or ".").resolve()
+        raise PredictConfigError(
+            f"predict.datasets.{settings.get('name', '?')}: no records in {folder} "
+            f"({'no .hea file' if folder.is_dir() else 'no such folder'})"
+        )
+    return records
 
 
 def dataset_path(settings: dict, data_dir: str) -> str:
@@ -120,6 +146,55 @@ def model_path(settings: dict) -> str:
     return settings["model"] or f"results/{settings['experiment']}/model.h5"
 
 
+def _same(key: str, a, b) -> bool:
+    """Whether two values of setting ``key`` are the same (``fixed_ms`` only for mode fixed)."""
+    if key == "window":
+        fixed = a["mode"] == "fixed" or b["mode"] == "fixed"
+        a_ms, b_ms = [float(v) for v in a["fixed_ms"]], [float(v) for v in b["fixed_ms"]]
+        return a["mode"] == b["mode"] and (not fixed or a_ms == b_ms)
+    return float(a) == float(b)
+
+
+def _show(value) -> str:
+    """A setting's value for a log line (numbers without a trailing ``.0``)."""
+    return f"{value:g}" if isinstance(value, (int, float)) else str(value)
+
+
+def model_settings(info: dict, config: dict, model: str = "the model", log=None) -> dict:
+    """``fs``, ``window`` and ``image_size`` to classify with: the model's, from ``info``.
+
+    ``info`` is the model's ``model.json`` (:attr:`ecg2d.model.Classifier.info`); its ``data``
+    block (:func:`ecg2d.train.data_settings`) records the settings the model was trained with.
+    Where one differs from the config's the model's is used, and a warning names the setting
+    and both values; where the model does not record it (older ``model.json`` files) the
+    config's is used, with a warning saying so.
+    """
+    log = log or LOG
+    data = info.get("data") or {}
+    if not data:
+        log.warning(
+            "%s does not record its settings (model.json has no 'data' block): using the "
+            "config's %s; predictions are wrong if the model was trained otherwise",
+            model,
+            ", ".join(f"{key} {_show(config[key])}" for key in MODEL_SETTINGS),
+        )
+    out = {}
+    for key in MODEL_SETTINGS:
+        if key not in data:
+            if data:
+                log.warning("%s does not record %s: using the config's", model, key)
+            out[key] = copy.deepcopy(config[key])
+            continue
+        out[key] = copy.deepcopy(data[key])
+        if not _same(key, data[key], config[key]):
+            log.warning(
+                "%s: %s differs (model %s, config %s): using the model's", model, key,
+                _show(data[key]), _show(config[key]),
+            )  # fmt: skip
+    out["fs"], out["image_size"] = float(out["fs"]), int(out["image_size"])
+    return out
+
+
 # --- reading ----------------------------------------------------------------------------------
 
 
@@ -129,7 +204,9 @@ def read_new_record(
     """One lead of a WFDB record at its own sampling rate, with annotations if ``annotator``.
 
     Unlike :func:`ecg2d.io.read_record`, the annotation file is optional (``annotator=None``)
-    and may have any extension. Errors are :class:`ecg2d.io.RecordError` naming the record.
+    and may have any extension. A missing ``lead`` falls back to ``fallback_channel`` (with a
+    warning, :func:`ecg2d.io.choose_channel`); NaN samples become 0 (with a warning,
+    :func:`ecg2d.io.fill_nan`). Errors are :class:`ecg2d.io.RecordError` naming the record.
     """
     import wfdb
 
@@ -157,7 +234,7 @@ def read_new_record(
             raise RecordError(f"record {record}: cannot read {base}.{annotator}: {exc}") from exc
         samples = np.asarray(ann.sample, dtype=np.int64)
         symbols = np.asarray(ann.symbol, dtype=str)
-    signal = np.nan_to_num(rec.p_signal[:, 0]).astype(np.float32)
+    signal = fill_nan(rec.p_signal[:, 0], record).astype(np.float32)
     return Record(record, signal, float(rec.fs), rec.sig_name[0], samples, symbols)
 
 
@@ -165,7 +242,7 @@ def at_rate(record: Record, fs: float) -> Record:
     """``record`` resampled to ``fs`` (annotations moved with it); itself if already at ``fs``."""
     if abs(record.fs - fs) <= 1e-6:
         return record
-    signal, samples = resample(record.signal, record.ann_sample, record.fs, fs)
+    signal, samples = resample(record.signal, record.ann_sample, record.fs, fs, record.name)
     return Record(record.name, signal, float(fs), record.lead, samples, record.ann_symbol)
 
 
@@ -227,16 +304,16 @@ def render_images(beats: dict[str, np.ndarray], size: int, index: np.ndarray) ->
     return images
 
 
-def rr_context(beats: dict[str, np.ndarray], columns=RR_COLUMNS) -> np.ndarray:
-    """N x len(columns) float RR context of the beats: by default pre, post, local and record
-    RR in seconds and the RR irregularity (a classifier's ``rr_columns`` are a prefix)."""
+def rr_context(beats: dict[str, np.ndarray], columns) -> np.ndarray:
+    """N x len(columns) float RR context of the beats: a classifier's ``rr_columns``
+    (:data:`ecg2d.model.RR_COLUMNS` or :data:`ecg2d.model.RR_COLUMNS_IRREGULARITY`)."""
     return np.stack([beats[c] for c in columns], axis=1).astype(np.float32)
 
 
 def classify_beats(beats: dict[str, np.ndarray], classifier, image_size: int, log=None):
     """Class probabilities (N x len(classifier.classes)) of every beat, in chunks."""
     n = len(beats["sample"])
-    rr = rr_context(beats, getattr(classifier, "rr_columns", RR_COLUMNS[:4]))
+    rr = rr_context(beats, classifier.rr_columns)
     out = [np.zeros((0, len(classifier.classes)), dtype=np.float32)]
     for start in range(0, n, CHUNK):
         index = np.arange(start, min(start + CHUNK, n))
@@ -261,6 +338,15 @@ def label_symbols(labels, symbols: dict[str, str]) -> np.ndarray:
     return np.asarray(out, dtype="U1")
 
 
+def missed_reference(resampled: Record, beats: dict[str, np.ndarray]):
+    """``(samples, symbols)`` of the reference beats of ``resampled`` that no beat of ``beats``
+    matched (samples at the resampled rate)."""
+    is_beat = beat_mask(resampled.ann_symbol)
+    reference = resampled.ann_sample[is_beat]
+    missed = ~np.isin(reference, beats["ref_sample"][beats["matched"]])
+    return reference[missed], resampled.ann_symbol[is_beat][missed].astype(str)
+
+
 def prediction_table(
     beats: dict[str, np.ndarray],
     proba: np.ndarray,
@@ -270,28 +356,41 @@ def prediction_table(
     class_map: dict[str, str],
     symbols: dict[str, str],
 ) -> pd.DataFrame:
-    """One row per beat: where it is (original rate), what was predicted, what the reference is.
+    """The classified beats and the missed reference beats of a record (module docstring).
 
     ``class_map`` maps reference symbols to the model's classes (the experiment's ``classes``);
-    ``ref_label`` is ``""`` where the beat is unmatched or its symbol is not a class.
+    ``ref_label`` is ``""`` where there is no reference beat or its symbol is not a class.
     """
     labels = np.asarray(classes, dtype=object)[proba.argmax(axis=1)].astype(str)
-    ref_symbol = np.where(beats["matched"], beats["symbol"], "")
+    missed_sample, missed_symbol = missed_reference(resampled, beats)
+    n, m = len(labels), len(missed_sample)
+    matched = np.concatenate([beats["matched"], np.zeros(m, dtype=bool)])
+    ref_symbol = np.concatenate([np.where(beats["matched"], beats["symbol"], ""), missed_symbol])
+    ref_sample = np.concatenate(
+        [np.where(beats["matched"], beats["ref_sample"], -1), missed_sample]
+    )
+    sample = np.concatenate(
+        [to_original(beats["sample"], float(beats["fs"]), original), np.full(m, -1)]
+    )
     table = pd.DataFrame(
         {
             "record": str(beats["record"]),
-            "sample": to_original(beats["sample"], float(beats["fs"]), original),
-            "label": labels,
-            "symbol": label_symbols(labels, symbols),
+            "lead": original.lead,
+            "sample": sample,
+            "detected": np.repeat([1, 0], [n, m]),
+            "label": np.concatenate([labels, np.full(m, "")]),
+            "symbol": np.concatenate([label_symbols(labels, symbols), np.full(m, "")]),
         }
     )
     for k, name in enumerate(classes):
-        table[f"p_{name}"] = np.round(proba[:, k].astype(np.float64), 5)
-    table["matched"] = beats["matched"].astype(int)
-    table["ref_sample"] = original_ann_samples(resampled, original, beats["ref_sample"])
-    table["ref_symbol"] = ref_symbol
-    table["ref_label"] = [class_map.get(s, "") for s in ref_symbol]
-    return table
+        p = np.round(proba[:, k].astype(np.float64), 5)
+        table[f"p_{name}"] = np.concatenate([p, np.full(m, np.nan)])
+    table["matched"] = matched.astype(int)
+    table["ref_sample"] = original_ann_samples(resampled, original, ref_sample)
+    table["ref_symbol"] = ref_symbol.astype(str)
+    table["ref_label"] = [class_map.get(s, "") for s in table["ref_symbol"]]
+    order = np.argsort(np.where(sample >= 0, sample, table["ref_sample"]), kind="stable")
+    return table.iloc[order].reset_index(drop=True)
 
 
 def predict_record(
@@ -306,30 +405,43 @@ def predict_record(
     log=None,
     detection: dict | None = None,
 ) -> tuple[pd.DataFrame, Record]:
-    """Prediction table of one record of a dataset, and the record as read (original rate)."""
+    """Prediction table of one record of a dataset, and the record as read (original rate).
+
+    ``fs``, ``window`` and ``image_size`` are the model's (:func:`model_settings`).
+    """
     original = read_new_record(
         data_dir, record, settings["lead"], settings["fallback_channel"], settings["annotator"]
     )
     resampled = at_rate(original, fs)
     beats = segment_for_prediction(resampled, settings, window, detection)
-    if log is not None:
-        log.info(
-            "record %s: %g Hz -> %g Hz, %d beats (%s segmentation, %d unmatched)",
-            record,
-            original.fs,
-            fs,
-            len(beats["sample"]),
-            settings["segmentation"],
-            int((~beats["matched"]).sum()),
-        )
     proba = classify_beats(beats, classifier, image_size, log)
     table = prediction_table(
         beats, proba, classifier.classes, original, resampled, class_map, settings["symbols"]
     )
+    if log is not None:
+        detected = table["detected"] == 1
+        log.info(
+            "record %s: lead %s, %g Hz -> %g Hz, %d beats (%s segmentation, %d matching no "
+            "reference beat), %d reference beats missed",
+            record,
+            original.lead,
+            original.fs,
+            fs,
+            int(detected.sum()),
+            settings["segmentation"],
+            int((detected & (table["matched"] == 0)).sum()),
+            int((~detected).sum()),
+        )
     return table, original
 
 
 # --- outputs ----------------------------------------------------------------------------------
+
+#: Columns every prediction table has (besides one ``p_{label}`` column per class).
+TABLE_COLUMNS = (
+    "record lead sample detected label symbol matched ref_sample ref_symbol ref_label".split()
+)
+_TEXT_COLUMNS = ("record", "lead", "label", "symbol", "ref_symbol", "ref_label")
 
 
 def write_table(table: pd.DataFrame, path) -> None:
@@ -344,16 +456,26 @@ def table_classes(table: pd.DataFrame) -> list[str]:
 
 
 def read_table(path) -> pd.DataFrame:
-    """Read a prediction table (record names and symbols stay strings)."""
+    """Read a prediction table: text columns stay strings (empty, not NaN), probabilities of
+    missed beats are NaN. A file without the columns of one is a ValueError naming it."""
+    columns = pd.read_csv(path, nrows=0).columns
+    missing = [c for c in TABLE_COLUMNS if c not in columns]
+    if missing:
+        raise ValueError(
+            f"{path}: not a prediction table of this version (no column {', '.join(missing)}); "
+            "delete it and rerun"
+        )
     return pd.read_csv(
         path,
-        dtype={"record": str, "label": str, "symbol": str, "ref_symbol": str, "ref_label": str},
+        dtype={c: str for c in _TEXT_COLUMNS},
         keep_default_na=False,
+        na_values={c: [""] for c in columns if c.startswith("p_")},
     )
 
 
 def write_annotations(table: pd.DataFrame, record: str, fs: float, path) -> None:
-    """Write the predicted beats as a WFDB annotation file ``path`` (``{record}.{ext}``).
+    """Write the classified beats (``detected = 1``) as a WFDB annotation file ``path``
+    (``{record}.{ext}``).
 
     ``wfdb.wrann`` writes ``{record}.{ext}`` into a folder; it writes into a temporary folder
     beside ``path`` and the file is renamed onto ``path``.
@@ -367,9 +489,10 @@ def write_annotations(table: pd.DataFrame, record: str, fs: float, path) -> None
     if name != record or not dot or not extension.isalnum():
         raise ValueError(f"{path}: an annotation file is named {record}.<letters/digits>")
     path.parent.mkdir(parents=True, exist_ok=True)
+    beats = table[table["detected"] == 1]
     with tempfile.TemporaryDirectory(prefix=f".{path.name}.", dir=path.parent) as tmp:
-        samples = table["sample"].to_numpy(dtype=np.int64)
-        symbols = table["symbol"].astype(str).tolist()
+        samples = beats["sample"].to_numpy(dtype=np.int64)
+        symbols = beats["symbol"].astype(str).tolist()
         if len(samples):
             wfdb.wrann(record, extension, samples, symbol=symbols, fs=fs, write_dir=tmp)
         else:  # wfdb.wrann refuses an empty list: write an empty annotation file by hand
@@ -383,30 +506,46 @@ def write_annotations(table: pd.DataFrame, record: str, fs: float, path) -> None
 def score_tables(tables: list[pd.DataFrame], classes: list[str], dataset: dict) -> dict:
     """Cross-database scores of a dataset's prediction tables against their reference labels.
 
-    Beats with a reference label among ``classes`` are scored exactly as an experiment's test
-    split (:func:`ecg2d.evaluate.metrics_report`, the content of ``metrics.json``); the rest are
-    counted: ``unmatched`` (no reference beat within 150 ms of the detection) and
-    ``unlabelled`` (a reference symbol outside the experiment's classes). ``dataset`` is the
-    dataset's settings (recorded in the report).
+    Classified beats with a reference label among ``classes`` are scored as an experiment's
+    test split (:func:`ecg2d.evaluate.metrics_report`, the content of ``metrics.json``, with
+    bootstrap intervals over records); missed reference beats of those classes are passed as
+    ``missed`` (misses of their class) and classified beats with no reference beat as
+    ``unmatched``: ``n_reference``, ``n_missed`` and ``n_unmatched_detections`` count them.
+    ``predict`` counts the classified beats (``n_beats``): ``n_scored``, ``unmatched`` (no
+    reference beat within the match window) and ``unlabelled`` (a reference symbol outside
+    ``classes``). ``dataset`` is the dataset's settings (recorded in the report).
     """
     from ecg2d.evaluate import metrics_report
 
+    if not tables:
+        raise PredictConfigError(
+            f"predict.datasets.{dataset.get('name', '?')}: no prediction tables to score"
+        )
     classes = list(classes)
-    table = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=["record"])
-    matched = table.get("matched", pd.Series(dtype=int)).astype(bool)
-    ref_label = table.get("ref_label", pd.Series(dtype=str)).astype(str)
-    scored = table[ref_label.isin(classes)]
-    predictions = pd.DataFrame({"true": scored["ref_label"], "predicted": scored["label"]})
+    table = pd.concat(tables, ignore_index=True)
+    detected, matched = table["detected"] == 1, table["matched"] == 1
+    in_class = table["ref_label"].astype(str).isin(classes)
+    scored, missed = table[detected & in_class], table[~detected & in_class]
+    unmatched = table[detected & ~matched]
     report = metrics_report(
-        predictions, classes, dataset["experiment"], f"predict:{dataset['segmentation']}"
+        pd.DataFrame(
+            {"record": scored["record"], "true": scored["ref_label"], "predicted": scored["label"]}
+        ),
+        classes,
+        dataset["experiment"],
+        f"predict:{dataset['segmentation']}",
+        missed=pd.DataFrame({"record": missed["record"], "true": missed["ref_label"]}),
+        unmatched=pd.DataFrame({"record": unmatched["record"], "predicted": unmatched["label"]}),
+        bootstrap_unit="record",
     )
     report["predict"] = {
         "segmentation": dataset["segmentation"],
         "detector": dataset["detector"] if dataset["segmentation"] == "detector" else None,
         "records": sorted(table["record"].astype(str).unique().tolist()),
-        "n_beats": int(len(table)),
+        "leads": sorted(table["lead"].astype(str).unique().tolist()),
+        "n_beats": int(detected.sum()),
         "n_scored": int(len(scored)),
-        "unmatched": int((~matched).sum()),
-        "unlabelled": int((matched & ~ref_label.isin(classes)).sum()),
+        "unmatched": int(len(unmatched)),
+        "unlabelled": int((detected & matched & ~in_class).sum()),
     }
     return report

@@ -18,9 +18,6 @@ rule predict_record:
         class_map=lambda wc: config["experiments"][
             PREDICT_DATASETS[wc.dataset]["experiment"]
         ]["classes"],
-        fs=config["fs"],
-        window=config["window"],
-        image_size=config["image_size"],
         detection=config["detection"],
     script:
         "../scripts/predict.py"

@@ -5,15 +5,23 @@ from _bootstrap import add_package_path
 add_package_path(snakemake.scriptdir)
 
 from ecg2d.model import Classifier
-from ecg2d.predict import predict_record, write_table
+from ecg2d.predict import model_settings, predict_record, write_table
 from ecg2d.workflow import job
 
 with job(snakemake) as log:
     p = snakemake.params
-    classifier = Classifier.load(snakemake.input.model)
-    log.info("model %s: classes %s", snakemake.input.model, classifier.classes)
-    table, _ = predict_record(p.path, p.record, p.settings, classifier, p.fs, p.window,
-                              p.image_size, p.class_map, log, p.detection)  # fmt: skip
+    model = snakemake.input.model
+    classifier = Classifier.load(model)
+    data = model_settings(classifier.info, snakemake.config, model, log)
+    log.info("model %s: classes %s, fs %g, window %s, image size %d, trained on lead %s; "
+             "dataset lead %s (fallback channel %s)", model, classifier.classes, data["fs"],
+             data["window"], data["image_size"],
+             (classifier.info.get("data") or {}).get("lead", "(not recorded)"),
+             p.settings["lead"], p.settings["fallback_channel"])  # fmt: skip
+    table, _ = predict_record(p.path, p.record, p.settings, classifier, data["fs"],
+                              data["window"], data["image_size"], p.class_map, log,
+                              p.detection)  # fmt: skip
     write_table(table, snakemake.output[0])
-    log.info("record %s: %d beats, predicted %s", p.record, len(table),
-             table["label"].value_counts().to_dict())  # fmt: skip
+    detected = table[table["detected"] == 1]
+    log.info("record %s: %d beats, predicted %s", p.record, len(detected),
+             detected["label"].value_counts().to_dict())  # fmt: skip

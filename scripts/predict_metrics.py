@@ -10,9 +10,10 @@ from ecg2d.workflow import job
 
 with job(snakemake) as log:
     tables = [read_table(path) for path in snakemake.input]
-    classes = table_classes(tables[0])
+    classes = table_classes(tables[0]) if tables else []
     report = score_tables(tables, classes, snakemake.params.settings)
     write_json(report, snakemake.output[0])
-    counts = report["predict"]
-    log.info("%s: accuracy %s over %d scored beats (%d unmatched)", snakemake.wildcards.dataset,
-             report["accuracy"], counts["n_scored"], counts["unmatched"])  # fmt: skip
+    log.info("%s: accuracy %s over %d scored beats; %s reference beats, %s missed, %s "
+             "detections matching none", snakemake.wildcards.dataset, report["accuracy"],
+             report["predict"]["n_scored"], report.get("n_reference"), report.get("n_missed"),
+             report.get("n_unmatched_detections"))  # fmt: skip
