@@ -10,7 +10,8 @@ record never reshuffles another's:
   in ``train_records`` and to ``test`` if it is in ``test_records``.
 
 A beat's crops inherit its split and are only ever made for ``train`` beats, so no beat or crop
-of it can sit on both sides.
+of it can sit on both sides. :func:`check_manifest` verifies this on the finished manifest (the
+manifest job runs it before writing), so a leaky manifest is never written.
 """
 
 from __future__ import annotations
@@ -166,6 +167,85 @@ def untrained_classes(manifest: pd.DataFrame, classes: dict[str, str]) -> dict[s
     tested = originals.loc[originals["split"] == "test", "label"].value_counts()
     labels = sorted(set(map(str, classes.values())))
     return {label: int(tested.get(label, 0)) for label in labels if label not in trained}
+
+
+class LeakageError(ValueError):
+    """A manifest puts a beat, one of its crops or a record where it must not be."""
+
+
+def _beat_name(row) -> str:
+    return f"record {row['record']} sample {int(row['sample'])}"
+
+
+def _first_offender(manifest: pd.DataFrame, rows: pd.Series, what: str) -> None:
+    """Raise :class:`LeakageError` naming the first row of ``rows`` (a boolean mask), if any."""
+    if rows.any():
+        first = manifest[rows].iloc[0]
+        raise LeakageError(
+            f"{_beat_name(first)} ({first['path']}): {what} ({int(rows.sum())} rows in all)"
+        )
+
+
+def _check_beats(manifest: pd.DataFrame) -> None:
+    """Every beat and its crops in one split; crops only in train; each original listed once."""
+    _first_offender(manifest, ~manifest["split"].isin(["train", "test"]), "split is not train/test")
+    augmented = manifest["augmented"].astype(int)
+    _first_offender(manifest, (augmented == 1) & (manifest["split"] == "test"), "a crop in test")
+    beat = ["record", "sample"]
+    spread = manifest.groupby(beat)["split"].transform("nunique") > 1
+    _first_offender(manifest, spread, "the beat or its crops are in both train and test")
+    originals = manifest[augmented == 0]
+    twice = originals.duplicated(beat).reindex(manifest.index, fill_value=False)
+    _first_offender(manifest, twice, "the beat is listed twice as an original")
+
+
+def _check_records(manifest: pd.DataFrame, train_records, test_records) -> None:
+    """inter_patient: train rows only from ``train_records``, test rows only from
+    ``test_records``, and no record on both sides."""
+    train, test = set(map(str, train_records)), set(map(str, test_records))
+    both = sorted(train & test)
+    if both:
+        raise LeakageError(f"records {both} are in both train_records and test_records")
+    record = manifest["record"].astype(str)
+    split = manifest["split"]
+    for side, allowed in (("train", train), ("test", test)):
+        _first_offender(
+            manifest,
+            (split == side) & ~record.isin(allowed),
+            f"a {side} row from a record not in {side}_records",
+        )
+
+
+def check_manifest(
+    manifest: pd.DataFrame, protocol: str, train_records=(), test_records=()
+) -> None:
+    """Raise :class:`LeakageError` (naming record, sample and path) if ``manifest`` leaks.
+
+    A leak is a beat (``record``, ``sample``) whose original or any crop sits in more than one
+    split, a crop (``augmented == 1``) in ``test``, a split other than train/test, or an
+    original listed twice; for ``inter_patient``, also a training row from a record outside
+    ``train_records`` (a DS2 record, say), a test row from a record outside ``test_records``,
+    or a record in both lists.
+    """
+    if protocol not in PROTOCOLS:
+        raise ValueError(f"unknown protocol {protocol!r}; choose one of {PROTOCOLS}")
+    missing = sorted({"record", "sample", "split", "augmented", "path"} - set(manifest.columns))
+    if missing:
+        raise ValueError(f"manifest has no column {', '.join(missing)}")
+    _check_beats(manifest)
+    if protocol == "inter_patient":
+        _check_records(manifest, train_records, test_records)
+
+
+def check_experiment_manifest(manifest: pd.DataFrame, experiment: dict) -> None:
+    """:func:`check_manifest` under an experiment's (or its :func:`split_settings`') protocol
+    and record lists."""
+    check_manifest(
+        manifest,
+        experiment["protocol"],
+        experiment.get("train_records", ()),
+        experiment.get("test_records", ()),
+    )
 
 
 def read_table(path) -> pd.DataFrame:

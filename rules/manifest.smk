@@ -11,5 +11,6 @@ rule manifest:
     params:
         augment=lambda wc: config["experiments"][wc.experiment]["augment"],
         n_crops=N_CROPS,
+        split=lambda wc: split_settings(config["experiments"][wc.experiment]),
     script:
         "../scripts/manifest.py"

@@ -1,16 +1,27 @@
-"""Snakemake job: per-record splits and crops -> results/{experiment}/manifest.csv."""
+"""Snakemake job: per-record splits and crops -> results/{experiment}/manifest.csv.
+
+The manifest is checked for leakage (:func:`ecg2d.split.check_manifest`) before it is written:
+a leaky manifest fails the job, naming the record and sample, and is never written.
+"""
 
 from _bootstrap import add_package_path
 
 add_package_path(snakemake.scriptdir)
 
-from ecg2d.split import build_manifest, untrained_classes, write_table
+from ecg2d.split import (
+    build_manifest,
+    check_experiment_manifest,
+    untrained_classes,
+    write_table,
+)
 from ecg2d.workflow import job
 
 with job(snakemake) as log:
     p = snakemake.params
     experiment = snakemake.wildcards.experiment
+    split = p.split
     manifest = build_manifest(snakemake.input.splits, snakemake.input.crops, p.augment, p.n_crops)
+    check_experiment_manifest(manifest, split)
     write_table(manifest, snakemake.output[0])
     log.info(
         "manifest: %d rows\n%s",
@@ -19,7 +30,7 @@ with job(snakemake) as log:
     )
     # A class without training beats is a warning, not an error: small record subsets lack
     # rare classes, but a model trained on this manifest cannot predict them.
-    untrained = untrained_classes(manifest, snakemake.config["experiments"][experiment]["classes"])
+    untrained = untrained_classes(manifest, split["classes"])
     if untrained:
         log.warning(
             "experiment %s: no training beats of %s %s (test beats: %s); a model trained on "

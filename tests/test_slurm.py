@@ -21,6 +21,7 @@ import re
 import subprocess
 import time
 
+import pandas as pd
 import pytest
 import yaml
 
@@ -143,7 +144,13 @@ def test_outputs_of_every_stage_are_made(slurm_run):
         assert (root / f"results/{experiment}/manifest.csv").stat().st_size > 0
     assert (root / "results/jun2018/model.h5").stat().st_size > 0
     metrics = json.loads((root / "results/jun2018/metrics.json").read_text())
-    assert metrics["experiment"] == "jun2018" and 0 <= metrics["accuracy"] <= 1
+    predictions = pd.read_csv(root / "results/jun2018/predictions.csv", dtype=str)
+    # The SLURM job scored exactly the beats it predicted: its accuracy is theirs.
+    assert metrics["experiment"] == "jun2018"
+    assert metrics["n_test"] == len(predictions) > 0
+    assert metrics["accuracy"] == pytest.approx(
+        (predictions["true"] == predictions["predicted"]).mean()
+    )
 
 
 def test_every_job_ran_as_a_slurm_job(slurm_run, cluster):

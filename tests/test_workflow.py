@@ -7,8 +7,9 @@ import time
 
 import pandas as pd
 import pytest
+import yaml
 
-from tests.conftest import run_snakemake, write_config
+from tests.conftest import REPO, run_snakemake, write_config
 
 RECORDS = ["100", "101", "102"]  # DS2, DS1, paced (excluded from inter_patient)
 DS1 = (
@@ -18,6 +19,7 @@ DS2 = (
     "100 103 105 111 113 117 121 123 200 202 210 212 213 214 219 221 222 228 231 232 233 234"
 ).split()
 MANIFESTS = ["results/jun2018/manifest.csv", "results/inter_patient/manifest.csv"]
+CONFIG = yaml.safe_load((REPO / "config/config.yaml").read_text())
 
 
 def job_counts(output: str) -> dict[str, int]:
@@ -61,17 +63,18 @@ def test_outputs_of_every_stage(workdir):
         assert (root / f"results/benchmarks/jun2018/crops/{record}.tsv").is_file()
 
 
-def test_manifest_has_no_leakage_and_paths_exist(workdir):
+def test_manifests_pass_the_leakage_check_and_paths_exist(workdir):
     root, _, _ = workdir
+    from ecg2d.split import check_experiment_manifest, read_table
+
     for manifest_path in MANIFESTS:
-        manifest = pd.read_csv(root / manifest_path, dtype={"record": str})
+        manifest = read_table(root / manifest_path)
         assert {"record", "sample", "symbol", "label", "split", "path", "augmented"} <= set(
             manifest.columns
         )
-        assert set(manifest["split"]) <= {"train", "test"}
-        assert set(manifest.loc[manifest.augmented == 1, "split"]) == {"train"}
-        keys = manifest.groupby("split").apply(lambda g: set(zip(g.record, g["sample"])))
-        assert not keys["train"] & keys["test"]
+        assert manifest["augmented"].any()  # crops are there, and checked
+        experiment = CONFIG["experiments"][manifest_path.split("/")[1]]
+        check_experiment_manifest(manifest, experiment)
         for path in manifest["path"].sample(200, random_state=0):
             assert (root / path).is_file(), path
 
@@ -85,14 +88,28 @@ def test_inter_patient_uses_exactly_ds1_and_ds2(workdir):
     assert set(manifest["label"]) <= {"N", "S", "V", "F", "Q"}
 
 
-def test_configured_lists_are_de_chazal(workdir):
-    import yaml
+def test_a_leaky_manifest_is_never_written(workdir):
+    """A DS2 beat put in train fails the manifest job, naming it; nothing is written."""
+    root, config, _ = workdir
+    split_csv = root / "results/inter_patient/split/100.csv"
+    target = MANIFESTS[1]
+    original = split_csv.read_text()
+    table = pd.read_csv(split_csv, dtype={"record": str}, keep_default_na=False)
+    table.loc[5, "split"] = "train"
+    table.to_csv(split_csv, index=False, lineterminator="\n")
+    try:
+        failed = run_snakemake(root, "--cores", "1", target, configfile=config, check=False)
+        assert failed.returncode != 0
+        assert f"record 100 sample {table.loc[5, 'sample']} " in failed.stdout
+        assert "not in train_records" in failed.stdout
+        assert not (root / target).exists()
+    finally:
+        split_csv.write_text(original)
+        run_snakemake(root, "--cores", "1", target, configfile=config)
 
-    from tests.conftest import REPO
 
-    inter = yaml.safe_load((REPO / "config/config.yaml").read_text())["experiments"][
-        "inter_patient"
-    ]
+def test_configured_lists_are_de_chazal():
+    inter = CONFIG["experiments"]["inter_patient"]
     assert inter["train_records"] == DS1 and inter["test_records"] == DS2
 
 
