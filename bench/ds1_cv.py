@@ -20,9 +20,10 @@ Two phases, both resumable:
         --variant none model.rr_irregularity=false \\
         --variant median model.rr_irregularity=true --seeds 42 43 44 train score
 
-The decision rule is stated before the run (``--criterion``): by default the mean over seeds of
-the pooled EC57 F1 of SVEB and VEB averaged; a variant replaces the simpler one only if it wins
-by more than the larger seed-to-seed standard deviation of the two.
+The decision rule, fixed before any run: the criterion is the pooled EC57 F1 of SVEB and VEB,
+averaged, then averaged over seeds; variants are listed simplest first, and a later one replaces
+the current choice only if its criterion is higher by more than the larger seed-to-seed standard
+deviation of the two.
 """
 
 from __future__ import annotations
@@ -188,7 +189,8 @@ def decide(result: dict, order: list[str]) -> dict:
         margin = max(np.nan_to_num(a["sd"]), np.nan_to_num(b["sd"]))
         if b["mean"] - a["mean"] > margin:
             chosen = name
-    return {"chosen": chosen, "rule": __doc__.split("The decision rule")[1].strip()}
+    rule = " ".join(__doc__.split("The decision rule, ")[1].split())
+    return {"chosen": chosen, "rule": rule}
 
 
 def fmt(value, scale=100.0):
