@@ -13,7 +13,6 @@ rule crops:
     conda:
         "../envs/data.yaml"
     params:
-        record=lambda wc: wc.record,
         augment=lambda wc: config["experiments"][wc.experiment]["augment"],
         crop=config["crop"],
     script:

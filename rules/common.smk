@@ -47,12 +47,23 @@ def experiment_beats(wildcards):
     return f"results/beats/{wildcards.record}.npz"
 
 
+def png_root(experiment):
+    """Folder of the beat-image folders of an experiment's segmentation."""
+    if experiment["segmentation"] == "detector":
+        return f"results/png_detected/{experiment['detector']}"
+    return "results/png"
+
+
 def experiment_png(wildcards):
     """Beat-image folder of a record as the experiment segments it."""
-    experiment = config["experiments"][wildcards.experiment]
-    if experiment["segmentation"] == "detector":
-        return f"results/png_detected/{experiment['detector']}/{wildcards.record}"
-    return f"results/png/{wildcards.record}"
+    return f"{png_root(config['experiments'][wildcards.experiment])}/{wildcards.record}"
+
+
+def experiment_pngs(wildcards):
+    """Beat-image folders of all records of an experiment, as it segments them."""
+    root = png_root(config["experiments"][wildcards.experiment])
+    records = experiment_records(config, wildcards.experiment)
+    return [f"{root}/{record}" for record in records]
 
 
 def split_csvs(wildcards):

@@ -23,7 +23,6 @@ rule download_record:
     conda:
         "../envs/data.yaml"
     params:
-        record=lambda wc: wc.record,
         dest=lambda wc, output: os.path.dirname(output[0]),
     script:
         "../scripts/download_record.py"

@@ -14,8 +14,6 @@ rule detect:
         "../envs/detect.yaml"
     params:
         data_dir=data_dir(),
-        record=lambda wc: wc.record,
-        detector=lambda wc: wc.detector,
         lead=config["lead"],
         fallback_channel=config["fallback_channel"],
         fs=config["fs"],

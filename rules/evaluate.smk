@@ -28,7 +28,6 @@ rule evaluate:
         mem_mb=2000,
         runtime=20,
     params:
-        name=lambda wc: wc.experiment,
         experiment=lambda wc: split_settings(config["experiments"][wc.experiment]),
         seed=config["seed"],
     script:

@@ -13,7 +13,6 @@ rule predict_record:
         "../envs/detect.yaml"
     params:
         path=lambda wc: predict_path(PREDICT_DATASETS[wc.dataset]),
-        record=lambda wc: wc.record,
         settings=lambda wc: PREDICT_DATASETS[wc.dataset],
         class_map=lambda wc: config["experiments"][
             PREDICT_DATASETS[wc.dataset]["experiment"]
@@ -36,8 +35,6 @@ rule predict_annotations:
         ext=r"(?!(csv|json|log|tsv)$)[A-Za-z][A-Za-z0-9]*",
     conda:
         "../envs/detect.yaml"
-    params:
-        record=lambda wc: wc.record,
     script:
         "../scripts/predict_annotations.py"
 

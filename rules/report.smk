@@ -40,7 +40,6 @@ rule beat_counts:
     conda:
         "../envs/report.yaml"
     params:
-        experiment=lambda wc: wc.experiment,
         labels=lambda wc: list(
             dict.fromkeys(config["experiments"][wc.experiment]["classes"].values())
         ),
@@ -51,9 +50,7 @@ rule beat_counts:
 rule example_beats:
     input:
         splits=split_csvs,
-        pngs=lambda wc: expand(
-            "results/png/{record}", record=experiment_records(config, wc.experiment)
-        ),
+        pngs=experiment_pngs,
     output:
         report(
             "results/report/{experiment}/example_beats.png",
@@ -66,7 +63,6 @@ rule example_beats:
     conda:
         "../envs/report.yaml"
     params:
-        experiment=lambda wc: wc.experiment,
         labels=lambda wc: list(
             dict.fromkeys(config["experiments"][wc.experiment]["classes"].values())
         ),
@@ -104,7 +100,5 @@ rule metrics_table:
         "logs/{experiment}/report/metrics.log",
     conda:
         "../envs/report.yaml"
-    params:
-        experiment=lambda wc: wc.experiment,
     script:
         "../scripts/report_metrics.py"

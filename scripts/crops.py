@@ -14,7 +14,7 @@ with job(snakemake) as log:
     n = crop_record(
         snakemake.input.png,
         source["sample"],
-        p.record,
+        snakemake.wildcards.record,
         snakemake.output[0],
         p.crop["size"],
         tuple(p.crop["offsets"]),

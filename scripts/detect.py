@@ -10,15 +10,15 @@ from ecg2d.segment import save_beats
 from ecg2d.workflow import job
 
 with job(snakemake) as log:
-    p = snakemake.params
-    record = read_record(p.data_dir, p.record, p.lead, p.fallback_channel, p.fs)
+    p, w = snakemake.params, snakemake.wildcards
+    record = read_record(p.data_dir, w.record, p.lead, p.fallback_channel, p.fs)
     log.info("record %s: lead %s, %d samples at %g Hz", record.name, record.lead,
              len(record.signal), record.fs)  # fmt: skip
-    beats, rows = detect_record(record, p.detector, p.detection, p.window)
+    beats, rows = detect_record(record, w.detector, p.detection, p.window)
     for row in rows:
-        log.info("%s %s (%s): TP %d FN %d FP %d Se %.2f %% +P %.2f %%", p.record, p.detector,
+        log.info("%s %s (%s): TP %d FN %d FP %d Se %.2f %% +P %.2f %%", w.record, w.detector,
                  row["stage"], row["TP"], row["FN"], row["FP"], row["Se"], row["+P"])  # fmt: skip
     save_beats(beats, snakemake.output.beats)
     write_scores(rows, snakemake.output.scores)
-    log.info("record %s: %d detector-based beats (%d unmatched)", p.record,
+    log.info("record %s: %d detector-based beats (%d unmatched)", w.record,
              len(beats["sample"]), int((~beats["matched"]).sum()))  # fmt: skip

@@ -8,5 +8,5 @@ from ecg2d.io import download_record
 from ecg2d.workflow import job
 
 with job(snakemake) as log:
-    download_record(snakemake.params.record, snakemake.params.dest, snakemake.input[0])
-    log.info("record %s downloaded and verified", snakemake.params.record)
+    download_record(snakemake.wildcards.record, snakemake.params.dest, snakemake.input[0])
+    log.info("record %s downloaded and verified", snakemake.wildcards.record)

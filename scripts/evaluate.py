@@ -32,7 +32,7 @@ with job(snakemake) as log:
     metrics = evaluate_experiment(
         inputs.manifest,
         inputs.model,
-        p.name,
+        snakemake.wildcards.experiment,
         out.metrics,
         out.predictions,
         out.confusion,
@@ -42,7 +42,7 @@ with job(snakemake) as log:
     log.info(
         "%s: accuracy %s on %d reference beats (%d scored, %d missed; %d unmatched "
         "detections)\nper class: %s",
-        p.name,
+        snakemake.wildcards.experiment,
         metrics["accuracy"],
         metrics["n_reference"],
         metrics["n_test"],

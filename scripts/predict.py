@@ -9,7 +9,7 @@ from ecg2d.predict import model_settings, predict_record, write_table
 from ecg2d.workflow import job
 
 with job(snakemake) as log:
-    p = snakemake.params
+    p, record = snakemake.params, snakemake.wildcards.record
     model = snakemake.input.model
     classifier = Classifier.load(model)
     data = model_settings(classifier.info, snakemake.config, model, log)
@@ -18,10 +18,10 @@ with job(snakemake) as log:
              data["window"], data["image_size"],
              (classifier.info.get("data") or {}).get("lead", "(not recorded)"),
              p.settings["lead"], p.settings["fallback_channel"])  # fmt: skip
-    table, _ = predict_record(p.path, p.record, p.settings, classifier, data["fs"],
+    table, _ = predict_record(p.path, record, p.settings, classifier, data["fs"],
                               data["window"], data["image_size"], p.class_map, log,
                               p.detection)  # fmt: skip
     write_table(table, snakemake.output[0])
     detected = table[table["detected"] == 1]
-    log.info("record %s: %d beats, predicted %s", p.record, len(detected),
+    log.info("record %s: %d beats, predicted %s", record, len(detected),
              detected["label"].value_counts().to_dict())  # fmt: skip

@@ -12,6 +12,6 @@ from ecg2d.workflow import job
 with job(snakemake) as log:
     table = read_table(snakemake.input.table)
     fs = wfdb.rdheader(snakemake.input.header[: -len(".hea")]).fs
-    write_annotations(table, snakemake.params.record, fs, snakemake.output[0])
+    write_annotations(table, snakemake.wildcards.record, fs, snakemake.output[0])
     log.info("%s: %d annotations (classified beats) at %g Hz", snakemake.output[0],
              int((table["detected"] == 1).sum()), fs)  # fmt: skip

@@ -12,7 +12,7 @@ with job(snakemake) as log:
     p = snakemake.params
     out = snakemake.output
     table = beat_count_table(list(snakemake.input.splits), p.labels)
-    title = f"{p.experiment}: labelled beats per record and class"
+    title = f"{snakemake.wildcards.experiment}: labelled beats per record and class"
     write_csv(table, out.table)
     write_text(
         html_page(
@@ -29,4 +29,4 @@ with job(snakemake) as log:
         out.html,
     )
     plot_beat_counts(table, title, out.plot)
-    log.info("beat counts of %s:\n%s", p.experiment, table.loc["all"].to_string())
+    log.info("beat counts of %s:\n%s", snakemake.wildcards.experiment, table.loc["all"].to_string())

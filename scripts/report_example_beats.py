@@ -17,6 +17,6 @@ with job(snakemake) as log:
     for path in splits:
         for label, n in read_table(path)["label"].value_counts().items():
             counts[label] = counts.get(label, 0) + int(n)
-    title = f"{p.experiment}: example beat images per class (record:sample)"
+    title = f"{snakemake.wildcards.experiment}: example beat images per class (record:sample)"
     plot_examples(picked, counts, p.per_class, title, snakemake.output[0])
     log.info("examples: %s", {label: len(rows) for label, rows in picked.items()})

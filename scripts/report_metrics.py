@@ -26,12 +26,14 @@ with job(snakemake) as log:
     if metrics.get("bootstrap"):
         notes.append(f"95% CI: bootstrap, {metrics['bootstrap']['method']}")
     note = ". ".join(n for n in notes if n)
-    write_text(html_page(f"{p.experiment}: test metrics", sections, note), out.html)
+    write_text(
+        html_page(f"{snakemake.wildcards.experiment}: test metrics", sections, note), out.html
+    )
     write_csv(sections[1][1] if len(sections) > 1 else sections[0][1], out.table)
     records = per_record_table(metrics)
-    title = f"{p.experiment}: test metrics per record"
+    title = f"{snakemake.wildcards.experiment}: test metrics per record"
     counts = metrics.get("conventions", {}).get("per_record", "")
     write_csv(records, out.per_record)
     write_text(html_page(title, [(f"Per test record ({counts})", records)]), out.per_record_html)
     plot_per_record(records, title, out.per_record_plot)
-    log.info("metrics of %s: accuracy %s", p.experiment, metrics.get("accuracy"))
+    log.info("metrics of %s: accuracy %s", snakemake.wildcards.experiment, metrics.get("accuracy"))

@@ -194,3 +194,22 @@ def test_metrics_tables_handle_undefined_values():
     per_class = next(frame for name, frame in sections.items() if name.startswith("Per class"))
     assert list(per_class.index) == ["N", "V"]
     assert "AAMI" not in " ".join(sections)
+
+
+def test_example_beats_of_a_detector_experiment_read_its_own_images(tmp_path):
+    """Rule example_beats reads the beat images the experiment's split tables point to: the
+    detector's (results/png_detected/...) for a detector experiment, not the annotation ones."""
+    tiny = {"preset": "tiny", "train": {"validation_records": ["118"]}}
+    for segmentation, folder in (("detector", "png_detected/xqrs"), ("annotations", "png")):
+        config = write_config(
+            tmp_path / f"{segmentation}.yaml",
+            records=RECORDS,
+            experiments={"inter_patient": {**tiny, "segmentation": segmentation}},
+        )
+        target = "results/report/inter_patient/example_beats.png"
+        plan = run_snakemake(tmp_path, "-n", target, configfile=config).stdout
+        inputs = plan.split("rule example_beats:", 1)[1].split("output:", 1)[0]
+        for record in RECORDS:
+            assert f"results/{folder}/{record}" in inputs, inputs
+        other = "results/png/100" if segmentation == "detector" else "png_detected"
+        assert other not in inputs, inputs
