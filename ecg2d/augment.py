@@ -42,7 +42,7 @@ def crop_record(
     png_dir, samples, record: str, out_dir, crop_size: int = 96, offsets=(0, 16, 32)
 ) -> int:
     """Write the nine crops of the beats ``samples`` of ``record`` into ``out_dir`` atomically."""
-    from ecg2d.io import atomic_dir
+    from ecg2d.atomic import atomic_dir
     from ecg2d.render import png_name, read_png, write_png
 
     log = logging.getLogger("ecg2d.augment")

@@ -316,7 +316,7 @@ def write_scores(rows: list[dict], path) -> None:
     """Write score rows as CSV atomically."""
     import pandas as pd
 
-    from ecg2d.io import atomic_path
+    from ecg2d.atomic import atomic_path
 
     with atomic_path(path) as tmp:
         pd.DataFrame(rows, columns=SCORE_COLUMNS).to_csv(tmp, index=False, lineterminator="\n")
@@ -361,7 +361,7 @@ def write_summary(summary: dict, path) -> None:
     import json
     import math
 
-    from ecg2d.io import atomic_path
+    from ecg2d.atomic import atomic_path
 
     def clean(value):
         if isinstance(value, dict):

@@ -62,6 +62,8 @@ import math
 import numpy as np
 import pandas as pd
 
+from ecg2d.atomic import atomic_path, save_figure
+
 AAMI_CLASSES = ("N", "S", "V", "F", "Q")
 #: EC57 gross statistics: name -> (class, reference classes whose beats called it are FPs).
 EC57 = {"SVEB": ("S", ("N", "V", "F")), "VEB": ("V", ("N", "S"))}
@@ -597,7 +599,6 @@ def metrics_report(
 
 def write_json(data: dict, path) -> None:
     """JSON, atomically."""
-    from ecg2d.io import atomic_path
 
     with atomic_path(path) as tmp:
         tmp.write_text(json.dumps(data, indent=2) + "\n")
@@ -609,8 +610,6 @@ def plot_confusion(matrix, labels, path, title: str = "") -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-
-    from ecg2d.io import atomic_path
 
     matrix = np.asarray(matrix)
     rows = matrix.sum(axis=1, keepdims=True)
@@ -636,8 +635,7 @@ def plot_confusion(matrix, labels, path, title: str = "") -> None:
     ax.set_title(title or "confusion matrix")
     fig.colorbar(image, ax=ax, label="fraction of the true class")
     fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=100, format="png")
+    save_figure(fig, path)
     plt.close(fig)
 
 
@@ -759,7 +757,6 @@ def evaluate_experiment(
     """
     import logging
 
-    from ecg2d.io import atomic_path
     from ecg2d.model import Classifier
     from ecg2d.split import read_table
 

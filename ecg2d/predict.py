@@ -38,8 +38,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ecg2d.atomic import atomic_path
 from ecg2d.detect import DETECTORS, MATCH_WINDOW_S, REFINE_RADIUS_S, detect_peaks, detected_beats
-from ecg2d.io import Record, RecordError, atomic_path, choose_channel, fill_nan, resample
+from ecg2d.io import Record, RecordError, choose_channel, fill_nan, resample
 from ecg2d.segment import BEAT_SYMBOLS, beat_mask, segment_record
 
 LOG = logging.getLogger("ecg2d.predict")

@@ -58,7 +58,7 @@ def read_png(path) -> np.ndarray:
 
 def render_record(beats: dict[str, np.ndarray], out_dir, size: int = 128) -> int:
     """Render every beat of a beats dict into ``out_dir`` (replaced atomically). Returns count."""
-    from ecg2d.io import atomic_dir
+    from ecg2d.atomic import atomic_dir
 
     log = logging.getLogger("ecg2d.render")
     record = str(beats["record"])

@@ -1,6 +1,6 @@
 """Tables and figures of the Snakemake report (rules/report.smk), for scripts/report_*.py.
 
-Every writer goes through ``ecg2d.io.atomic_path``: a job killed midway leaves nothing behind.
+Every writer goes through ``ecg2d.atomic.atomic_path``: a job killed midway leaves nothing behind.
 HTML tables are self-contained pages (the report shows HTML inline; a CSV would only be a
 download there).
 """
@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ecg2d.io import atomic_path
+from ecg2d.atomic import atomic_path, save_figure
 from ecg2d.split import read_table
 
 STYLE = (
@@ -76,14 +76,6 @@ def write_csv(frame: pd.DataFrame, path) -> None:
         frame.to_csv(tmp, lineterminator="\n")
 
 
-def _savefig(fig, path) -> None:
-    import matplotlib.pyplot as plt
-
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=100, format="png")
-    plt.close(fig)
-
-
 def plot_beat_counts(table: pd.DataFrame, title: str, path) -> None:
     """Heatmap of beats per record (rows) and class (columns), log colour scale, counts shown."""
     import matplotlib
@@ -117,7 +109,8 @@ def plot_beat_counts(table: pd.DataFrame, title: str, path) -> None:
     ax.set_ylabel("record")
     ax.set_title(title, fontsize=10)
     fig.tight_layout()
-    _savefig(fig, path)
+    save_figure(fig, path)
+    plt.close(fig)
 
 
 def pick_examples(
@@ -166,7 +159,8 @@ def plot_examples(
         axes[i][0].set_ylabel(f"{label}\n(n={counts.get(label, 0)})", fontsize=9)
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
-    _savefig(fig, path)
+    save_figure(fig, path)
+    plt.close(fig)
 
 
 def _interval(value) -> str:
@@ -342,7 +336,8 @@ def plot_per_record(table: pd.DataFrame, title: str, path) -> None:
         ax.legend(handles=handles, fontsize=7, loc="upper left")
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
-    _savefig(fig, path)
+    save_figure(fig, path)
+    plt.close(fig)
 
 
 def read_json(path) -> dict:

@@ -192,7 +192,7 @@ def segment_record(
 
 def save_beats(beats: dict[str, np.ndarray], path) -> None:
     """Write a beats dict to ``path`` (``.npz``) atomically."""
-    from ecg2d.io import atomic_path
+    from ecg2d.atomic import atomic_path
 
     with atomic_path(path) as tmp:
         with open(tmp, "wb") as handle:

@@ -259,7 +259,7 @@ def read_table(path) -> pd.DataFrame:
 
 def write_table(table: pd.DataFrame, path) -> None:
     """Write a table as CSV atomically, byte-for-byte reproducible."""
-    from ecg2d.io import atomic_path
+    from ecg2d.atomic import atomic_path
 
     with atomic_path(path) as tmp:
         table.to_csv(tmp, index=False, lineterminator="\n")

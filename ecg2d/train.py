@@ -37,6 +37,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ecg2d.atomic import atomic_path, save_figure
 from ecg2d.model import (
     RR_COLUMNS,
     resolve_settings,
@@ -621,7 +622,6 @@ class EpochTimer(_callback_base()):
 
 def save_model(model, info: dict, model_path) -> None:
     """Write ``model.h5`` and its ``model.json`` sidecar, each atomically."""
-    from ecg2d.io import atomic_path
 
     with atomic_path(model_path, suffix=".h5") as tmp:
         model.save(tmp, include_optimizer=False)
@@ -631,7 +631,6 @@ def save_model(model, info: dict, model_path) -> None:
 
 def write_history(history: list[dict], path) -> None:
     """Per-epoch history as CSV (atomically)."""
-    from ecg2d.io import atomic_path
 
     columns = list(dict.fromkeys(k for row in history for k in row)) or ["epoch"]
     with atomic_path(path) as tmp, open(tmp, "w", newline="") as handle:
@@ -646,8 +645,6 @@ def plot_history(history: list[dict], path, title: str = "") -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-
-    from ecg2d.io import atomic_path
 
     epochs = [row["epoch"] for row in history]
     fig, (ax_loss, ax_score) = plt.subplots(1, 2, figsize=(10, 4))
@@ -669,6 +666,5 @@ def plot_history(history: list[dict], path, title: str = "") -> None:
         ax.legend()
     fig.suptitle(title or "training curves")
     fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=100, format="png")
+    save_figure(fig, path)
     plt.close(fig)

@@ -25,7 +25,7 @@ import psutil
 import pytest
 import wfdb
 
-from ecg2d import io
+from ecg2d import atomic, io
 from ecg2d.io import RecordError
 from ecg2d.segment import load_beats
 from tests.conftest import REPO, SNAKEMAKE, TRAINED_OUTPUTS, run_snakemake, write_config
@@ -772,22 +772,22 @@ def test_targets_cannot_escape_results(target, tmp_path):
 def test_atomic_writes_clean_up_after_failures_and_dead_jobs(tmp_path):
     target = tmp_path / "out" / "100.npz"
     # A failing write leaves neither the target nor its temporary file.
-    with pytest.raises(RuntimeError), io.atomic_path(target) as tmp:
+    with pytest.raises(RuntimeError), atomic.atomic_path(target) as tmp:
         tmp.write_bytes(b"half")
         raise RuntimeError("killed")
     assert list(target.parent.iterdir()) == []
     # Leftovers of a job killed outright (no cleanup ran) go with the next write of the target,
     # and only they: another target's temp files and look-alike names stay.
-    dead_file = target.parent / f"{io.temp_prefix(target)}abc123.npz"
+    dead_file = target.parent / f"{atomic.temp_prefix(target)}abc123.npz"
     dead_file.write_bytes(b"half")
     folder = tmp_path / "out" / "100"
-    dead_dir = folder.parent / f"{io.temp_prefix(folder)}xyz"
+    dead_dir = folder.parent / f"{atomic.temp_prefix(folder)}xyz"
     (dead_dir / "sub").mkdir(parents=True)
-    other = target.parent / f"{io.temp_prefix(tmp_path / '1000.npz')}q.npz"
+    other = target.parent / f"{atomic.temp_prefix(tmp_path / '1000.npz')}q.npz"
     other.write_bytes(b"other")
-    with io.atomic_path(target) as tmp:
+    with atomic.atomic_path(target) as tmp:
         tmp.write_bytes(b"whole")
-    with io.atomic_dir(folder) as tmp:
+    with atomic.atomic_dir(folder) as tmp:
         (tmp / "a.png").write_bytes(b"png")
     assert sorted(p.name for p in target.parent.iterdir()) == sorted(["100.npz", "100", other.name])
     # Outputs get the usual permissions (umask), not mkstemp's private 0600/0700.

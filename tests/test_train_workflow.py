@@ -6,8 +6,10 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
-from tests.conftest import TRAINED_OUTPUTS, run_snakemake, tiny_experiments, write_config
+from ecg2d.model import rr_columns
+from tests.conftest import REPO, TRAINED_OUTPUTS, run_snakemake, tiny_experiments, write_config
 
 RECORDS = ["100", "101", "118"]  # inter_patient: 101 trains, 118 validates, 100 tests
 EXPERIMENTS = ["jun2018", "inter_patient"]
@@ -146,8 +148,10 @@ def test_inter_patient_model_uses_rr_and_held_out_records(workdir):
     workdir, _ = workdir
     info = json.loads((workdir / "results/inter_patient/model.json").read_text())
     assert info["rr_features"] is True and info["validation"] == {"records": ["118"]}
-    # config/config.yaml turns the RR irregularity on for inter_patient
-    assert info["rr_columns"][-1] == "rr_irregularity"
-    assert info["rr_feature_names"][-1] == "log_rr_irregularity"
+    # the RR columns follow config/config.yaml's rr_irregularity (chosen on the DS1 folds)
+    shipped = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    irregularity = shipped["experiments"]["inter_patient"]["model"]["rr_irregularity"]
+    assert info["rr_columns"] == list(rr_columns(irregularity))
+    assert ("log_rr_irregularity" in info["rr_feature_names"]) == irregularity
     jun = json.loads((workdir / "results/jun2018/model.json").read_text())
     assert jun["rr_features"] is False and jun["n_validation"] > 0
