@@ -136,9 +136,10 @@ def headline(metrics: dict) -> dict:
 
 
 def score_phase(args, experiment: dict, folds, variants) -> dict:
+    from ecg2d.config import experiment_classes
     from ecg2d.evaluate import metrics_report
 
-    classes = list(dict.fromkeys(experiment["classes"].values()))
+    classes = experiment_classes(experiment)
     result = {"variants": {}}
     for name, overrides in variants:
         runs = []

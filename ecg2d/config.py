@@ -96,6 +96,11 @@ def experiment_records(config: dict, name: str) -> list[str]:
     return [r for r in selected if r in wanted]
 
 
+def experiment_classes(experiment: dict) -> list[str]:
+    """Class labels of an experiment, in order of first appearance in its ``classes`` map."""
+    return list(dict.fromkeys(str(label) for label in experiment["classes"].values()))
+
+
 def check_config(config: dict) -> None:
     """Raise :class:`ConfigError` for the first inconsistency the schema cannot catch."""
     selected_records(config)

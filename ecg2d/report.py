@@ -25,11 +25,6 @@ STYLE = (
 )
 
 
-def class_order(experiment: dict) -> list[str]:
-    """The experiment's class labels, in the order of its ``classes`` mapping."""
-    return list(dict.fromkeys(experiment["classes"].values()))
-
-
 def beat_count_table(split_csvs: list[str], labels: list[str]) -> pd.DataFrame:
     """Labelled beats per record and class, with each record's train/test totals and a total row.
 

@@ -53,7 +53,8 @@ def label_beats(symbols: np.ndarray, classes: dict[str, str]) -> np.ndarray:
     return np.array([classes.get(str(s), "") for s in symbols], dtype=object).astype(str)
 
 
-def _rng(seed: int, *keys: str) -> np.random.Generator:
+def seeded_rng(seed: int, *keys: str) -> np.random.Generator:
+    """A generator seeded by ``seed`` and string ``keys``: the same draw for the same keys."""
     return np.random.default_rng([int(seed), *(zlib.crc32(k.encode()) for k in keys)])
 
 
@@ -82,7 +83,7 @@ def assign_split(
         raise ValueError(f"unknown protocol {protocol!r}; choose one of {PROTOCOLS}")
     for label in sorted(set(labels[labelled])):
         index = np.flatnonzero(labels == label)
-        rng = _rng(seed, record, label)
+        rng = seeded_rng(seed, record, label)
         order = rng.permutation(index)
         n_test = int(np.floor(len(index) * test_fraction + rng.random()))
         split[index] = "train"

@@ -31,13 +31,13 @@ import json
 import logging
 import math
 import time
-import zlib
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from ecg2d.atomic import atomic_path, save_figure
+from ecg2d.config import experiment_classes
 from ecg2d.model import (
     RR_COLUMNS,
     resolve_settings,
@@ -46,6 +46,7 @@ from ecg2d.model import (
     rr_matrix,
     sidecar_path,
 )
+from ecg2d.split import seeded_rng
 
 log = logging.getLogger("ecg2d.train")
 
@@ -56,15 +57,6 @@ MONITORS = {
     "val_accuracy": "max",
     "val_loss": "min",
 }
-
-
-def experiment_classes(experiment: dict) -> list[str]:
-    """Class labels of an experiment, in order of first appearance in its ``classes`` map."""
-    return list(dict.fromkeys(str(label) for label in experiment["classes"].values()))
-
-
-def _rng(seed: int, *keys: str) -> np.random.Generator:
-    return np.random.default_rng([int(seed), *(zlib.crc32(k.encode()) for k in keys)])
 
 
 def _beat_keys(rows: pd.DataFrame) -> pd.Series:
@@ -106,7 +98,7 @@ def validation_split(
         raise ValueError(f"train.validation_fraction must be in [0, 1), got {fraction}")
     chosen = []
     for label, group in originals.groupby("label", sort=True):
-        rng = _rng(seed, "validation", str(label))
+        rng = seeded_rng(seed, "validation", str(label))
         n_val = int(np.floor(len(group) * fraction + rng.random())) if fraction else 0
         chosen.append(group.index.to_numpy()[rng.permutation(len(group))[:n_val]])
     val_index = np.concatenate(chosen) if chosen else np.array([], dtype=int)
@@ -123,7 +115,7 @@ def cap_per_class(rows: pd.DataFrame, max_per_class: int | None, seed: int) -> p
     for label, group in rows.groupby("label", sort=True):
         index = group.index.to_numpy()
         if len(index) > max_per_class:
-            index = np.sort(_rng(seed, "cap", str(label)).choice(index, max_per_class, False))
+            index = np.sort(seeded_rng(seed, "cap", str(label)).choice(index, max_per_class, False))
         keep.append(index)
     return rows.loc[np.sort(np.concatenate(keep))]
 
