@@ -101,6 +101,17 @@ def experiment_classes(experiment: dict) -> list[str]:
     return list(dict.fromkeys(str(label) for label in experiment["classes"].values()))
 
 
+def evaluated_records(config: dict, name: str) -> list[str]:
+    """The records experiment ``name`` tests on: its selected test records (inter-patient) or
+    all of its records (intra-patient, where each record's beats are split)."""
+    experiment = config["experiments"][name]
+    records = experiment_records(config, name)
+    if experiment["protocol"] == "inter_patient":
+        test = set(map(str, experiment["test_records"]))
+        records = [r for r in records if r in test]
+    return records
+
+
 def check_config(config: dict) -> None:
     """Raise :class:`ConfigError` for the first inconsistency the schema cannot catch."""
     selected_records(config)

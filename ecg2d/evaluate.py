@@ -599,7 +599,6 @@ def metrics_report(
 
 def write_json(data: dict, path) -> None:
     """JSON, atomically."""
-
     with atomic_path(path) as tmp:
         tmp.write_text(json.dumps(data, indent=2) + "\n")
 
@@ -695,36 +694,6 @@ def detection_errors(detection: dict, seed: int) -> tuple[pd.DataFrame, pd.DataF
     if not missed:
         return None, None
     return pd.concat(missed, ignore_index=True), pd.concat(unmatched, ignore_index=True)
-
-
-def evaluated_records(config: dict, name: str) -> list[str]:
-    """The records experiment ``name`` tests on: its selected test records (inter-patient) or
-    all of its records (intra-patient, where each record's beats are split)."""
-    from ecg2d.config import experiment_records
-
-    experiment = config["experiments"][name]
-    records = experiment_records(config, name)
-    if experiment["protocol"] == "inter_patient":
-        test = set(map(str, experiment["test_records"]))
-        records = [r for r in records if r in test]
-    return records
-
-
-def detection_inputs(config: dict, name: str) -> dict[str, list[str]]:
-    """Extra inputs of rule ``evaluate`` for experiment ``name``: for ``segmentation:
-    detector``, the test records' annotation beats (``reference``), detector beats
-    (``detected``) and their image folders (``png_dirs``), to count missed beats and unmatched
-    detections (:func:`detection_errors`); none for annotation-based experiments."""
-    experiment = config["experiments"][name]
-    if experiment["segmentation"] != "detector":
-        return {}
-    records = evaluated_records(config, name)
-    detector = experiment["detector"]
-    return {
-        "reference": [f"results/beats/{r}.npz" for r in records],
-        "detected": [f"results/beats_detected/{detector}/{r}.npz" for r in records],
-        "png_dirs": [f"results/png_detected/{detector}/{r}" for r in records],
-    }
 
 
 def _classify_unmatched(classifier, rows, root, batch_size) -> pd.DataFrame | None:

@@ -1,6 +1,11 @@
 import os
 
-from ecg2d.config import check_config, experiment_records, selected_records
+from ecg2d.config import (
+    check_config,
+    evaluated_records,
+    experiment_records,
+    selected_records,
+)
 from ecg2d.segment import BEATS_KEYS
 from ecg2d.split import split_settings
 
@@ -39,12 +44,17 @@ def record_inputs(wildcards):
     return [f for f in files if os.path.exists(f)]
 
 
+def beats_root(experiment):
+    """Folder of the beats files of an experiment's segmentation."""
+    if experiment["segmentation"] == "detector":
+        return f"results/beats_detected/{experiment['detector']}"
+    return "results/beats"
+
+
 def experiment_beats(wildcards):
     """Beats file of a record as the experiment segments it (annotations or a detector)."""
     experiment = config["experiments"][wildcards.experiment]
-    if experiment["segmentation"] == "detector":
-        return f"results/beats_detected/{experiment['detector']}/{wildcards.record}.npz"
-    return f"results/beats/{wildcards.record}.npz"
+    return f"{beats_root(experiment)}/{wildcards.record}.npz"
 
 
 def png_root(experiment):
@@ -57,6 +67,22 @@ def png_root(experiment):
 def experiment_png(wildcards):
     """Beat-image folder of a record as the experiment segments it."""
     return f"{png_root(config['experiments'][wildcards.experiment])}/{wildcards.record}"
+
+
+def detection_inputs(wildcards):
+    """Extra inputs of the evaluate job of an experiment segmented by a detector: the test
+    records' annotation beats (``reference``), detector beats (``detected``) and their image
+    folders (``png_dirs``), to count missed beats and unmatched detections
+    (ecg2d.evaluate.detection_errors); none for annotation-based experiments."""
+    experiment = config["experiments"][wildcards.experiment]
+    if experiment["segmentation"] != "detector":
+        return {}
+    records = evaluated_records(config, wildcards.experiment)
+    return {
+        "reference": [f"results/beats/{r}.npz" for r in records],
+        "detected": [f"{beats_root(experiment)}/{r}.npz" for r in records],
+        "png_dirs": [f"{png_root(experiment)}/{r}" for r in records],
+    }
 
 
 def experiment_pngs(wildcards):

@@ -1,10 +1,7 @@
-from ecg2d.evaluate import detection_inputs
-
-
 rule evaluate:
     input:
         # detector experiments: the test records' reference and detector beats
-        unpack(lambda wc: detection_inputs(config, wc.experiment)),
+        unpack(detection_inputs),
         manifest="results/{experiment}/manifest.csv",
         model="results/{experiment}/model.h5",
         info="results/{experiment}/model.json",
