@@ -88,8 +88,9 @@ def check_folds(folds: list[list[str]], train_records: list[str]) -> None:
 
 
 def train_phase(args, experiment: dict, folds, variants) -> None:
+    from ecg2d.classifier import Classifier
     from ecg2d.evaluate import evaluation_rows, predict_rows, predictions_table
-    from ecg2d.model import Classifier, limit_threads
+    from ecg2d.model import limit_threads
     from ecg2d.split import read_table
     from ecg2d.train import fit_model
 

@@ -32,21 +32,19 @@ def measure(manifest: str, experiment_name: str, preset: str, batches: int, thre
     import keras
     import yaml
 
-    from ecg2d.model import (
-        Classifier,
-        build_model,
-        resolve_settings,
-        rr_columns,
-        rr_feature_names,
-    )
+    from ecg2d.classifier import Classifier
+    from ecg2d.config import experiment_classes
+    from ecg2d.feed import BeatBatches
+    from ecg2d.model import build_model
+    from ecg2d.rr import rr_columns, rr_feature_names
+    from ecg2d.settings import resolve_settings
     from ecg2d.split import read_table
-    from ecg2d.train import BeatBatches, experiment_classes
 
     config = yaml.safe_load((REPO / "config/config.yaml").read_text())
     experiment = dict(config["experiments"][experiment_name], preset=preset)
     experiment.pop("train", None)
     settings = resolve_settings(experiment)
-    m, t = settings["model"], settings["train"]
+    m, t = settings.model, settings.train
     classes = experiment_classes(experiment)
     rows = read_table(manifest)
     train = rows[rows["split"] == "train"]
@@ -54,21 +52,16 @@ def measure(manifest: str, experiment_name: str, preset: str, batches: int, thre
     data = BeatBatches(
         train,
         classes,
-        m["image_size"],
-        t["batch_size"],
-        m["rr_features"],
+        m.input_size,
+        t.batch_size,
+        m.rr_features,
         root=root,
         order="sampling",
-        rr_columns=rr_columns(m["rr_irregularity"]),
-        samples_per_class=batches * t["batch_size"],
+        rr_columns=rr_columns(m.rr_irregularity),
+        samples_per_class=batches * t.batch_size,
     )
-    model = build_model(
-        len(classes),
-        **{k: v for k, v in m.items() if k not in ("rr_features", "rr_irregularity")},
-        rr_features=m["rr_features"],
-        n_rr=len(rr_feature_names(rr_columns(m["rr_irregularity"]))),
-    )
-    model.compile(keras.optimizers.Adam(t["learning_rate"]), "sparse_categorical_crossentropy")
+    model = build_model(len(classes), m, n_rr=len(rr_feature_names(rr_columns(m.rr_irregularity))))
+    model.compile(keras.optimizers.Adam(t.learning_rate), "sparse_categorical_crossentropy")
     marks = []
 
     class Clock(keras.callbacks.Callback):
@@ -76,18 +69,18 @@ def measure(manifest: str, experiment_name: str, preset: str, batches: int, thre
             marks.append(time.perf_counter())
 
     model.fit(data, steps_per_epoch=batches + 1, epochs=1, verbose=0, callbacks=[Clock()])
-    train_rate = batches * t["batch_size"] / (marks[-1] - marks[0])
+    train_rate = batches * t.batch_size / (marks[-1] - marks[0])
 
     classifier = Classifier(
         model,
         {
             "classes": classes,
-            "image_size": m["image_size"],
-            "rr_features": m["rr_features"],
-            "rr_columns": list(rr_columns(m["rr_irregularity"])),
+            "input_size": m.input_size,
+            "rr_features": m.rr_features,
+            "rr_columns": list(rr_columns(m.rr_irregularity)),
         },
     )
-    n_predict = min(1024, max(256, batches * t["batch_size"]))
+    n_predict = min(1024, max(256, batches * t.batch_size))
     test = rows[(rows["split"] == "test") & (rows["augmented"] == 0)].iloc[:n_predict]
     from ecg2d.evaluate import predict_rows
 
@@ -98,12 +91,12 @@ def measure(manifest: str, experiment_name: str, preset: str, batches: int, thre
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {
         "preset": preset,
-        "image_size": m["image_size"],
-        "filters": m["filters"],
-        "dense_units": m["dense_units"],
-        "rr_features": m["rr_features"],
+        "image_size": m.input_size,
+        "filters": list(m.filters),
+        "dense_units": m.dense_units,
+        "rr_features": m.rr_features,
         "parameters": int(model.count_params()),
-        "batch_size": t["batch_size"],
+        "batch_size": t.batch_size,
         "timed_batches": batches,
         "train_images_per_s": round(train_rate, 1),
         "predict_images_per_s": round(predict_rate, 1),

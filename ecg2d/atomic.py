@@ -100,3 +100,9 @@ def save_figure(fig, path, dpi: int = 100) -> None:
     """Save a matplotlib figure as PNG atomically (the caller closes it)."""
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=dpi, format="png")
+
+
+def write_csv(table, path) -> None:
+    """Write a pandas table as CSV atomically, without its index, byte-for-byte reproducible."""
+    with atomic_path(path) as tmp:
+        table.to_csv(tmp, index=False, lineterminator="\n")

@@ -10,8 +10,7 @@ from __future__ import annotations
 import copy
 from pathlib import Path
 
-from ecg2d.io import MITDB_RECORDS, RECORD_SUFFIXES
-from ecg2d.segment import BEAT_SYMBOLS
+from ecg2d.io import BEAT_SYMBOLS, MITDB_RECORDS, RECORD_SUFFIXES
 
 
 class ConfigError(ValueError):

@@ -16,7 +16,7 @@ Scoring follows ANSI/AAMI EC57 beat-by-beat comparison (:func:`score_detections`
 matches a reference beat annotation at most ``match_s`` (150 ms) away, one to one, closest pairs
 first. TP = matched reference beats, FN = unmatched reference beats, FP = unmatched detections;
 Se = TP / (TP + FN), +P = TP / (TP + FP). Reference beats are the WFDB beat codes
-(:data:`SCORED_SYMBOLS`: :data:`ecg2d.segment.BEAT_SYMBOLS` without ``!``); as in EC57,
+(:data:`SCORED_SYMBOLS`: :data:`ecg2d.io.BEAT_SYMBOLS` without ``!``); as in EC57,
 ventricular flutter/fibrillation episodes (``[`` to ``]``) are left out of the counts, both their
 annotations and the detections inside them, and ``!`` flutter waves are never QRS references.
 Unlike bxb, the whole record is scored by default (no 5-minute learning period; ``start_s``).
@@ -34,7 +34,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ecg2d.segment import BEAT_SYMBOLS, beat_mask, beats_around_peaks
+from ecg2d.io import BEAT_SYMBOLS, beat_mask
+from ecg2d.segment import beats_around_peaks
 
 DETECTORS = ("hamilton", "christov", "engzee", "xqrs")
 

@@ -423,11 +423,11 @@ def evaluation_rows(manifest: pd.DataFrame) -> pd.DataFrame:
 
 def predict_rows(classifier, rows: pd.DataFrame, root=".", batch_size: int = 256, progress=None):
     """Class probabilities (N x C) of manifest rows, reading their PNGs batch by batch."""
-    from ecg2d.model import RR_COLUMNS
-    from ecg2d.train import read_image
+    from ecg2d.images import read_image
+    from ecg2d.rr import RR_COLUMNS
 
     columns = list(getattr(classifier, "rr_columns", RR_COLUMNS))
-    if not getattr(classifier, "rr_features", True):
+    if not getattr(classifier, "uses_rr", True):
         columns = [c for c in columns if c in rows.columns]
 
     n = len(rows)
@@ -517,6 +517,9 @@ def _training(info: dict) -> dict:
         )
     if train.get("max_per_class"):
         training["cap"] = f"at most {train['max_per_class']} images per class"
+    expert = info.get("expert")
+    training["expert"] = expert["kind"] if expert else "none"
+    training["fusion_weight"] = info.get("fusion_weight", 1.0) if expert else 1.0
     return training
 
 
@@ -726,7 +729,7 @@ def evaluate_experiment(
     """
     import logging
 
-    from ecg2d.model import Classifier
+    from ecg2d.classifier import Classifier
     from ecg2d.split import read_table
 
     log = logging.getLogger("ecg2d.evaluate")

@@ -20,6 +20,12 @@ from ecg2d.atomic import atomic_path, remove_stale_temps, temp_prefix
 log = logging.getLogger("ecg2d.io")
 
 #: PhysioNet's MIT-BIH Arrhythmia Database, version 1.0.0.
+#: WFDB beat annotation codes (``wfdb.io.annotation.ann_label_table``'s beats), plus ``!``
+#: (ventricular flutter wave), which Jun et al. (2018) treat as a beat class. Everything else --
+#: rhythm changes ``+``, noise ``~``, artefacts ``|``, comments ``"``, ``x``, ``[``, ``]``, ... --
+#: is never a beat.
+BEAT_SYMBOLS = frozenset("N L R B A a J S V r F e j n E / f Q ? !".split())
+
 MITDB = "mitdb"
 MITDB_VERSION = "1.0.0"
 MITDB_RECORDS = (
@@ -48,6 +54,11 @@ class Record:
     lead: str
     ann_sample: np.ndarray  # int64 sample indices, at ``fs``
     ann_symbol: np.ndarray  # str array of annotation codes
+
+
+def beat_mask(symbols: np.ndarray) -> np.ndarray:
+    """True where an annotation symbol is a beat (see :data:`BEAT_SYMBOLS`)."""
+    return np.isin(np.asarray(symbols, dtype=str), list(BEAT_SYMBOLS))
 
 
 def record_files(data_dir: str | os.PathLike, record: str) -> dict[str, Path]:
@@ -119,8 +130,6 @@ def check_annotations(
 
     Records with fewer than 10 beat annotations are not checked.
     """
-    from ecg2d.segment import beat_mask
-
     r = np.unique(np.asarray(samples, dtype=np.int64)[beat_mask(symbols)])
     if len(r) < 10:
         return

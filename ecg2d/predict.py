@@ -38,28 +38,38 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ecg2d.atomic import atomic_path
 from ecg2d.detect import DETECTORS, MATCH_WINDOW_S, REFINE_RADIUS_S, detect_peaks, detected_beats
-from ecg2d.io import Record, RecordError, choose_channel, fill_nan, resample
-from ecg2d.segment import BEAT_SYMBOLS, beat_mask, segment_record
+from ecg2d.io import (
+    BEAT_SYMBOLS,
+    Record,
+    RecordError,
+    beat_mask,
+    choose_channel,
+    fill_nan,
+    resample,
+)
+from ecg2d.segment import segment_record
 
 LOG = logging.getLogger("ecg2d.predict")
 
 SEGMENTATIONS = ("detector", "annotations")
 
 #: Settings of a dataset that the config leaves out.
-DATASET_DEFAULTS = {
-    "path": "",
-    "records": "all",
-    "lead": "MLII",
-    "fallback_channel": 0,
-    "segmentation": "detector",
-    "detector": "xqrs",
-    "annotator": "atr",
-    "extension": "cnn",
-    "model": "",
-    "symbols": {},
-}
+#: Keys of a dataset's settings; their defaults are in config/schema.yaml, filled in when the
+#: configuration is validated (:func:`ecg2d.config.validate_config`).
+DATASET_KEYS = (
+    "path",
+    "records",
+    "lead",
+    "fallback_channel",
+    "experiment",
+    "model",
+    "segmentation",
+    "detector",
+    "annotator",
+    "extension",
+    "symbols",
+)
 
 #: Extensions the annotation files may not have (the tables and the metrics use them).
 RESERVED_EXTENSIONS = ("csv", "json", "log", "tsv")
@@ -79,7 +89,7 @@ class PredictConfigError(ValueError):
 
 
 def dataset_settings(config: dict, name: str) -> dict:
-    """Settings of dataset ``name`` with defaults filled in and checked.
+    """Settings of dataset ``name`` of a validated configuration (defaults filled in), checked.
 
     ``path: ""`` means the workflow's own records (``data_dir``, or the download folder);
     ``model: ""`` means ``results/{experiment}/model.h5``. ``name`` is added (error messages
@@ -88,10 +98,15 @@ def dataset_settings(config: dict, name: str) -> dict:
     datasets = (config.get("predict") or {}).get("datasets") or {}
     if name not in datasets:
         raise PredictConfigError(f"predict.datasets: no dataset {name!r}")
-    settings = copy.deepcopy(DATASET_DEFAULTS)
-    settings.update(copy.deepcopy(datasets[name]))
-    settings["name"] = name
+    settings = copy.deepcopy(datasets[name])
     key = f"predict.datasets.{name}"
+    missing = [k for k in DATASET_KEYS if k not in settings]
+    if missing:
+        raise PredictConfigError(
+            f"{key}: no {', '.join(missing)}: validate the configuration first "
+            "(ecg2d.config.validate_config fills in the schema's defaults)"
+        )
+    settings["name"] = name
     if settings.get("experiment") not in config.get("experiments", {}):
         raise PredictConfigError(
             f"{key}.experiment: unknown experiment {settings.get('experiment')!r} "
@@ -443,12 +458,6 @@ TABLE_COLUMNS = (
     "record lead sample detected label symbol matched ref_sample ref_symbol ref_label".split()
 )
 _TEXT_COLUMNS = ("record", "lead", "label", "symbol", "ref_symbol", "ref_label")
-
-
-def write_table(table: pd.DataFrame, path) -> None:
-    """Write a prediction table as CSV atomically."""
-    with atomic_path(path) as tmp:
-        table.to_csv(tmp, index=False, lineterminator="\n")
 
 
 def table_classes(table: pd.DataFrame) -> list[str]:

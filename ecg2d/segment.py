@@ -9,11 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-#: WFDB beat annotation codes (``wfdb.io.annotation.ann_label_table``'s beats), plus ``!``
-#: (ventricular flutter wave), which Jun et al. (2018) treat as a beat class. Everything else --
-#: rhythm changes ``+``, noise ``~``, artefacts ``|``, comments ``"``, ``x``, ``[``, ``]``, ... --
-#: is never a beat.
-BEAT_SYMBOLS = frozenset("N L R B A a J S V r F e j n E / f Q ? !".split())
+from ecg2d.io import RecordError, beat_mask, load_npz
 
 WINDOW_MODES = ("midpoint", "jun2018", "fixed")
 
@@ -53,11 +49,6 @@ def rr_irregularity(pre_rr: np.ndarray, beats: int = LOCAL_RR_BEATS) -> np.ndarr
     diffs = np.abs(np.diff(windows, axis=1))
     out[1:] = np.nanmedian(diffs, axis=1) / np.nanmedian(windows, axis=1)
     return out
-
-
-def beat_mask(symbols: np.ndarray) -> np.ndarray:
-    """True where an annotation symbol is a beat (see :data:`BEAT_SYMBOLS`)."""
-    return np.isin(np.asarray(symbols, dtype=str), list(BEAT_SYMBOLS))
 
 
 def beat_windows(
@@ -152,8 +143,6 @@ def beats_around_peaks(
     r = np.asarray(r_peaks, dtype=np.int64)
     not_after = np.flatnonzero(np.diff(r) <= 0) + 1
     if len(not_after):
-        from ecg2d.io import RecordError
-
         raise RecordError(
             f"record {record.name}: {len(not_after)} beats are not after the previous one "
             f"(first at sample {int(r[not_after[0]])}): duplicate or unordered beat annotations"
@@ -205,8 +194,6 @@ def load_beats(path) -> dict[str, np.ndarray]:
     A file that is not a plain ``.npz`` or lacks arrays of a beats file is a :class:`ValueError`
     naming the file.
     """
-    from ecg2d.io import load_npz
-
     beats = load_npz(path)
     missing = sorted(BEATS_KEYS - set(beats))
     if missing:

@@ -22,10 +22,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ecg2d.rr import RR_CONTEXT
+
 PROTOCOLS = ("intra_patient", "inter_patient")
-#: A beat's RR context (see :func:`ecg2d.segment.rr_features`): intervals in seconds and the
-#: local RR irregularity.
-RR_COLUMNS = ["pre_rr", "post_rr", "local_rr", "record_rr", "rr_irregularity"]
 MANIFEST_COLUMNS = [
     "record",
     "sample",
@@ -34,7 +33,7 @@ MANIFEST_COLUMNS = [
     "split",
     "path",
     "augmented",
-    *RR_COLUMNS,
+    *RR_CONTEXT,
 ]
 
 
@@ -119,7 +118,7 @@ def split_table(beats: dict[str, np.ndarray], experiment: dict, seed: int, png_d
             "augmented": 0,
         }
     )
-    for column in RR_COLUMNS:
+    for column in RR_CONTEXT:
         table[column] = np.round(beats[column][keep].astype(np.float64), 5)
     return table[MANIFEST_COLUMNS]
 
@@ -256,11 +255,3 @@ def read_table(path) -> pd.DataFrame:
         dtype={"record": str, "symbol": str, "label": str, "split": str, "path": str},
         keep_default_na=False,
     )
-
-
-def write_table(table: pd.DataFrame, path) -> None:
-    """Write a table as CSV atomically, byte-for-byte reproducible."""
-    from ecg2d.atomic import atomic_path
-
-    with atomic_path(path) as tmp:
-        table.to_csv(tmp, index=False, lineterminator="\n")

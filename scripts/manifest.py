@@ -8,11 +8,11 @@ from _bootstrap import add_package_path
 
 add_package_path(snakemake.scriptdir)
 
+from ecg2d.atomic import write_csv
 from ecg2d.split import (
     build_manifest,
     check_experiment_manifest,
     untrained_classes,
-    write_table,
 )
 from ecg2d.workflow import job
 
@@ -22,7 +22,7 @@ with job(snakemake) as log:
     split = p.split
     manifest = build_manifest(snakemake.input.splits, snakemake.input.crops, p.augment, p.n_crops)
     check_experiment_manifest(manifest, split)
-    write_table(manifest, snakemake.output[0])
+    write_csv(manifest, snakemake.output[0])
     log.info(
         "manifest: %d rows\n%s",
         len(manifest),

@@ -4,8 +4,9 @@ from _bootstrap import add_package_path
 
 add_package_path(snakemake.scriptdir)
 
-from ecg2d.model import Classifier
-from ecg2d.predict import model_settings, predict_record, write_table
+from ecg2d.classifier import Classifier
+from ecg2d.atomic import write_csv
+from ecg2d.predict import model_settings, predict_record
 from ecg2d.workflow import job
 
 with job(snakemake) as log:
@@ -21,7 +22,7 @@ with job(snakemake) as log:
     table, _ = predict_record(p.path, record, p.settings, classifier, data["fs"],
                               data["window"], data["image_size"], p.class_map, log,
                               p.detection)  # fmt: skip
-    write_table(table, snakemake.output[0])
+    write_csv(table, snakemake.output[0])
     detected = table[table["detected"] == 1]
     log.info("record %s: %d beats, predicted %s", record, len(detected),
              detected["label"].value_counts().to_dict())  # fmt: skip

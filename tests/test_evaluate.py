@@ -22,9 +22,9 @@ from ecg2d.evaluate import (
     record_matrices,
     to_json_value,
 )
-from ecg2d.io import read_record
+from ecg2d.io import beat_mask, read_record
 from ecg2d.render import png_name
-from ecg2d.segment import beat_mask, segment_record
+from ecg2d.segment import segment_record
 from ecg2d.split import split_table
 from tests.conftest import run_snakemake, write_config
 

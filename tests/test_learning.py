@@ -18,12 +18,13 @@ import numpy as np
 import pytest
 from sklearn.metrics import balanced_accuracy_score
 
+from ecg2d.atomic import write_csv
+from ecg2d.classifier import Classifier
 from ecg2d.evaluate import evaluation_rows, predict_rows
 from ecg2d.io import read_record
-from ecg2d.model import Classifier
 from ecg2d.render import render_record
 from ecg2d.segment import segment_record
-from ecg2d.split import build_manifest, check_manifest, split_table, write_table
+from ecg2d.split import build_manifest, check_manifest, split_table
 from ecg2d.train import fit_model, save_model
 
 RECORDS = ("106", "119")
@@ -52,7 +53,7 @@ def task(tmp_path_factory, mitdb):
         beats = segment_record(read_record(mitdb, record))
         render_record(beats, root / "png" / record, RENDER_SIZE)
         split_csvs.append(root / "split" / f"{record}.csv")
-        write_table(split_table(beats, EXPERIMENT, SEED, Path("png") / record), split_csvs[-1])
+        write_csv(split_table(beats, EXPERIMENT, SEED, Path("png") / record), split_csvs[-1])
     crop_dirs = [root / "crops" / record for record in RECORDS]
     manifest = build_manifest(split_csvs, crop_dirs, EXPERIMENT["augment"], 9)
     check_manifest(manifest, EXPERIMENT["protocol"])

@@ -1,5 +1,7 @@
-"""The CNN, its presets, RR features, the Classifier interface and the training data helpers."""
+"""The CNN, its settings and presets, RR features, the Classifier interface and the training
+data helpers."""
 
+import dataclasses
 import json
 import re
 from pathlib import Path
@@ -9,25 +11,31 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ecg2d.model import (
+from ecg2d.classifier import Classifier, sidecar_path
+from ecg2d.config import experiment_classes
+from ecg2d.feed import BeatBatches
+from ecg2d.images import resize_images
+from ecg2d.model import build_model
+from ecg2d.rr import (
     MIN_RR,
-    PRESETS,
     RR_COLUMNS_IRREGULARITY,
     RR_FEATURES,
     RR_FEATURES_IRREGULARITY,
-    Classifier,
-    build_model,
-    resize_images,
-    resolve_settings,
     rr_matrix,
-    sidecar_path,
+)
+from ecg2d.settings import (
+    MODEL_KEYS,
+    PRESETS,
+    TRAIN_KEYS,
+    ModelSettings,
+    TrainSettings,
+    preset_settings,
+    resolve_settings,
 )
 from ecg2d.train import (
-    BeatBatches,
     cap_per_class,
     class_weights,
     data_settings,
-    experiment_classes,
     fit_model,
     save_model,
     validation_split,
@@ -79,16 +87,25 @@ def test_rr_matrix_with_irregularity():
 
 def test_presets_and_overrides():
     inter = resolve_settings({"protocol": "inter_patient", "train": {"epochs": 2}})
-    assert inter["preset"] == "default" and inter["model"]["rr_features"] is True
-    assert inter["train"]["epochs"] == 2
-    assert inter["model"]["image_size"] == PRESETS["default"]["model"]["image_size"]
+    assert inter.preset == "default" and inter.model.rr_features is True
+    assert inter.train.epochs == 2
+    assert inter.model.input_size == ModelSettings().input_size
     intra = resolve_settings({"protocol": "intra_patient", "preset": "paper"})
-    assert intra["model"]["rr_features"] is False
-    assert intra["model"]["filters"] == [64, 128, 256] and intra["model"]["dense_units"] == 2048
-    assert intra["model"]["image_size"] == 128 and intra["model"]["convs_per_block"] == 2
+    assert intra.model.rr_features is False
+    assert intra.model.filters == (64, 128, 256) and intra.model.dense_units == 2048
+    assert intra.model.input_size == 128 and intra.model.convs_per_block == 2
+    # an experiment's key overrides its preset's; lists from YAML become tuples
+    tiny = resolve_settings(
+        {"protocol": "inter_patient", "preset": "tiny", "model": {"filters": [3]}}
+    )
+    assert tiny.model.filters == (3,) and tiny.model.input_size == 32
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        tiny.model.filters = (4,)
+    as_json = json.loads(json.dumps(tiny.as_dict()))
+    assert as_json["model"]["filters"] == [3] and as_json["preset"] == "tiny"
     with pytest.raises(ValueError, match="preset"):
         resolve_settings({"protocol": "inter_patient", "preset": "huge"})
-    with pytest.raises(ValueError, match="unknown keys"):
+    with pytest.raises(ValueError, match=r"model: unknown keys \['widht'\]"):
         resolve_settings({"protocol": "inter_patient", "model": {"widht": 3}})
 
 
@@ -98,22 +115,24 @@ def test_presets_match_the_schema():
     schema = yaml.safe_load((REPO / "config/schema.yaml").read_text())
     experiment = schema["properties"]["experiments"]["additionalProperties"]["properties"]
     assert set(experiment["preset"]["enum"]) == set(PRESETS)
-    for preset in PRESETS.values():
-        for section in ("model", "train"):
-            assert set(preset[section]) == set(experiment[section]["properties"])
+    # every model and training setting is described by the schema, and only those
+    assert set(experiment["model"]["properties"]) == set(MODEL_KEYS)
+    assert set(experiment["train"]["properties"]) == set(TRAIN_KEYS)
+    # the schema holds no second default for them: the default preset is their one home
+    for section in ("model", "train"):
+        for key, spec in experiment[section]["properties"].items():
+            assert "default" not in spec, f"{section}.{key}"
+    # every preset resolves, and the default preset is the settings' own defaults
+    for name in PRESETS:
+        preset_settings(name)
+    assert preset_settings("default").model == ModelSettings()
+    assert preset_settings("default").train == TrainSettings()
 
 
 def test_paper_network_is_the_seeds():
     import keras
 
-    model = build_model(
-        8,
-        **{
-            k: v
-            for k, v in PRESETS["paper"]["model"].items()
-            if k not in ("rr_features", "rr_units", "image_dropout", "rr_irregularity")
-        },
-    )
+    model = build_model(8, preset_settings("paper").model)
     convs = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
     assert [c.filters for c in convs] == [64, 64, 128, 128, 256, 256]
     assert all(c.kernel_size == (3, 3) for c in convs)
@@ -126,26 +145,27 @@ def test_paper_network_is_the_seeds():
 
 
 def test_model_code_is_backend_neutral():
-    for name in ("model.py", "train.py", "evaluate.py"):
+    for name in ("model.py", "train.py", "evaluate.py", "feed.py", "callbacks.py", "classifier.py"):
         source = (REPO / "ecg2d" / name).read_text()
         assert not re.search(r"^\s*(import|from)\s+tensorflow", source, re.M), name
         assert not re.search(r"\btf\.", source), name
 
 
 def write_tiny(path, classes=("N", "S", "V"), rr=True, irregularity=False, rr_logits=False):
-    model = build_model(
-        len(classes),
-        image_size=32,
+    settings = ModelSettings(
+        input_size=32,
         filters=(4,),
         convs_per_block=1,
         dense_units=8,
         rr_features=rr,
         rr_units=4,
-        n_rr=len(RR_FEATURES_IRREGULARITY if irregularity else RR_FEATURES),
         rr_logits=rr_logits,
     )
+    model = build_model(
+        len(classes), settings, n_rr=len(RR_FEATURES_IRREGULARITY if irregularity else RR_FEATURES)
+    )
     model.save(path)
-    info = {"classes": list(classes), "image_size": 32, "rr_features": rr}
+    info = {"classes": list(classes), "input_size": 32, "rr_features": rr}
     if irregularity:
         info["rr_columns"] = list(RR_COLUMNS_IRREGULARITY)
     sidecar_path(path).write_text(json.dumps(info))
@@ -155,7 +175,7 @@ def write_tiny(path, classes=("N", "S", "V"), rr=True, irregularity=False, rr_lo
 def test_classifier_round_trip(tmp_path):
     model = write_tiny(tmp_path / "model.h5")
     classifier = Classifier.load(tmp_path / "model.h5")
-    assert classifier.classes == ["N", "S", "V"] and classifier.image_size == 32
+    assert classifier.classes == ["N", "S", "V"] and classifier.input_size == 32
     rng = np.random.default_rng(0)
     images = rng.integers(0, 256, (5, 128, 128), dtype=np.uint8)
     proba = classifier.predict_proba(images, RR[[0, 1, 2, 0, 1]])
@@ -220,6 +240,38 @@ def test_trained_model_stores_its_data_settings(tmp_path):
     assert classifier.data_settings == data
     write_tiny(tmp_path / "old.h5")
     assert Classifier.load(tmp_path / "old.h5").data_settings is None
+
+
+def test_trained_model_carries_its_rhythm_expert(tmp_path):
+    """With model.expert rr, fit_model fits the expert on the original training beats and
+    model.json carries it: where the images are all alike, the reloaded Classifier still tells
+    the premature S beats from the N beats by their rhythm."""
+    manifest = toy_manifest()
+    s = manifest["label"] == "S"
+    manifest.loc[s, "pre_rr"], manifest.loc[s, "post_rr"] = 0.5, 1.1
+    manifest["rr_irregularity"] = np.where(s, 0.3, 0.02)
+    for path in manifest["path"]:
+        cv2.imwrite(str(tmp_path / path), np.full((48, 48), 200, np.uint8))
+    experiment = {
+        "protocol": "intra_patient",
+        "classes": {"N": "N", "A": "S"},
+        "preset": "tiny",
+        "test_fraction": 0.25,
+        "model": {"expert": "rr", "fusion_weight": 0.2},
+    }
+    model, _, info = fit_model(manifest, experiment, seed=1, root=tmp_path)
+    assert info["expert"]["n_train"] == int((manifest["augmented"] == 0).sum())
+    assert info["fusion_weight"] == 0.2 and info["model"]["expert"] == "rr"
+    save_model(model, info, tmp_path / "model.h5")
+    classifier = Classifier.load(tmp_path / "model.h5")
+    originals = manifest[manifest["augmented"] == 0]
+    images = np.full((len(originals), 48, 48), 200, np.uint8)
+    rr = originals[list(RR_COLUMNS_IRREGULARITY)].to_numpy()
+    assert list(classifier.predict(images, rr)) == list(originals["label"])
+    without = fit_model(manifest, {**experiment, "model": {}}, seed=1, root=tmp_path)[2]
+    assert without["expert"] is None and without["fusion_weight"] == 1.0
+    with pytest.raises(ValueError, match="no column rr_irregularity"):
+        fit_model(manifest.drop(columns="rr_irregularity"), experiment, seed=1, root=tmp_path)
 
 
 def test_classifier_with_irregularity_and_rr_logits(tmp_path):
@@ -299,7 +351,7 @@ def test_beat_batches_stream_balanced_epochs(tmp_path):
     batches = BeatBatches(
         manifest,
         ["N", "S"],
-        image_size=16,
+        input_size=16,
         batch_size=8,
         use_rr=True,
         root=tmp_path,

@@ -10,8 +10,11 @@ import pytest
 import wfdb
 import yaml
 
-from ecg2d.io import read_record, resample
+from ecg2d.atomic import write_csv
+from ecg2d.config import validate_config
+from ecg2d.io import beat_mask, read_record, resample
 from ecg2d.predict import (
+    DATASET_KEYS,
     PredictConfigError,
     dataset_records,
     dataset_settings,
@@ -22,9 +25,7 @@ from ecg2d.predict import (
     read_table,
     score_tables,
     write_annotations,
-    write_table,
 )
-from ecg2d.segment import beat_mask
 from ecg2d.train import data_settings
 from tests.conftest import REPO, run_snakemake, write_config
 
@@ -62,8 +63,8 @@ def write_new_record(mitdb, record, fs, dest, seconds=SECONDS):
 def training_data(mitdb, per_record=600, seed=0):
     """Images (rendered at 128 px, as the workflow does), RR context and labels (0 N, 1 V) of
     up to ``per_record`` N and V beats of each training record."""
-    from ecg2d.model import RR_COLUMNS
     from ecg2d.predict import render_images
+    from ecg2d.rr import RR_COLUMNS
     from ecg2d.segment import segment_record
 
     rng = np.random.default_rng(seed)
@@ -85,18 +86,22 @@ def trained_model(tmp_path_factory, mitdb):
     model.json records the settings it was trained with."""
     import keras
 
-    from ecg2d.model import RR_COLUMNS, build_model, resize_images, rr_matrix
+    from ecg2d.images import resize_images
+    from ecg2d.model import build_model
+    from ecg2d.rr import RR_COLUMNS, rr_matrix
+    from ecg2d.settings import ModelSettings
     from ecg2d.train import save_model
 
     images, rr, y = training_data(mitdb)
     x, features = resize_images(images, 32), rr_matrix(rr)
     keras.utils.set_random_seed(0)
-    model = build_model(len(CLASSES), image_size=32, filters=(4, 8), convs_per_block=1,
-                        dense_units=16, rr_features=True, rr_units=8, rr_mean=features.mean(0),
+    settings = ModelSettings(input_size=32, filters=(4, 8), convs_per_block=1, dense_units=16,
+                             rr_features=True, rr_units=8)  # fmt: skip
+    model = build_model(len(CLASSES), settings, rr_mean=features.mean(0),
                         rr_variance=features.var(0) + 1e-6)  # fmt: skip
     model.compile(keras.optimizers.Adam(0.003), "sparse_categorical_crossentropy")
     model.fit([x, features], y, batch_size=32, epochs=3, shuffle=True, verbose=0)
-    info = {"classes": CLASSES, "image_size": 32, "rr_features": True,
+    info = {"classes": CLASSES, "input_size": 32, "rr_features": True,
             "rr_columns": list(RR_COLUMNS), "data": MODEL_DATA}  # fmt: skip
     path = tmp_path_factory.mktemp("model") / "model.h5"
     save_model(model, info, path)
@@ -119,12 +124,13 @@ def config():
 def settings_for(config, **overrides):
     config = json.loads(json.dumps(config))
     config["predict"]["datasets"] = {"new": {"experiment": "inter_patient", **overrides}}
+    validate_config(config, REPO / "config/schema.yaml")
     return config, dataset_settings(config, "new")
 
 
 def predict(newdb, model, config, **overrides):
     """Prediction table of the 128 Hz record (xqrs segmentation) with the model's settings."""
-    from ecg2d.model import Classifier
+    from ecg2d.classifier import Classifier
 
     config, settings = settings_for(config, path=str(newdb), **overrides)
     classifier = Classifier.load(model)
@@ -200,7 +206,7 @@ def test_every_reference_beat_is_in_the_table_once(predicted, newdb):
 
 def test_predicted_annotations_round_trip_through_rdann(predicted, newdb, tmp_path):
     table, _ = predicted
-    write_table(table, tmp_path / f"{NAME}.csv")
+    write_csv(table, tmp_path / f"{NAME}.csv")
     again = read_table(tmp_path / f"{NAME}.csv")
     assert again["label"].tolist() == table["label"].tolist()
     assert again["p_V"].isna().tolist() == table["p_V"].isna().tolist()
@@ -281,6 +287,15 @@ def test_dataset_settings_name_the_bad_key(config):
         settings_for(config, experiment="nope")
     with pytest.raises(PredictConfigError, match="predict.datasets.new.extension"):
         settings_for(config, extension="atr")
+    raw = {**config, "predict": {"datasets": {"new": {"experiment": "inter_patient"}}}}
+    with pytest.raises(PredictConfigError, match="new: no path, records.*validate"):
+        dataset_settings(raw, "new")
+    # the keys are the schema's, whose defaults the validation fills in
+    schema = yaml.safe_load((REPO / "config/schema.yaml").read_text())
+    props = schema["properties"]["predict"]["properties"]["datasets"]["additionalProperties"]
+    assert set(props["properties"]) == set(DATASET_KEYS)
+    _, settings = settings_for(config)
+    assert settings["detector"] == props["properties"]["detector"]["default"] == "xqrs"
 
 
 def test_labels_become_wfdb_beat_codes():

@@ -485,7 +485,7 @@ def test_model_json_records_the_data_settings_of_the_config(reference):
     overrides none of them) and is what Classifier.data_settings returns."""
     import yaml
 
-    from ecg2d.model import Classifier
+    from ecg2d.classifier import Classifier
 
     config = yaml.safe_load((REPO / "config/config.yaml").read_text())
     model = reference / f"results/{EXPERIMENT}/model.h5"

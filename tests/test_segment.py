@@ -7,9 +7,8 @@ import numpy as np
 import pytest
 import wfdb
 
-from ecg2d.io import RecordError, read_record
+from ecg2d.io import BEAT_SYMBOLS, RecordError, read_record
 from ecg2d.segment import (
-    BEAT_SYMBOLS,
     beat_windows,
     load_beats,
     rr_features,

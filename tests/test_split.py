@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from ecg2d.atomic import write_csv
 from ecg2d.io import read_record
 from ecg2d.segment import segment_record
 from ecg2d.split import (
@@ -15,7 +16,6 @@ from ecg2d.split import (
     crop_table,
     label_beats,
     split_table,
-    write_table,
 )
 from tests.conftest import REPO
 
@@ -86,7 +86,7 @@ def manifests(beats, tmp_path_factory):
         paths = []
         for record, record_beats in beats.items():
             paths.append(root / name / f"{record}.csv")
-            write_table(split_table(record_beats, experiment, 42, f"png/{record}"), paths[-1])
+            write_csv(split_table(record_beats, experiment, 42, f"png/{record}"), paths[-1])
         crops = [f"crops/{record}" for record in beats]
         out[name] = build_manifest(paths, crops, experiment["augment"], 9)
     return out

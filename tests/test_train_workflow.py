@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from ecg2d.model import rr_columns
+from ecg2d.rr import rr_columns
 from tests.conftest import REPO, TRAINED_OUTPUTS, run_snakemake, tiny_experiments, write_config
 
 RECORDS = ["100", "101", "118"]  # inter_patient: 101 trains, 118 validates, 100 tests
@@ -125,9 +125,9 @@ def test_predictions_are_the_test_originals(workdir, experiment):
 @pytest.mark.parametrize("experiment", EXPERIMENTS)
 def test_reloaded_model_reproduces_predictions(workdir, experiment):
     workdir, _ = workdir
-    from ecg2d.model import Classifier
+    from ecg2d.classifier import Classifier
+    from ecg2d.images import read_image
     from ecg2d.split import read_table
-    from ecg2d.train import read_image
 
     classifier = Classifier.load(workdir / f"results/{experiment}/model.h5")
     predictions = pd.read_csv(

@@ -1,0 +1,188 @@
+"""Choose the rhythm expert and its fusion weight by cross-validation over DS1 records.
+
+Reads the out-of-fold CNN predictions that ``bench/ds1_cv.py train`` wrote for one or more of
+its variants (``--cnn NAME=DIR``: ``DIR/seed{S}_fold{k}.csv``, the CNN's class probabilities of
+every original DS1 beat of fold ``k``, from a model trained on the other folds). For every fold
+the rhythm expert (:mod:`ecg2d.expert`, ``model.expert: rr``) is fitted exactly as ``make run``
+fits it (:func:`ecg2d.train.fit_rhythm_expert`), on the original DS1 beats outside the fold,
+and fused with the CNN's probabilities at every weight of ``--weights``
+(:func:`ecg2d.expert.fuse`; weight 1 is the CNN alone, 0 the expert alone). DS2 rows are
+dropped before anything is read, so no figure here depends on them.
+
+Scoring is that of ``bench/ds1_cv.py``: pooled out-of-fold predictions over all 22 DS1
+records, EC57 gross statistics; the criterion is the mean of the SVEB and VEB F1, averaged over
+seeds. The rule, fixed before the run: for each CNN variant the weight with the highest mean
+criterion is chosen; then, as in ds1_cv.py, variants are taken in the order given and a later
+one replaces the current choice only if its best criterion is higher by more than the larger
+seed-to-seed standard deviation of the two.
+
+    .venv/bin/python bench/ds1_fusion.py --name fusion \\
+        --cnn cnn_rr=results/ds1_cv/irregularity/none \\
+        --cnn cnn_image=results/ds1_cv/image_only/image_only --seeds 42 43 44
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
+
+from ds1_cv import check_folds, fmt, fold_manifest, headline, machine  # noqa: E402
+
+WEIGHTS = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0]
+
+
+def oof_expert(manifest, train_records, folds, classes, seed: int) -> dict:
+    """Out-of-fold expert probabilities: ``{(record, sample): p}`` over all DS1 beats."""
+    from ecg2d.expert import EXPERT_COLUMNS, expert_proba
+    from ecg2d.train import fit_rhythm_expert
+
+    out = {}
+    for fold in folds:
+        rows = fold_manifest(manifest, train_records, fold)
+        expert = fit_rhythm_expert(rows, "rr", classes, seed)
+        test = rows[(rows["split"] == "test") & (rows["augmented"] == 0)]
+        proba = expert_proba(expert, test[list(EXPERT_COLUMNS)].to_numpy())
+        out.update(zip(zip(test["record"].astype(str), test["sample"].astype(int)), proba))
+    return out
+
+
+def score(args, experiment: dict, folds, classes) -> dict:
+    from ecg2d.evaluate import metrics_report
+    from ecg2d.expert import fuse
+    from ecg2d.split import read_table
+
+    manifest = read_table(args.manifest)
+    train_records = [str(r) for r in experiment["train_records"]]
+    manifest = manifest[manifest["record"].astype(str).isin(train_records)]
+    expert = oof_expert(manifest, train_records, folds, classes, seed=0)
+    result = {"variants": {}}
+    for name, folder in args.cnn:
+        per_weight = {w: [] for w in args.weights}
+        for seed in args.seeds:
+            paths = [Path(folder) / f"seed{seed}_fold{k}.csv" for k in range(len(folds))]
+            missing = [str(p) for p in paths if not p.exists()]
+            if missing:
+                raise SystemExit(f"missing out-of-fold CNN predictions: {missing}")
+            table = pd.concat(
+                [
+                    pd.read_csv(p, dtype={"record": str, "true": str, "predicted": str})
+                    for p in paths
+                ],
+                ignore_index=True,
+            )
+            if set(table["record"]) - set(train_records):
+                raise SystemExit(f"{folder}: predictions of records outside DS1")
+            keys = zip(table["record"], table["sample"].astype(int))
+            p_expert = np.stack([expert[k] for k in keys])
+            p_cnn = table[[f"p_{c}" for c in classes]].to_numpy()
+            for w in args.weights:
+                fused = fuse(p_cnn, p_expert, w)
+                scored = table[["record", "sample", "true"]].copy()
+                scored["predicted"] = np.asarray(classes, dtype=object)[fused.argmax(axis=1)]
+                report = metrics_report(scored, classes, name, "inter_patient")
+                per_weight[w].append({"seed": seed, **headline(report)})
+        weights = {}
+        for w, runs in per_weight.items():
+            weights[str(w)] = {
+                key: {
+                    "mean": float(np.mean([r[key] or 0.0 for r in runs])),
+                    "sd": float(np.std([r[key] or 0.0 for r in runs], ddof=1))
+                    if len(runs) > 1
+                    else math.nan,
+                }
+                for key in runs[0]
+                if key != "seed"
+            }
+        best = max(weights, key=lambda w: weights[w]["criterion"]["mean"])
+        result["variants"][name] = {"cnn": str(folder), "weights": weights, "best_weight": best}
+    chosen = args.cnn[0][0]
+    for name, _ in args.cnn[1:]:
+        variants = result["variants"]
+        a = variants[chosen]["weights"][variants[chosen]["best_weight"]]["criterion"]
+        b = variants[name]["weights"][variants[name]["best_weight"]]["criterion"]
+        if b["mean"] - a["mean"] > max(np.nan_to_num(a["sd"]), np.nan_to_num(b["sd"])):
+            chosen = name
+    result["decision"] = {
+        "chosen": chosen,
+        "fusion_weight": float(result["variants"][chosen]["best_weight"]),
+        "rule": " ".join(
+            __doc__.split("The rule, fixed before the run: ")[1].split("\n\n")[0].split()
+        ),
+    }
+    return result
+
+
+def markdown(result: dict, args) -> str:
+    lines = [
+        f"# DS1 cross-validation of the rhythm expert's fusion: {args.name}",
+        "",
+        f"Command: `.venv/bin/python bench/ds1_fusion.py {' '.join(sys.argv[1:])}`  ",
+        f"Date: {result['date']}; machine: {result['machine']}; seeds {args.seeds}.",
+        "",
+        "Pooled out-of-fold predictions over all 22 DS1 records (DS2 never read), EC57 gross "
+        "statistics (Q excluded, F called V not a false VEB), e/j counted as N; mean ± sd over "
+        "the CNN's seeds (%). Weight 1.0 is the CNN alone, 0.0 the rhythm expert alone.",
+        "",
+        "| CNN | weight | SVEB Se | SVEB +P | VEB Se | VEB +P | criterion | accuracy |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    keys = ("SVEB_Se", "SVEB_+P", "VEB_Se", "VEB_+P", "criterion", "accuracy")
+    for name, v in result["variants"].items():
+        for w, s in v["weights"].items():
+            mark = " **(best)**" if w == v["best_weight"] else ""
+            cells = [f"{fmt(s[k]['mean'])} ± {fmt(s[k]['sd'])}" for k in keys]
+            lines.append(f"| {name} | {w}{mark} | " + " | ".join(cells) + " |")
+    d = result["decision"]
+    lines += [
+        "",
+        f"Chosen: **{d['chosen']}** with fusion_weight **{d['fusion_weight']}**",
+        "",
+        f"Rule: {d['rule']}",
+        "",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--name", required=True)
+    parser.add_argument("--cnn", action="append", required=True, metavar="NAME=DIR")
+    parser.add_argument("--experiment", default="inter_patient")
+    parser.add_argument("--config", default=str(REPO / "config/config.yaml"))
+    parser.add_argument("--manifest", default="results/inter_patient/manifest.csv")
+    parser.add_argument("--out", default=None, help="bench/results/ds1_fusion_NAME(.json/.md)")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[42])
+    parser.add_argument("--weights", type=float, nargs="+", default=WEIGHTS)
+    args = parser.parse_args(argv)
+    args.cnn = [tuple(item.split("=", 1)) for item in args.cnn]
+    if any(len(item) != 2 for item in args.cnn):
+        raise SystemExit("--cnn takes NAME=DIR")
+    from ecg2d.config import experiment_classes
+
+    config = yaml.safe_load(Path(args.config).read_text())
+    experiment = config["experiments"][args.experiment]
+    folds = [[str(r) for r in fold] for fold in experiment["cv_folds"]]
+    check_folds(folds, [str(r) for r in experiment["train_records"]])
+    result = score(args, experiment, folds, experiment_classes(experiment))
+    result.update({"date": date.today().isoformat(), "machine": machine(), "seeds": args.seeds})
+    out = Path(args.out or REPO / "bench/results" / f"ds1_fusion_{args.name}")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.with_suffix(".json").write_text(json.dumps(result, indent=2) + "\n")
+    out.with_suffix(".md").write_text(markdown(result, args))
+    print(markdown(result, args))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,122 @@
+"""The rhythm expert: a logistic regression on record-relative RR features, fused with the CNN.
+
+Beat shape does not carry rhythm, and a CNN trained on a few patients learns their shapes. A
+premature supraventricular beat is, first of all, early *for its record*. The expert sees only
+that: four features of each beat's RR context (:data:`EXPERT_FEATURES`), each relative to the
+record's own mean RR interval, so that they mean the same on any recording, at any sampling
+rate and heart rate:
+
+- ``log(pre_rr / record_rr)``, ``log(post_rr / record_rr)``, ``log(local_rr / record_rr)``;
+- ``log(rr_irregularity + 0.01)`` (:func:`ecg2d.segment.rr_irregularity`).
+
+It is a multinomial logistic regression with balanced class weights (scikit-learn to fit,
+NumPy to apply), stored as plain numbers in ``model.json`` (never pickled). Its class
+probabilities are fused with the CNN's by a weighted geometric mean (:func:`fuse`):
+``p ∝ p_cnn^w · p_expert^(1-w)``, with ``w`` the model setting ``fusion_weight``, chosen by
+cross-validation over DS1 records (``bench/ds1_fusion.py``), never on DS2.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ecg2d.rr import IRREGULARITY_FLOOR, MIN_RR, RR_CONTEXT
+
+#: RR context columns the expert reads (manifest and beats-file columns).
+EXPERT_COLUMNS = RR_CONTEXT
+#: Names of the expert's features (:func:`expert_features`).
+EXPERT_FEATURES = (
+    "log_pre_over_record",
+    "log_post_over_record",
+    "log_local_over_record",
+    "log_rr_irregularity",
+)
+#: Expert kinds of the ``model.expert`` setting.
+EXPERTS = ("none", "rr")
+#: Inverse L2 regularisation of the logistic regression (features are standardised).
+C = 1.0
+#: Probability floor before logarithms in :func:`fuse`.
+EPS = 1e-6
+
+
+def expert_features(rr) -> np.ndarray:
+    """N x 4 :data:`EXPERT_FEATURES` of RR context ``rr`` (N x 5, :data:`EXPERT_COLUMNS`)."""
+    rr = np.asarray(rr, dtype=np.float64)
+    if rr.ndim != 2 or rr.shape[1] != len(EXPERT_COLUMNS):
+        raise ValueError(f"rr must be N x {len(EXPERT_COLUMNS)} {EXPERT_COLUMNS}, got {rr.shape}")
+    if not np.isfinite(rr).all():
+        bad = ", ".join(
+            f"{c} {int(n)}" for c, n in zip(EXPERT_COLUMNS, (~np.isfinite(rr)).sum(0)) if n
+        )
+        raise ValueError(f"RR context has NaN or infinite values ({bad}): rebuild the beats")
+    pre, post, local, record = np.maximum(rr[:, :4], MIN_RR).T
+    irregularity = np.maximum(rr[:, 4], 0.0) + IRREGULARITY_FLOOR
+    return np.stack(
+        [np.log(pre / record), np.log(post / record), np.log(local / record), np.log(irregularity)],
+        axis=1,
+    )
+
+
+def fit_expert(rr, labels, classes, seed: int = 0) -> dict:
+    """Fit the expert on beats' RR context and labels; return its JSON-ready parameters.
+
+    ``{"kind": "rr", "features", "classes", "mean", "scale", "coef", "intercept", "n_train"}``.
+    Classes absent from the training beats get no weight and a very low intercept, so they
+    are never chosen by the expert alone.
+    """
+    from sklearn.linear_model import LogisticRegression
+
+    x = expert_features(rr)
+    labels = np.asarray(labels, dtype=str)
+    classes = [str(c) for c in classes]
+    unknown = sorted(set(labels) - set(classes))
+    if unknown:
+        raise ValueError(f"labels {unknown} are not among the classes {classes}")
+    present = [c for c in classes if c in set(labels)]
+    if len(present) < 2:
+        raise ValueError(f"the rhythm expert needs beats of two classes at least, got {present}")
+    mean, scale = x.mean(axis=0), np.maximum(x.std(axis=0), 1e-6)
+    model = LogisticRegression(class_weight="balanced", C=C, max_iter=5000, random_state=seed)
+    model.fit((x - mean) / scale, labels)
+    coef = np.zeros((len(classes), x.shape[1]))
+    intercept = np.full(len(classes), -30.0)
+    fitted = [str(c) for c in model.classes_]
+    for i, c in enumerate(fitted):
+        k = classes.index(c)
+        if len(fitted) == 2:  # binary: one row of coefficients for the second class
+            sign = 1.0 if i == 1 else -1.0
+            coef[k], intercept[k] = sign * model.coef_[0] / 2, sign * model.intercept_[0] / 2
+        else:
+            coef[k], intercept[k] = model.coef_[i], model.intercept_[i]
+    return {
+        "kind": "rr",
+        "features": list(EXPERT_FEATURES),
+        "columns": list(EXPERT_COLUMNS),
+        "classes": classes,
+        "mean": mean.tolist(),
+        "scale": scale.tolist(),
+        "coef": coef.tolist(),
+        "intercept": intercept.tolist(),
+        "n_train": int(len(labels)),
+    }
+
+
+def expert_proba(expert: dict, rr) -> np.ndarray:
+    """Class probabilities (N x classes, in ``expert["classes"]`` order) of the expert."""
+    x = (expert_features(rr) - np.asarray(expert["mean"])) / np.asarray(expert["scale"])
+    logits = x @ np.asarray(expert["coef"]).T + np.asarray(expert["intercept"])
+    logits -= logits.max(axis=1, keepdims=True)
+    p = np.exp(logits)
+    return p / p.sum(axis=1, keepdims=True)
+
+
+def fuse(p_cnn, p_expert, weight: float) -> np.ndarray:
+    """Weighted geometric mean ``p_cnn^weight · p_expert^(1-weight)``, renormalised per row."""
+    if not 0.0 <= weight <= 1.0:
+        raise ValueError(f"fusion_weight must be within 0..1, got {weight}")
+    log_p = weight * np.log(np.asarray(p_cnn, dtype=np.float64) + EPS) + (1.0 - weight) * np.log(
+        np.asarray(p_expert, dtype=np.float64) + EPS
+    )
+    log_p -= log_p.max(axis=1, keepdims=True)
+    p = np.exp(log_p)
+    return (p / p.sum(axis=1, keepdims=True)).astype(np.float32)

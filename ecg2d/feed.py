@@ -1,0 +1,116 @@
+"""The Keras data feed of training and validation: batches of beat images (and RR features)
+read from the PNGs a manifest lists."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from ecg2d.images import load_images
+from ecg2d.rr import RR_COLUMNS, rr_matrix
+
+
+def _base_dataset():
+    import keras
+
+    return keras.utils.PyDataset
+
+
+class BeatBatches(_base_dataset()):
+    """Batches of (inputs, labels[, weights]) read from beat PNGs listed in a manifest.
+
+    ``order`` decides which rows an epoch visits: ``"fixed"`` (all rows in order: validation,
+    test), ``"shuffle"`` (all rows, reshuffled every epoch) or ``"sampling"``
+    (``samples_per_class`` rows of every class, drawn afresh every epoch); with ``"shuffle"``,
+    ``samples_per_epoch`` (if set) keeps that many rows of each epoch's shuffle. ``weights``
+    (one per class) adds sample weights. Inputs are the image alone or ``(image, rr)``, the
+    RR features (:func:`ecg2d.rr.rr_matrix`) of the manifest's ``rr_columns``; images are
+    area-resized to ``input_size``.
+    """
+
+    def __init__(
+        self,
+        rows: pd.DataFrame,
+        classes: list[str],
+        input_size: int,
+        batch_size: int,
+        use_rr: bool,
+        root=".",
+        order: str = "fixed",
+        samples_per_class: int | None = None,
+        samples_per_epoch: int | None = None,
+        weights: np.ndarray | None = None,
+        seed: int = 0,
+        rr_columns=RR_COLUMNS,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.paths = rows["path"].to_numpy(dtype=object)
+        index = {label: i for i, label in enumerate(classes)}
+        unknown = sorted(set(rows["label"]) - set(index))
+        if unknown:
+            raise ValueError(f"labels {unknown} in the manifest are not classes {classes}")
+        self.y = rows["label"].map(index).to_numpy(dtype=np.int64)
+        columns = list(rr_columns)
+        self.rr = None
+        if use_rr:
+            self.rr = rr_matrix(rows[columns].to_numpy(), columns, rows["record"].to_numpy())
+        self.input_size = input_size
+        self.batch_size = batch_size
+        self.root = root
+        self.order = order
+        self.weights = None if weights is None else np.asarray(weights, dtype=np.float32)
+        self.seed = seed
+        self.epoch = 0
+        self.samples_per_epoch = samples_per_epoch
+        if order == "sampling":
+            if not samples_per_class:
+                raise ValueError("train.samples_per_class is needed for balance: sampling")
+            self.pools = [np.flatnonzero(self.y == k) for k in range(len(classes))]
+            self.pools = [pool for pool in self.pools if len(pool)]
+            self.samples_per_class = int(samples_per_class)
+        elif order not in ("fixed", "shuffle"):
+            raise ValueError(f"unknown order {order!r}")
+        self.rows = self._epoch_rows()
+
+    def _epoch_rows(self) -> np.ndarray:
+        if self.order == "fixed":
+            return np.arange(len(self.y))
+        rng = np.random.default_rng([int(self.seed), self.epoch])
+        if self.order == "shuffle":
+            return rng.permutation(len(self.y))[: self.samples_per_epoch or None]
+        drawn = [
+            rng.choice(pool, self.samples_per_class, replace=len(pool) < self.samples_per_class)
+            for pool in self.pools
+        ]
+        return rng.permutation(np.concatenate(drawn))
+
+    def __len__(self) -> int:
+        return math.ceil(len(self.rows) / self.batch_size)
+
+    def batch_rows(self, idx: int) -> np.ndarray:
+        """Row numbers (into the manifest rows given) of batch ``idx`` of this epoch."""
+        return self.rows[idx * self.batch_size : (idx + 1) * self.batch_size]
+
+    def __getitem__(self, idx: int):
+        rows = self.batch_rows(idx)
+        x = load_images(self.paths[rows], self.input_size, self.root)
+        inputs = (x, self.rr[rows]) if self.rr is not None else x
+        y = self.y[rows]
+        if self.weights is not None:
+            return inputs, y, self.weights[y]
+        return inputs, y
+
+    def on_epoch_end(self):
+        self.epoch += 1
+        self.rows = self._epoch_rows()
+
+
+def predict_batches(model, batches: BeatBatches) -> np.ndarray:
+    """Probabilities of every row of a ``fixed``-order :class:`BeatBatches`, in row order."""
+    out = [np.asarray(model.predict_on_batch(batches[i][0])) for i in range(len(batches))]
+    if not out:
+        return np.zeros((0, model.output_shape[-1]), dtype=np.float32)
+    return np.concatenate(out).astype(np.float32)

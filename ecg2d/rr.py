@@ -1,0 +1,107 @@
+"""A beat's RR-interval context: its columns, and the RR features the CNN takes.
+
+Beats files and manifests hold each beat's RR context (:data:`RR_CONTEXT`); a CNN with
+``model.rr_features`` takes the features :func:`rr_matrix` makes of its first four columns (or
+of all five with ``model.rr_irregularity``), and the rhythm expert (:mod:`ecg2d.expert`) its
+own record-relative features of all five.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: A beat's whole RR context, as beats files and manifests hold it: the intervals before and
+#: after the beat, the local and the record's mean RR interval (seconds; see
+#: :func:`ecg2d.segment.rr_features`) and the local RR irregularity (a ratio, see
+#: :func:`ecg2d.segment.rr_irregularity`).
+RR_CONTEXT = ("pre_rr", "post_rr", "local_rr", "record_rr", "rr_irregularity")
+#: The RR context a CNN takes without ``model.rr_irregularity`` (and models whose model.json
+#: names no ``rr_columns``), in the order :func:`rr_matrix` takes it.
+RR_COLUMNS = RR_CONTEXT[:4]
+#: The RR context a CNN takes with ``model.rr_irregularity``.
+RR_COLUMNS_IRREGULARITY = RR_CONTEXT
+#: Names of the columns of :func:`rr_matrix` made from :data:`RR_COLUMNS`.
+RR_FEATURES = (
+    "pre_rr",
+    "post_rr",
+    "local_rr",
+    "record_rr",
+    "log_pre_over_local",
+    "log_post_over_pre",
+    "log_pre_over_record",
+    "log_local_over_record",
+    "log_post_over_local",
+)
+#: Names of the columns of :func:`rr_matrix` made from :data:`RR_COLUMNS_IRREGULARITY`.
+RR_FEATURES_IRREGULARITY = (*RR_FEATURES, "log_rr_irregularity")
+#: Added to the irregularity before its logarithm (regular rhythms score 0).
+IRREGULARITY_FLOOR = 0.01
+#: Shortest RR interval (s) used in ratios, so a zero can never divide.
+MIN_RR = 0.05
+
+
+def rr_columns(irregularity: bool) -> tuple[str, ...]:
+    """The RR context columns of a model: :data:`RR_COLUMNS_IRREGULARITY` with the
+    irregularity, :data:`RR_COLUMNS` without."""
+    return RR_COLUMNS_IRREGULARITY if irregularity else RR_COLUMNS
+
+
+def rr_feature_names(columns=RR_COLUMNS) -> tuple[str, ...]:
+    """Names of the :func:`rr_matrix` columns made from RR context ``columns``."""
+    return RR_FEATURES_IRREGULARITY if tuple(columns) == RR_COLUMNS_IRREGULARITY else RR_FEATURES
+
+
+def rr_matrix(rr, columns=RR_COLUMNS, records=None) -> np.ndarray:
+    """RR features (:func:`rr_feature_names`) of beats from their RR context.
+
+    ``rr`` is N x len(``columns``); ``columns`` is :data:`RR_COLUMNS` (pre_rr, post_rr,
+    local_rr, record_rr, in seconds) or :data:`RR_COLUMNS_IRREGULARITY` (the same and
+    rr_irregularity).
+    The features are the four intervals and the logarithms of five ratios between them
+    (prematurity of the beat against the local and the record rhythm, compensatory pause), and
+    with the irregularity its logarithm (plus :data:`IRREGULARITY_FLOOR`), as float32.
+
+    RR context is computed from R peaks and is never missing, so a NaN or infinite value
+    means damaged data: a :class:`ValueError` gives the count per column and, if
+    ``records`` (each row's record) is given, the records concerned.
+    """
+    columns = tuple(columns)
+    if columns not in (RR_COLUMNS, RR_COLUMNS_IRREGULARITY):
+        raise ValueError(
+            f"rr columns must be {RR_COLUMNS} or {RR_COLUMNS_IRREGULARITY}, got {columns}"
+        )
+    rr = np.asarray(rr, dtype=np.float64)
+    if rr.ndim != 2 or rr.shape[1] != len(columns):
+        raise ValueError(f"rr must be N x {len(columns)} {columns}, got shape {rr.shape}")
+    _check_finite(rr, columns, records)
+    pre, post, local, record = np.maximum(rr[:, :4], MIN_RR).T
+    features = [
+        pre,
+        post,
+        local,
+        record,
+        np.log(pre / local),
+        np.log(post / pre),
+        np.log(pre / record),
+        np.log(local / record),
+        np.log(post / local),
+    ]
+    if columns == RR_COLUMNS_IRREGULARITY:
+        features.append(np.log(np.maximum(rr[:, 4], 0.0) + IRREGULARITY_FLOOR))
+    return np.stack(features, axis=1).astype(np.float32)
+
+
+def _check_finite(rr: np.ndarray, columns: tuple[str, ...], records=None) -> None:
+    """Raise :class:`ValueError` if ``rr`` has NaN or infinite values (see :func:`rr_matrix`)."""
+    bad = ~np.isfinite(rr)
+    if not bad.any():
+        return
+    counts = ", ".join(f"{c} {int(n)}" for c, n in zip(columns, bad.sum(axis=0)) if n)
+    where = ""
+    if records is not None:
+        named = sorted(set(np.asarray(records, dtype=str)[bad.any(axis=1)].tolist()))
+        where = f" of records {named}"
+    raise ValueError(
+        f"RR context has {int(bad.any(axis=1).sum())} beats{where} with NaN or infinite values "
+        f"({counts}): the beats files or manifest are damaged; rebuild them"
+    )

@@ -1,0 +1,155 @@
+"""The rhythm expert (ecg2d.expert) on real beats, and its fusion with the CNN in Classifier.
+
+The real-data check: fitted on the AAMI beats of DS1 records 209 and 118 (both with many
+premature atrial beats), the expert must find the S beats of record 220, a patient it never
+saw, while calling its N beats N. Measured: N 99.7 %, S 44.7 % (balanced 0.72); with shuffled
+training labels N 52 %, S 2 % (0.27).
+"""
+
+import json
+
+import numpy as np
+import pytest
+
+from ecg2d.expert import (
+    EXPERT_COLUMNS,
+    EXPERT_FEATURES,
+    expert_features,
+    expert_proba,
+    fit_expert,
+    fuse,
+)
+from ecg2d.io import read_record
+from ecg2d.segment import segment_record
+
+AAMI = {"N": "N", "L": "N", "R": "N", "e": "N", "j": "N", "A": "S", "a": "S", "J": "S", "S": "S"}
+AAMI |= {"V": "V", "E": "V", "F": "F", "/": "Q", "f": "Q", "Q": "Q"}
+CLASSES = ["N", "S", "V", "F", "Q"]
+
+
+def aami_beats(mitdb, record: str):
+    beats = segment_record(read_record(mitdb, record), "jun2018")
+    keep = np.isin(beats["symbol"], list(AAMI))
+    rr = np.stack([beats[c] for c in EXPERT_COLUMNS], axis=1)[keep]
+    return rr, np.array([AAMI[s] for s in beats["symbol"][keep]])
+
+
+@pytest.fixture(scope="module")
+def training(mitdb):
+    parts = [aami_beats(mitdb, r) for r in ("209", "118")]
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+
+def balanced_ns(expert, rr, labels) -> float:
+    predicted = np.asarray(expert["classes"])[expert_proba(expert, rr).argmax(axis=1)]
+    return float(np.mean([(predicted[labels == c] == c).mean() for c in ("N", "S")]))
+
+
+def test_expert_finds_premature_atrial_beats_of_an_unseen_patient(mitdb, training):
+    rr, labels = training
+    expert = fit_expert(rr, labels, CLASSES)
+    test_rr, test_labels = aami_beats(mitdb, "220")
+    assert (test_labels == "S").sum() > 50
+    assert balanced_ns(expert, test_rr, test_labels) > 0.65
+    shuffled = fit_expert(rr, np.random.default_rng(0).permutation(labels), CLASSES)
+    assert balanced_ns(shuffled, test_rr, test_labels) < 0.5
+
+
+def test_expert_features_are_record_relative(mitdb, training):
+    """The same rhythm at another heart rate (or read at another sampling rate) gives the same
+    features and probabilities: every feature is a ratio to the record's own RR."""
+    rr, labels = training
+    slower = rr.copy()
+    slower[:, :4] *= 1.7  # the intervals, in seconds; the irregularity is already a ratio
+    features = expert_features(rr)
+    assert features.shape == (len(rr), len(EXPERT_FEATURES))
+    np.testing.assert_allclose(expert_features(slower), features, atol=1e-6)
+    expert = fit_expert(rr, labels, CLASSES)
+    np.testing.assert_allclose(expert_proba(expert, slower), expert_proba(expert, rr), atol=1e-6)
+
+
+def test_expert_is_plain_json_and_keeps_every_class(training):
+    rr, labels = training
+    expert = fit_expert(rr, labels, CLASSES)
+    again = json.loads(json.dumps(expert))
+    np.testing.assert_array_equal(expert_proba(again, rr[:50]), expert_proba(expert, rr[:50]))
+    assert again["classes"] == CLASSES
+    proba = expert_proba(expert, rr)
+    assert proba.shape == (len(rr), len(CLASSES))
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-9)
+    absent = [c for c in CLASSES if c not in set(labels)]
+    assert absent  # records 209 and 118 have no Q beat
+    for c in absent:
+        assert proba[:, CLASSES.index(c)].max() < 1e-6
+
+
+def test_binary_expert_matches_scikit_learn(training):
+    from sklearn.linear_model import LogisticRegression
+
+    rr, labels = training
+    keep = np.isin(labels, ["N", "S"])
+    expert = fit_expert(rr[keep], labels[keep], ["N", "S"])
+    x = expert_features(rr[keep])
+    x = (x - x.mean(axis=0)) / x.std(axis=0)
+    reference = LogisticRegression(class_weight="balanced", C=1.0, max_iter=5000)
+    reference.fit(x, labels[keep])
+    np.testing.assert_allclose(
+        expert_proba(expert, rr[keep]), reference.predict_proba(x), atol=1e-6
+    )
+
+
+def test_expert_refuses_bad_input(training):
+    rr, labels = training
+    with pytest.raises(ValueError, match="not among the classes"):
+        fit_expert(rr, labels, ["N", "S"])
+    with pytest.raises(ValueError, match="two classes"):
+        fit_expert(rr[labels == "N"], labels[labels == "N"], CLASSES)
+    bad = rr.copy()
+    bad[3, 1] = np.nan
+    with pytest.raises(ValueError, match="post_rr 1"):
+        expert_features(bad)
+    with pytest.raises(ValueError, match="N x 5"):
+        expert_features(rr[:, :4])
+
+
+def test_fuse_weights():
+    rng = np.random.default_rng(1)
+    cnn = rng.dirichlet(np.ones(5), size=200)
+    expert = rng.dirichlet(np.ones(5), size=200)
+    for w in (0.0, 0.3, 1.0):
+        fused = fuse(cnn, expert, w)
+        np.testing.assert_allclose(fused.sum(axis=1), 1.0, atol=1e-5)
+    np.testing.assert_array_equal(fuse(cnn, expert, 1.0).argmax(1), cnn.argmax(1))
+    np.testing.assert_array_equal(fuse(cnn, expert, 0.0).argmax(1), expert.argmax(1))
+    half = fuse(cnn, expert, 0.5)
+    geometric = np.sqrt(cnn * expert)
+    np.testing.assert_array_equal(half.argmax(1), geometric.argmax(1))
+    with pytest.raises(ValueError, match="fusion_weight"):
+        fuse(cnn, expert, 1.5)
+
+
+def test_classifier_fuses_its_expert(training):
+    """A Classifier whose model.json holds an expert returns the fused probabilities, takes the
+    expert's five RR columns, and feeds the CNN only the four it was trained with."""
+    from ecg2d.classifier import Classifier
+    from ecg2d.model import build_model
+    from ecg2d.rr import RR_COLUMNS
+    from ecg2d.settings import ModelSettings
+
+    rr, labels = training
+    expert = fit_expert(rr, labels, CLASSES)
+    model = build_model(
+        len(CLASSES), ModelSettings(input_size=16, filters=(2,), dense_units=4, rr_features=True)
+    )
+    info = {"classes": CLASSES, "input_size": 16, "rr_features": True, "rr_columns": RR_COLUMNS}
+    plain = Classifier(model, info)
+    fused = Classifier(model, {**info, "expert": expert, "fusion_weight": 0.3})
+    assert plain.rr_columns == RR_COLUMNS and fused.rr_columns == EXPERT_COLUMNS
+    images = np.random.default_rng(2).integers(0, 256, (40, 24, 24), dtype=np.uint8)
+    p_cnn = plain.predict_proba(images, rr[:40, :4])
+    p = fused.predict_proba(images, rr[:40])
+    np.testing.assert_allclose(p, fuse(p_cnn, expert_proba(expert, rr[:40]), 0.3), atol=1e-6)
+    with pytest.raises(ValueError, match="rr_irregularity"):
+        fused.predict_proba(images)
+    with pytest.raises(ValueError, match="differ"):
+        Classifier(model, {**info, "expert": {**expert, "classes": CLASSES[::-1]}})
