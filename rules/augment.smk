@@ -13,7 +13,7 @@ rule crops:
     conda:
         "../envs/data.yaml"
     params:
-        augment=lambda wc: config["experiments"][wc.experiment]["augment"],
+        augment=lookup(dpath="experiments/{experiment}/augment", within=config),
         crop=config["crop"],
     script:
         "../scripts/crops.py"

@@ -9,7 +9,7 @@ rule manifest:
     conda:
         "../envs/data.yaml"
     params:
-        augment=lambda wc: config["experiments"][wc.experiment]["augment"],
+        augment=lookup(dpath="experiments/{experiment}/augment", within=config),
         n_crops=N_CROPS,
         split=lambda wc: split_settings(config["experiments"][wc.experiment]),
     script:

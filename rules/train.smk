@@ -22,7 +22,7 @@ rule train:
         mem_mb=4000,
         runtime=60,
     params:
-        experiment=lambda wc: config["experiments"][wc.experiment],
+        experiment=lookup(dpath="experiments/{experiment}", within=config),
         seed=config["seed"],
         # the data settings the beats were made with, stored in model.json (its data block)
         fs=config["fs"],
