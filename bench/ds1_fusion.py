@@ -14,7 +14,8 @@ records, EC57 gross statistics; the criterion is the mean of the SVEB and VEB F1
 seeds. The rule, fixed before the run: for each CNN variant the weight with the highest mean
 criterion is chosen; then, as in ds1_cv.py, variants are taken in the order given and a later
 one replaces the current choice only if its best criterion is higher by more than the larger
-seed-to-seed standard deviation of the two.
+seed-to-seed standard deviation of the two. With several ``--expert`` kinds (simplest first),
+the variants are every kind with every CNN, kinds in the order given.
 
     .venv/bin/python bench/ds1_fusion.py --name fusion \\
         --cnn cnn_rr=results/ds1_cv/irregularity/none \\
@@ -43,17 +44,17 @@ from ds1_cv import check_folds, fmt, fold_manifest, headline, machine  # noqa: E
 WEIGHTS = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0]
 
 
-def oof_expert(manifest, train_records, folds, classes, seed: int) -> dict:
+def oof_expert(manifest, train_records, folds, classes, seed: int, kind: str = "rr") -> dict:
     """Out-of-fold expert probabilities: ``{(record, sample): p}`` over all DS1 beats."""
-    from ecg2d.expert import EXPERT_COLUMNS, expert_proba
+    from ecg2d.expert import KIND_COLUMNS, expert_proba
     from ecg2d.train import fit_rhythm_expert
 
     out = {}
     for fold in folds:
         rows = fold_manifest(manifest, train_records, fold)
-        expert = fit_rhythm_expert(rows, "rr", classes, seed)
+        expert = fit_rhythm_expert(rows, kind, classes, seed)
         test = rows[(rows["split"] == "test") & (rows["augmented"] == 0)]
-        proba = expert_proba(expert, test[list(EXPERT_COLUMNS)].to_numpy())
+        proba = expert_proba(expert, test[list(KIND_COLUMNS[kind])].to_numpy())
         out.update(zip(zip(test["record"].astype(str), test["sample"].astype(int)), proba))
     return out
 
@@ -66,9 +67,17 @@ def score(args, experiment: dict, folds, classes) -> dict:
     manifest = read_table(args.manifest)
     train_records = [str(r) for r in experiment["train_records"]]
     manifest = manifest[manifest["record"].astype(str).isin(train_records)]
-    expert = oof_expert(manifest, train_records, folds, classes, seed=0)
+    experts = {
+        kind: oof_expert(manifest, train_records, folds, classes, 0, kind) for kind in args.expert
+    }
     result = {"variants": {}}
-    for name, folder in args.cnn:
+    variants = [
+        (cnn if len(args.expert) == 1 else f"{cnn}+{kind}", folder, kind)
+        for kind in args.expert
+        for cnn, folder in args.cnn
+    ]
+    for name, folder, kind in variants:
+        expert = experts[kind]
         per_weight = {w: [] for w in args.weights}
         for seed in args.seeds:
             paths = [Path(folder) / f"seed{seed}_fold{k}.csv" for k in range(len(folds))]
@@ -106,9 +115,14 @@ def score(args, experiment: dict, folds, classes) -> dict:
                 if key != "seed"
             }
         best = max(weights, key=lambda w: weights[w]["criterion"]["mean"])
-        result["variants"][name] = {"cnn": str(folder), "weights": weights, "best_weight": best}
-    chosen = args.cnn[0][0]
-    for name, _ in args.cnn[1:]:
+        result["variants"][name] = {
+            "cnn": str(folder),
+            "expert": kind,
+            "weights": weights,
+            "best_weight": best,
+        }
+    chosen = variants[0][0]
+    for name, _, _ in variants[1:]:
         variants = result["variants"]
         a = variants[chosen]["weights"][variants[chosen]["best_weight"]]["criterion"]
         b = variants[name]["weights"][variants[name]["best_weight"]]["criterion"]
@@ -116,6 +130,7 @@ def score(args, experiment: dict, folds, classes) -> dict:
             chosen = name
     result["decision"] = {
         "chosen": chosen,
+        "expert": result["variants"][chosen]["expert"],
         "fusion_weight": float(result["variants"][chosen]["best_weight"]),
         "rule": " ".join(
             __doc__.split("The rule, fixed before the run: ")[1].split("\n\n")[0].split()
@@ -147,7 +162,7 @@ def markdown(result: dict, args) -> str:
     d = result["decision"]
     lines += [
         "",
-        f"Chosen: **{d['chosen']}** with fusion_weight **{d['fusion_weight']}**",
+        f"Chosen: **{d['chosen']}**: expert {d['expert']}, fusion_weight **{d['fusion_weight']}**",
         "",
         f"Rule: {d['rule']}",
         "",
@@ -165,6 +180,9 @@ def main(argv=None) -> None:
     parser.add_argument("--out", default=None, help="bench/results/ds1_fusion_NAME(.json/.md)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[42])
     parser.add_argument("--weights", type=float, nargs="+", default=WEIGHTS)
+    parser.add_argument(
+        "--expert", nargs="+", default=["rr"], help="expert kinds, simplest first (rr rr_shape)"
+    )
     args = parser.parse_args(argv)
     args.cnn = [tuple(item.split("=", 1)) for item in args.cnn]
     if any(len(item) != 2 for item in args.cnn):

@@ -45,7 +45,16 @@ class Classifier:
                 f"model.json: the expert's classes {self.expert['classes']} differ from the "
                 f"model's {self.classes}"
             )
-        self.rr_columns = RR_CONTEXT if self.expert is not None else self.cnn_rr_columns
+        self.rr_columns = (
+            tuple(self.expert.get("columns") or RR_CONTEXT)
+            if self.expert is not None
+            else self.cnn_rr_columns
+        )
+        missing = (
+            sorted(set(self.cnn_rr_columns) - set(self.rr_columns)) if self.rr_features else []
+        )
+        if missing:
+            raise ValueError(f"model.json: the expert's columns lack the CNN's {missing}")
 
     @property
     def uses_rr(self) -> bool:
@@ -99,8 +108,9 @@ class Classifier:
                 raise ValueError(f"{n} images but rr of shape {rr.shape}")
         if self.rr_features:
             cnn_rr = rr
-            if rr.shape[1] > len(self.cnn_rr_columns) == len(RR_COLUMNS):
-                cnn_rr = rr[:, : len(self.cnn_rr_columns)]
+            if rr.shape[1] > len(self.cnn_rr_columns):  # the CNN's columns, by name
+                given = self.rr_columns if rr.shape[1] == len(self.rr_columns) else RR_CONTEXT
+                cnn_rr = rr[:, [list(given).index(c) for c in self.cnn_rr_columns]]
             features = rr_matrix(cnn_rr, self.cnn_rr_columns)
         out = []
         for start in range(0, n, batch_size):

@@ -1,4 +1,4 @@
-"""The rhythm expert: a logistic regression on record-relative RR features, fused with the CNN.
+"""The rhythm expert: a logistic regression on record-relative beat features, fused with the CNN.
 
 Beat shape does not carry rhythm, and a CNN trained on a few patients learns their shapes. A
 premature supraventricular beat is, first of all, early *for its record*. The expert sees only
@@ -7,7 +7,9 @@ record's own mean RR interval, so that they mean the same on any recording, at a
 rate and heart rate:
 
 - ``log(pre_rr / record_rr)``, ``log(post_rr / record_rr)``, ``log(local_rr / record_rr)``;
-- ``log(rr_irregularity + 0.01)`` (:func:`ecg2d.segment.rr_irregularity`).
+- ``log(rr_irregularity + 0.01)`` (:func:`ecg2d.segment.rr_irregularity`);
+- with kind ``rr_shape``, also the beat's QRS shape relative to its record's usual beat
+  (:mod:`ecg2d.shape`: correlation with the record's median QRS, log amplitude and width ratios).
 
 It is a multinomial logistic regression with balanced class weights (scikit-learn to fit,
 NumPy to apply), stored as plain numbers in ``model.json`` (never pickled). Its class
@@ -21,43 +23,53 @@ from __future__ import annotations
 import numpy as np
 
 from ecg2d.rr import IRREGULARITY_FLOOR, MIN_RR, RR_CONTEXT
+from ecg2d.shape import SHAPE_COLUMNS
 
-#: RR context columns the expert reads (manifest and beats-file columns).
+#: RR context columns the ``rr`` expert reads (manifest and beats-file columns).
 EXPERT_COLUMNS = RR_CONTEXT
-#: Names of the expert's features (:func:`expert_features`).
+#: Names of the ``rr`` expert's features (:func:`expert_features`).
 EXPERT_FEATURES = (
     "log_pre_over_record",
     "log_post_over_record",
     "log_local_over_record",
     "log_rr_irregularity",
 )
+#: Columns each expert kind reads; ``rr_shape`` adds the QRS shape to the RR context.
+KIND_COLUMNS = {"rr": RR_CONTEXT, "rr_shape": (*RR_CONTEXT, *SHAPE_COLUMNS)}
+KIND_FEATURES = {"rr": EXPERT_FEATURES, "rr_shape": (*EXPERT_FEATURES, *SHAPE_COLUMNS)}
 #: Expert kinds of the ``model.expert`` setting.
-EXPERTS = ("none", "rr")
+EXPERTS = ("none", *KIND_COLUMNS)
 #: Inverse L2 regularisation of the logistic regression (features are standardised).
 C = 1.0
 #: Probability floor before logarithms in :func:`fuse`.
 EPS = 1e-6
 
 
-def expert_features(rr) -> np.ndarray:
-    """N x 4 :data:`EXPERT_FEATURES` of RR context ``rr`` (N x 5, :data:`EXPERT_COLUMNS`)."""
+def expert_features(rr, kind: str = "rr") -> np.ndarray:
+    """N x len(``KIND_FEATURES[kind]``) features of beats' columns ``rr``
+    (N x len(``KIND_COLUMNS[kind]``): the RR context, then for ``rr_shape`` the QRS shape)."""
+    if kind not in KIND_COLUMNS:
+        raise ValueError(f"model.expert: unknown expert {kind!r}; one of {EXPERTS}")
+    columns = KIND_COLUMNS[kind]
     rr = np.asarray(rr, dtype=np.float64)
-    if rr.ndim != 2 or rr.shape[1] != len(EXPERT_COLUMNS):
-        raise ValueError(f"rr must be N x {len(EXPERT_COLUMNS)} {EXPERT_COLUMNS}, got {rr.shape}")
+    if rr.ndim != 2 or rr.shape[1] != len(columns):
+        raise ValueError(f"rr must be N x {len(columns)} {columns}, got {rr.shape}")
     if not np.isfinite(rr).all():
-        bad = ", ".join(
-            f"{c} {int(n)}" for c, n in zip(EXPERT_COLUMNS, (~np.isfinite(rr)).sum(0)) if n
-        )
-        raise ValueError(f"RR context has NaN or infinite values ({bad}): rebuild the beats")
+        bad = ", ".join(f"{c} {int(n)}" for c, n in zip(columns, (~np.isfinite(rr)).sum(0)) if n)
+        raise ValueError(f"beat features have NaN or infinite values ({bad}): rebuild the beats")
     pre, post, local, record = np.maximum(rr[:, :4], MIN_RR).T
     irregularity = np.maximum(rr[:, 4], 0.0) + IRREGULARITY_FLOOR
-    return np.stack(
-        [np.log(pre / record), np.log(post / record), np.log(local / record), np.log(irregularity)],
-        axis=1,
-    )
+    features = [
+        np.log(pre / record),
+        np.log(post / record),
+        np.log(local / record),
+        np.log(irregularity),
+    ]
+    features += list(rr[:, len(RR_CONTEXT) :].T)  # QRS shape: already record-relative
+    return np.stack(features, axis=1)
 
 
-def fit_expert(rr, labels, classes, seed: int = 0) -> dict:
+def fit_expert(rr, labels, classes, seed: int = 0, kind: str = "rr") -> dict:
     """Fit the expert on beats' RR context and labels; return its JSON-ready parameters.
 
     ``{"kind": "rr", "features", "classes", "mean", "scale", "coef", "intercept", "n_train"}``.
@@ -66,7 +78,7 @@ def fit_expert(rr, labels, classes, seed: int = 0) -> dict:
     """
     from sklearn.linear_model import LogisticRegression
 
-    x = expert_features(rr)
+    x = expert_features(rr, kind)
     labels = np.asarray(labels, dtype=str)
     classes = [str(c) for c in classes]
     unknown = sorted(set(labels) - set(classes))
@@ -89,9 +101,9 @@ def fit_expert(rr, labels, classes, seed: int = 0) -> dict:
         else:
             coef[k], intercept[k] = model.coef_[i], model.intercept_[i]
     return {
-        "kind": "rr",
-        "features": list(EXPERT_FEATURES),
-        "columns": list(EXPERT_COLUMNS),
+        "kind": kind,
+        "features": list(KIND_FEATURES[kind]),
+        "columns": list(KIND_COLUMNS[kind]),
         "classes": classes,
         "mean": mean.tolist(),
         "scale": scale.tolist(),
@@ -103,7 +115,8 @@ def fit_expert(rr, labels, classes, seed: int = 0) -> dict:
 
 def expert_proba(expert: dict, rr) -> np.ndarray:
     """Class probabilities (N x classes, in ``expert["classes"]`` order) of the expert."""
-    x = (expert_features(rr) - np.asarray(expert["mean"])) / np.asarray(expert["scale"])
+    x = expert_features(rr, expert.get("kind", "rr"))
+    x = (x - np.asarray(expert["mean"])) / np.asarray(expert["scale"])
     logits = x @ np.asarray(expert["coef"]).T + np.asarray(expert["intercept"])
     logits -= logits.max(axis=1, keepdims=True)
     p = np.exp(logits)

@@ -1,7 +1,8 @@
 """Cut beat windows around the reference R-peak annotations of a record.
 
 A beats file (``results/beats/{record}.npz``) holds the record's lead signal once and, per beat,
-its R-peak sample, symbol, window ``[start, end)`` and RR-interval context. It is independent of
+its R-peak sample, symbol, window ``[start, end)``, RR-interval context and record-relative QRS
+shape (:mod:`ecg2d.shape`). It is independent of
 any experiment: every beat annotation is kept, and experiments choose classes later.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ecg2d.io import RecordError, beat_mask, load_npz
+from ecg2d.shape import shape_features
 
 WINDOW_MODES = ("midpoint", "jun2018", "fixed")
 
@@ -159,6 +161,8 @@ def beats_around_peaks(
         "end": end[keep],
     }
     beats.update({key: value[keep] for key, value in rr_features(r, record.fs).items()})
+    shape = shape_features(record.signal, record.fs, r)
+    beats.update({key: value[keep] for key, value in shape.items()})
     return beats, keep
 
 
@@ -205,6 +209,6 @@ def load_beats(path) -> dict[str, np.ndarray]:
 BEATS_KEYS = frozenset(
     (
         "record lead fs signal sample symbol start end pre_rr post_rr local_rr record_rr "
-        "rr_irregularity"
+        "rr_irregularity qrs_corr qrs_amp qrs_width"
     ).split()
 )

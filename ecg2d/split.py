@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from ecg2d.rr import RR_CONTEXT
+from ecg2d.shape import SHAPE_COLUMNS
 
 PROTOCOLS = ("intra_patient", "inter_patient")
 MANIFEST_COLUMNS = [
@@ -34,6 +35,7 @@ MANIFEST_COLUMNS = [
     "path",
     "augmented",
     *RR_CONTEXT,
+    *SHAPE_COLUMNS,
 ]
 
 
@@ -118,7 +120,7 @@ def split_table(beats: dict[str, np.ndarray], experiment: dict, seed: int, png_d
             "augmented": 0,
         }
     )
-    for column in RR_CONTEXT:
+    for column in (*RR_CONTEXT, *SHAPE_COLUMNS):
         table[column] = np.round(beats[column][keep].astype(np.float64), 5)
     return table[MANIFEST_COLUMNS]
 

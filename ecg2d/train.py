@@ -327,20 +327,21 @@ def fit_rhythm_expert(manifest: pd.DataFrame, kind: str, classes: list[str], see
     """The rhythm expert (:mod:`ecg2d.expert`) of ``model.expert`` ``kind``, fitted on every
     original training beat of the manifest (validation records included: it has no epoch to
     choose); ``None`` for ``none``."""
-    from ecg2d.expert import EXPERT_COLUMNS, EXPERTS, fit_expert
+    from ecg2d.expert import EXPERTS, KIND_COLUMNS, fit_expert
 
     if kind not in EXPERTS:
         raise ValueError(f"model.expert: unknown expert {kind!r}; one of {EXPERTS}")
     if kind == "none":
         return None
-    missing = [c for c in EXPERT_COLUMNS if c not in manifest.columns]
+    columns = list(KIND_COLUMNS[kind])
+    missing = [c for c in columns if c not in manifest.columns]
     if missing:
         raise ValueError(
             f"the manifest has no column {', '.join(missing)} (model.expert needs beats files "
             "and manifests built by this version: rebuild them)"
         )
     rows = manifest[(manifest["split"] == "train") & (manifest["augmented"] == 0)]
-    expert = fit_expert(rows[list(EXPERT_COLUMNS)].to_numpy(), rows["label"], classes, seed)
+    expert = fit_expert(rows[columns].to_numpy(), rows["label"], classes, seed, kind)
     log.info("rhythm expert fitted on %d training beats", len(rows))
     return expert
 

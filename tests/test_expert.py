@@ -153,3 +153,33 @@ def test_classifier_fuses_its_expert(training):
         fused.predict_proba(images)
     with pytest.raises(ValueError, match="differ"):
         Classifier(model, {**info, "expert": {**expert, "classes": CLASSES[::-1]}})
+
+
+def test_shape_expert_reads_the_qrs_shape_too(mitdb):
+    """Kind rr_shape: RR context plus QRS shape (ecg2d.shape); on record 208, fitted on 119 and
+    106 (ventricular beats of other shapes), it finds the V beats better than the RR-only one
+    (measured: 99.6 % of 208's V beats against 37.8 %)."""
+    from ecg2d.expert import KIND_COLUMNS
+    from ecg2d.shape import SHAPE_COLUMNS
+
+    def beats(record):
+        b = segment_record(read_record(mitdb, record), "jun2018")
+        keep = np.isin(b["symbol"], list(AAMI))
+        x = np.stack([b[c] for c in KIND_COLUMNS["rr_shape"]], axis=1)[keep]
+        return x, np.array([AAMI[s] for s in b["symbol"][keep]])
+
+    parts = [beats(r) for r in ("119", "106")]
+    x, y = np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+    shape = fit_expert(x, y, CLASSES, kind="rr_shape")
+    rr_only = fit_expert(x[:, : -len(SHAPE_COLUMNS)], y, CLASSES, kind="rr")
+    assert shape["columns"] == list(KIND_COLUMNS["rr_shape"]) and len(shape["features"]) == 7
+    test_x, test_y = beats("208")
+    v = test_y == "V"
+
+    def v_sensitivity(expert, columns):
+        p = expert_proba(expert, test_x[:, :columns])
+        return float((np.asarray(CLASSES)[p.argmax(1)][v] == "V").mean())
+
+    assert v_sensitivity(shape, test_x.shape[1]) > v_sensitivity(rr_only, -len(SHAPE_COLUMNS))
+    with pytest.raises(ValueError, match="N x 8"):
+        expert_proba(shape, test_x[:, :5])
