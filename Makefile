@@ -29,10 +29,12 @@ run: venv
 dryrun: venv
 	$(BIN)/snakemake -n $(CONFIG_ARGS) $(SMK_ARGS)
 
-# HTML report of a finished run (beat counts, example beats, training curves, confusion matrices,
-# metrics tables): report.html.
+# HTML report of a finished run (headline figures beside the published anchors, beat counts,
+# example beats, training curves, confusion matrices, metrics tables, galleries of confusions):
+# report.html. report/report.css keeps the top of figures taller than the window in view.
 report: venv
-	$(BIN)/snakemake --report report.html $(CONFIG_ARGS) $(SMK_ARGS)
+	$(BIN)/snakemake --report report.html --report-stylesheet $(CURDIR)/report/report.css \
+		$(CONFIG_ARGS) $(SMK_ARGS)
 
 # The workflow on a SLURM cluster, from its login node (edit profiles/slurm/profile.yaml first:
 # partition, account). SMK_ARGS="--sdm conda" runs each rule in its envs/ environment.

@@ -1,5 +1,7 @@
 # Report items (`snakemake --report report.html`): beat counts and example beats per
-# experiment; per trained experiment, a metrics table and a per-record table and figure.
+# experiment; per trained experiment, a metrics table, a per-record table and figure, and a
+# gallery of its confusions; over all experiments, the headline figures beside the published
+# anchors (also included in the report's front page, report/workflow.rst).
 # Training curves and confusion matrices are marked for the report by rules train and evaluate.
 
 
@@ -14,8 +16,12 @@ REPORT_TARGETS = expand(
         "metrics.html",
         "per_record.html",
         "per_record.png",
+        "gallery.png",
     ],
-)
+) + ["results/report/headline.html"]
+
+#: Report category of the headline: first in the report's menu (sorted by name).
+HEADLINE_CATEGORY = "At a glance"
 
 
 rule beat_counts:
@@ -102,3 +108,55 @@ rule metrics_table:
         "../envs/report.yaml"
     script:
         "../scripts/report_metrics.py"
+
+
+rule gallery:
+    input:
+        predictions="results/{experiment}/predictions.csv",
+        manifest="results/{experiment}/manifest.csv",
+        pngs=experiment_pngs,
+    output:
+        report(
+            "results/report/{experiment}/gallery.png",
+            caption="../report/gallery.rst",
+            category="Confusions",
+            subcategory="{experiment}",
+        ),
+    log:
+        "logs/{experiment}/report/gallery.log",
+    benchmark:
+        "results/benchmarks/{experiment}/report_gallery.tsv"
+    conda:
+        "../envs/report.yaml"
+    params:
+        labels=lambda wc: list(
+            dict.fromkeys(config["experiments"][wc.experiment]["classes"].values())
+        ),
+        per_cell=8,
+        seed=config["seed"],
+        fs=config["fs"],
+    script:
+        "../scripts/report_gallery.py"
+
+
+rule headline:
+    input:
+        metrics=expand("results/{experiment}/metrics.json", experiment=EXPERIMENTS),
+    output:
+        html=report(
+            "results/report/headline.html",
+            caption="../report/headline.rst",
+            category=HEADLINE_CATEGORY,
+        ),
+        # included by report/workflow.rst: the figures on the report's first screen
+        rst="results/report/headline.rst",
+    log:
+        "logs/report/headline.log",
+    conda:
+        "../envs/report.yaml"
+    params:
+        experiments=EXPERIMENTS,
+        classes={name: config["experiments"][name]["classes"] for name in EXPERIMENTS},
+        seed=config["seed"],
+    script:
+        "../scripts/report_headline.py"

@@ -75,3 +75,35 @@ def run_snakemake(
     if check and proc.returncode != 0:
         raise AssertionError(f"snakemake failed ({proc.returncode}):\n{proc.stdout[-6000:]}")
     return proc
+
+
+#: Records of the tiny report run: inter_patient trains on 101, validates on 118, tests on 100.
+REPORT_RECORDS = ["100", "101", "118"]
+
+
+@pytest.fixture(scope="session")
+def tiny_report(tmp_path_factory, mitdb):
+    """A finished tiny `snakemake` (rule all) of both experiments and its report made as
+    `make report` makes it, shared by tests/test_report.py and tests/test_browser.py:
+    (workdir, report.html)."""
+    root = tmp_path_factory.mktemp("report")
+    config = write_config(
+        root / "config.yaml",
+        records=REPORT_RECORDS,
+        image_size=32,
+        crop={"size": 24, "offsets": [0, 8]},
+        experiments=tiny_experiments(),
+    )
+    run_snakemake(root, "--cores", "2", configfile=config, timeout=900)
+    out = root / "report.html"
+    stylesheet = str(REPO / "report" / "report.css")
+    run_snakemake(
+        root,
+        "--report",
+        str(out),
+        "--report-stylesheet",
+        stylesheet,
+        configfile=config,
+        timeout=300,
+    )
+    return root, out

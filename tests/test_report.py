@@ -6,14 +6,15 @@ import base64
 import json
 import re
 
+import cv2
 import pandas as pd
 import pytest
 
 from ecg2d.evaluate import metrics_report
 from ecg2d.report import beat_count_table, metrics_tables, per_record_table, plot_per_record
-from tests.conftest import run_snakemake, tiny_experiments, write_config
+from tests.conftest import REPO, run_snakemake, write_config
+from tests.conftest import REPORT_RECORDS as RECORDS
 
-RECORDS = ["100", "101", "118"]  # inter_patient: 101 trains, 118 validates, 100 tests
 EXPERIMENTS = ["jun2018", "inter_patient"]
 # Report item -> (MIME type, a phrase of its caption).
 ITEMS = {
@@ -25,24 +26,14 @@ ITEMS = {
     "results/report/{e}/metrics.html": ("text/html", "Test metrics of experiment"),
     "results/report/{e}/per_record.html": ("text/html", "per test record"),
     "results/report/{e}/per_record.png": ("image/png", "per test record"),
+    "results/report/{e}/gallery.png": ("image/png", "What the classifier of experiment"),
 }
 
 
 @pytest.fixture(scope="module")
-def report(tmp_path_factory, mitdb):
+def report(tiny_report):
     """A finished tiny `snakemake` (rule all) and its report: (workdir, report items, html)."""
-    root = tmp_path_factory.mktemp("report")
-    experiments = tiny_experiments()
-    config = write_config(
-        root / "config.yaml",
-        records=RECORDS,
-        image_size=32,
-        crop={"size": 24, "offsets": [0, 8]},
-        experiments=experiments,
-    )
-    run_snakemake(root, "--cores", "2", configfile=config, timeout=900)
-    out = root / "report.html"
-    run_snakemake(root, "--report", str(out), configfile=config, timeout=300)
+    root, out = tiny_report
     text = out.read_text()
     items = json.loads(re.search(r"var results = (\{.*?\});\n", text, re.S)[1])
     return root, items, text
@@ -73,6 +64,54 @@ def test_report_describes_the_workflow(report):
     assert "classifies heartbeats" in text
     for experiment in EXPERIMENTS:
         assert experiment in text
+
+
+def test_report_opens_with_the_headline_figures(report):
+    """The front page (the workflow description) starts with each experiment's headline
+    figures from its metrics.json; the same table is the report's first category."""
+    root, items, text = report
+    description = json.loads(re.search(r"var workflow_desc = (\".*?\");\n", text, re.S)[1])
+    assert description.index("How good is it?") < description.index("classifies heartbeats")
+    for experiment in EXPERIMENTS:
+        metrics = json.loads((root / f"results/{experiment}/metrics.json").read_text())
+        accuracy = f"{100 * metrics['accuracy']:.2f} %"
+        assert f"<strong>{experiment}</strong>" in description
+        assert accuracy in description
+        ec57 = metrics.get("aami_ec57")
+        if ec57:
+            assert f"{100 * ec57['VEB']['+P']:.2f} %" in description
+    assert "99.05 %" in description and "75.9 % (de Chazal et al. 2004, DS2)" in description
+    item = items["results/report/headline.html"]
+    assert item["mime_type"] == "text/html" and "How good is it" in item["caption"]
+    assert "<table" in decoded(item).decode()
+    # the front page keeps its top in a window shorter than it, stylesheet or not: it carries
+    # the rules of report/report.css (snakemake/snakemake#3906)
+    assert css_rules((REPO / "report/report.css").read_text()) == css_rules(description)
+    categories = json.loads(re.search(r"var categories = (\{.*?\});\n", text, re.S)[1])
+    assert sorted(categories, key=str.casefold)[0] == "At a glance"
+    assert "results/report/headline.html" in str(categories["At a glance"])
+
+
+def css_rules(text: str) -> set[tuple[str, str]]:
+    """(selector, declarations) of the CSS rules in ``text``, whitespace-normalised."""
+    text = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
+    return {
+        (" ".join(selector.split()), " ".join(body.split()).rstrip(";").strip())
+        for selector, body in re.findall(r"([#.\w][^{}<>]*)\{([^{}]*)\}", text)
+        if "safe" in body
+    }
+
+
+@pytest.mark.parametrize("experiment", EXPERIMENTS)
+def test_gallery_has_a_row_per_cell_of_the_confusion_matrix(report, experiment):
+    """One row of the gallery per cell with beats, confusions and correct beats alike."""
+    root, _, _ = report
+    metrics = json.loads((root / f"results/{experiment}/metrics.json").read_text())
+    cells = sum(1 for row in metrics["confusion_matrix"]["matrix"] for n in row if n)
+    image = cv2.imread(str(root / f"results/report/{experiment}/gallery.png"))
+    assert image.shape[0] == round(100 * (1.2 * cells + 0.7))  # ecg2d.gallery.plot_gallery
+    log = (root / f"logs/{experiment}/report/gallery.log").read_text()
+    assert log.count("->") == cells
 
 
 @pytest.mark.parametrize("experiment", EXPERIMENTS)
