@@ -168,12 +168,16 @@ def predict_inputs(wildcards):
 
 
 def predict_targets():
-    """Prediction tables, annotation files and (if annotated) metrics of every dataset."""
+    """Prediction tables, ECG strips, annotation files and (if annotated) metrics of every
+    dataset."""
     targets = []
     for name, settings in PREDICT_DATASETS.items():
         records = dataset_records(settings, predict_path(settings))
         targets += expand(
-            "results/predict/{dataset}/{record}.csv", dataset=name, record=records
+            "results/predict/{dataset}/{record}.{name}",
+            dataset=name,
+            record=records,
+            name=["csv", "strips.png"],
         )
         targets += expand(
             "results/predict/{dataset}/{record}.{ext}",

@@ -39,6 +39,32 @@ rule predict_annotations:
         "../scripts/predict_annotations.py"
 
 
+rule predict_strips:
+    input:
+        table="results/predict/{dataset}/{record}.csv",
+        record=predict_record_files,
+    output:
+        report(
+            "results/predict/{dataset}/{record}.strips.png",
+            caption="../report/strips.rst",
+            category="Strips",
+            subcategory="{dataset}",
+        ),
+    log:
+        "logs/predict/{dataset}/{record}.strips.log",
+    benchmark:
+        "results/benchmarks/predict/{dataset}/{record}.strips.tsv"
+    wildcard_constraints:
+        dataset=dataset_pattern(),
+    conda:
+        "../envs/detect.yaml"
+    params:
+        path=lambda wc: predict_path(PREDICT_DATASETS[wc.dataset]),
+        settings=lambda wc: PREDICT_DATASETS[wc.dataset],
+    script:
+        "../scripts/predict_strips.py"
+
+
 rule predict_metrics:
     input:
         dataset_tables,
