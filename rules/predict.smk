@@ -13,11 +13,13 @@ rule predict_record:
         "../envs/detect.yaml"
     params:
         path=lambda wc: predict_path(PREDICT_DATASETS[wc.dataset]),
-        settings=lambda wc: PREDICT_DATASETS[wc.dataset],
+        settings=lookup(dpath="{dataset}", within=PREDICT_DATASETS),
         class_map=lambda wc: config["experiments"][
             PREDICT_DATASETS[wc.dataset]["experiment"]
         ]["classes"],
         detection=config["detection"],
+        # the workflow's data settings, used only for models whose model.json lacks them
+        workflow_data={key: config[key] for key in ("fs", "window", "image_size")},
     script:
         "../scripts/predict.py"
 
@@ -60,7 +62,7 @@ rule predict_strips:
         "../envs/detect.yaml"
     params:
         path=lambda wc: predict_path(PREDICT_DATASETS[wc.dataset]),
-        settings=lambda wc: PREDICT_DATASETS[wc.dataset],
+        settings=lookup(dpath="{dataset}", within=PREDICT_DATASETS),
     script:
         "../scripts/predict_strips.py"
 
@@ -77,7 +79,7 @@ rule predict_metrics:
     conda:
         "../envs/detect.yaml"
     params:
-        settings=lambda wc: PREDICT_DATASETS[wc.dataset],
+        settings=lookup(dpath="{dataset}", within=PREDICT_DATASETS),
     script:
         "../scripts/predict_metrics.py"
 

@@ -13,7 +13,7 @@ with job(snakemake) as log:
     p, record = snakemake.params, snakemake.wildcards.record
     model = snakemake.input.model
     classifier = Classifier.load(model)
-    data = model_settings(classifier.info, snakemake.config, model, log)
+    data = model_settings(classifier.info, p.workflow_data, model, log)
     log.info("model %s: classes %s, fs %g, window %s, image size %d, trained on lead %s; "
              "dataset lead %s (fallback channel %s)", model, classifier.classes, data["fs"],
              data["window"], data["image_size"],
