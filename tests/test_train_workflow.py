@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from ecg2d.rr import rr_columns
+from ecg2d.settings import resolve_settings
 from tests.conftest import REPO, TRAINED_OUTPUTS, run_snakemake, tiny_experiments, write_config
 
 RECORDS = ["100", "101", "118"]  # inter_patient: 101 trains, 118 validates, 100 tests
@@ -148,10 +149,13 @@ def test_inter_patient_model_uses_rr_and_held_out_records(workdir):
     workdir, _ = workdir
     info = json.loads((workdir / "results/inter_patient/model.json").read_text())
     assert info["rr_features"] is True and info["validation"] == {"records": ["118"]}
-    # the RR columns follow config/config.yaml's rr_irregularity (chosen on the DS1 folds)
+    # the RR columns and the expert follow config/config.yaml (chosen on the DS1 folds)
     shipped = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
-    irregularity = shipped["experiments"]["inter_patient"]["model"]["rr_irregularity"]
-    assert info["rr_columns"] == list(rr_columns(irregularity))
-    assert ("log_rr_irregularity" in info["rr_feature_names"]) == irregularity
+    model = resolve_settings(shipped["experiments"]["inter_patient"]).model
+    assert info["rr_columns"] == list(rr_columns(model.rr_irregularity))
+    assert ("log_rr_irregularity" in info["rr_feature_names"]) == model.rr_irregularity
+    assert model.expert != "none" and info["expert"]["kind"] == model.expert
+    assert info["fusion_weight"] == model.fusion_weight
+    assert info["expert"]["n_train"] > 0 and len(info["expert"]["coef"]) == len(info["classes"])
     jun = json.loads((workdir / "results/jun2018/model.json").read_text())
     assert jun["rr_features"] is False and jun["n_validation"] > 0
