@@ -201,7 +201,10 @@ def load_beats(path) -> dict[str, np.ndarray]:
     beats = load_npz(path)
     missing = sorted(BEATS_KEYS - set(beats))
     if missing:
-        raise ValueError(f"{path}: not a beats file (no arrays {', '.join(missing)})")
+        raise ValueError(
+            f"{path}: not a beats file of this version (no arrays {', '.join(missing)}); "
+            "rebuild the beats files: snakemake --forcerun beats"
+        )
     return beats
 
 

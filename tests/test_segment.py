@@ -152,3 +152,14 @@ def test_beats_file_records_the_lead_read(mitdb, tmp_path, record):
     assert (record == "102") == (expected != "MLII")
     for key in ("pre_rr", "post_rr", "local_rr", "record_rr", "rr_irregularity"):
         assert np.isfinite(beats[key]).all() and (beats[key] >= 0).all(), key
+
+
+def test_beats_file_of_an_older_version_is_named(mitdb, tmp_path):
+    """A beats file without the QRS shape arrays (made before ecg2d.shape) is refused with one
+    error naming the file, the arrays and how to rebuild."""
+    beats = segment_record(read_record(mitdb, "100"))
+    assert {"qrs_corr", "qrs_amp", "qrs_width"} <= set(beats)
+    old = {k: v for k, v in beats.items() if not k.startswith("qrs_")}
+    save_beats(old, tmp_path / "old.npz")
+    with pytest.raises(ValueError, match=r"old\.npz: not a beats file.*qrs_amp.*forcerun beats"):
+        load_beats(tmp_path / "old.npz")
