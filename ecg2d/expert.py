@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ecg2d.rr import IRREGULARITY_FLOOR, MIN_RR, RR_CONTEXT
+from ecg2d.rr import IRREGULARITY_FLOOR, MIN_RR, RR_CONTEXT, check_finite
 from ecg2d.shape import SHAPE_COLUMNS
 
 #: RR context columns the ``rr`` expert reads (manifest and beats-file columns).
@@ -54,9 +54,7 @@ def expert_features(rr, kind: str = "rr") -> np.ndarray:
     rr = np.asarray(rr, dtype=np.float64)
     if rr.ndim != 2 or rr.shape[1] != len(columns):
         raise ValueError(f"rr must be N x {len(columns)} {columns}, got {rr.shape}")
-    if not np.isfinite(rr).all():
-        bad = ", ".join(f"{c} {int(n)}" for c, n in zip(columns, (~np.isfinite(rr)).sum(0)) if n)
-        raise ValueError(f"beat features have NaN or infinite values ({bad}): rebuild the beats")
+    check_finite(rr, columns)
     pre, post, local, record = np.maximum(rr[:, :4], MIN_RR).T
     irregularity = np.maximum(rr[:, 4], 0.0) + IRREGULARITY_FLOOR
     features = [

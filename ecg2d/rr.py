@@ -73,7 +73,7 @@ def rr_matrix(rr, columns=RR_COLUMNS, records=None) -> np.ndarray:
     rr = np.asarray(rr, dtype=np.float64)
     if rr.ndim != 2 or rr.shape[1] != len(columns):
         raise ValueError(f"rr must be N x {len(columns)} {columns}, got shape {rr.shape}")
-    _check_finite(rr, columns, records)
+    check_finite(rr, columns, records)
     pre, post, local, record = np.maximum(rr[:, :4], MIN_RR).T
     features = [
         pre,
@@ -91,8 +91,9 @@ def rr_matrix(rr, columns=RR_COLUMNS, records=None) -> np.ndarray:
     return np.stack(features, axis=1).astype(np.float32)
 
 
-def _check_finite(rr: np.ndarray, columns: tuple[str, ...], records=None) -> None:
-    """Raise :class:`ValueError` if ``rr`` has NaN or infinite values (see :func:`rr_matrix`)."""
+def check_finite(rr: np.ndarray, columns: tuple[str, ...], records=None) -> None:
+    """Raise :class:`ValueError` if ``rr`` (beats x ``columns``) has NaN or infinite values,
+    counting them per column and naming the ``records`` concerned if given."""
     bad = ~np.isfinite(rr)
     if not bad.any():
         return
