@@ -26,6 +26,8 @@ TRAINED_OUTPUTS = [
 ]
 #: Experiment settings for end-to-end runs in seconds: the tiny network, one short epoch.
 TINY = {"preset": "tiny", "train": {"epochs": 1, "samples_per_class": 16}}
+#: Image settings of the tiny end-to-end runs: 32-px beat images, four 24-px crops.
+TINY_IMAGES = {"image_size": 32, "crop": {"size": 24, "offsets": [0, 8]}}
 
 
 def tiny_experiments(validation_record: str = "118") -> dict:
@@ -90,8 +92,7 @@ def tiny_report(tmp_path_factory, mitdb):
     config = write_config(
         root / "config.yaml",
         records=REPORT_RECORDS,
-        image_size=32,
-        crop={"size": 24, "offsets": [0, 8]},
+        **TINY_IMAGES,
         experiments=tiny_experiments(),
     )
     run_snakemake(root, "--cores", "2", configfile=config, timeout=900)

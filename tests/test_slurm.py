@@ -26,7 +26,7 @@ import pytest
 import yaml
 
 from tests import slurm_cluster
-from tests.conftest import REPO, TINY, run_snakemake, write_config
+from tests.conftest import REPO, TINY, TINY_IMAGES, run_snakemake, write_config
 
 RECORDS = ["100", "101"]
 EXPERIMENTS = ["jun2018", "inter_patient"]  # 100 is in DS2, 101 in DS1
@@ -84,8 +84,7 @@ def slurm_run(cluster, tmp_path_factory, mitdb):
     config = write_config(
         root / "config.yaml",
         records=RECORDS,
-        image_size=32,
-        crop={"size": 24, "offsets": [0, 8]},
+        **TINY_IMAGES,
         experiments={"jun2018": TINY},
     )
     args = [
