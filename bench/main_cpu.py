@@ -4,9 +4,10 @@
         .venv/bin/snakemake --cores 2 --config data_dir=...
 
 Every ``--every`` seconds the main process's own user+system CPU time (``/proc/PID/stat``
-fields 14-15, which leave out its children: Snakemake's jobs) is sampled; at the end the JSON
-holds the wall time, the main process's CPU seconds and share of one core, the samples, the
-machine and the exit status. For the Snakemake main process's share while jobs wait (issue 11).
+fields 14-15, which leave out its children: Snakemake's jobs) and its number of threads are
+sampled; at the end the JSON holds the wall time, the main process's CPU seconds and share of
+one core, the samples ``[seconds, cpu seconds, threads]``, the machine and the exit status.
+For the Snakemake main process's share while jobs wait (issue 11).
 """
 
 import argparse
@@ -27,6 +28,14 @@ def own_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def threads(pid: int) -> int:
+    """How many threads the process has (``Threads:`` of ``/proc/PID/status``)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("Threads:"):
+            return int(line.split()[1])
+    return 0
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", required=True)
@@ -39,10 +48,10 @@ def main() -> None:
     samples, cpu = [], 0.0
     while process.poll() is None:
         try:
-            cpu = own_cpu(process.pid)
+            cpu, n_threads = own_cpu(process.pid), threads(process.pid)
         except (FileNotFoundError, ProcessLookupError):
             break
-        samples.append([round(time.perf_counter() - start, 1), round(cpu, 2)])
+        samples.append([round(time.perf_counter() - start, 1), round(cpu, 2), n_threads])
         time.sleep(args.every)
     rc = process.wait()
     wall = time.perf_counter() - start
@@ -54,6 +63,7 @@ def main() -> None:
         "wall_s": round(wall, 1),
         "main_cpu_s": round(cpu, 1),
         "main_core_share": round(cpu / wall, 3),
+        "max_threads": max((s[2] for s in samples), default=0),
         "samples": samples,
     }
     Path(args.out).write_text(json.dumps(result, indent=1) + "\n")

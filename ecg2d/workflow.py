@@ -38,3 +38,43 @@ def job(snakemake):
                 traceback.print_exc(file=handle)
         print(f"ecg2d error in rule {snakemake.rule}: {exc}", file=sys.stderr, flush=True)
         sys.exit(1)
+
+
+def coalesce_scheduler_reevaluations() -> bool:
+    """Keep at most one of Snakemake's delayed scheduler re-runs pending; True if installed.
+
+    Snakemake's job-rate limiter (``--max-jobs-per-timespan``, default 100 per second) starts a
+    timer after every scheduling round, and the timer runs another round when it fires. Every
+    round that a finished job triggers thus starts a chain of rounds, one per timespan, that
+    lives for as long as some job is ready but waiting for cores; all chains re-evaluate every
+    waiting job (parameters, resources, input sizes, the scheduling problem). After the few
+    hundred short jobs of the data stages, while one experiment trains and the other waits,
+    hundreds of chains kept the main process at about 75 % of a core (issue 11, snakemake#3955;
+    ``bench/scheduler_wait.py``), and a non-daemon timer per chain held the finished process
+    until it fired. One pending re-run does the same work: each round looks at every ready
+    job, and the round it runs starts the next timer if jobs still wait. The timer is a daemon
+    thread, so a finished run exits at once. A Snakemake without the method (a later version
+    that changed it) is left alone.
+    """
+    import threading
+
+    try:
+        from snakemake.scheduling.job_scheduler import JobScheduler
+    except ImportError:
+        return False
+    original = getattr(JobScheduler, "_schedule_reevalutation", None)
+    if original is None or getattr(original, "coalesced", False):
+        return original is not None
+
+    def schedule_reevaluation(self, delay) -> None:
+        pending = getattr(self, "_ecg2d_reevaluation", None)
+        if pending is not None and pending.is_alive():
+            return
+        timer = threading.Timer(delay, self._open_jobs.release)
+        timer.daemon = True
+        self._ecg2d_reevaluation = timer
+        timer.start()
+
+    schedule_reevaluation.coalesced = True
+    JobScheduler._schedule_reevalutation = schedule_reevaluation
+    return True

@@ -8,8 +8,13 @@ from ecg2d.config import (
 )
 from ecg2d.segment import BEATS_KEYS
 from ecg2d.split import split_settings
+from ecg2d.workflow import coalesce_scheduler_reevaluations
 
 check_config(config)
+
+# One pending scheduler re-run instead of one chain per finished job: keeps Snakemake's main
+# process from burning a core while a job waits for cores (issue 11, bench/scheduler_wait.py).
+coalesce_scheduler_reevaluations()
 
 # Scripts import scripts/_bootstrap.py from their own folder. Snakemake copies only the files a
 # rule names into its source cache when the workflow is a remote module (github(...)), so fetch
