@@ -128,12 +128,20 @@ def make_optimizer(name: str, learning_rate: float, schedule: str = "constant", 
 
 
 def limit_threads(n: int) -> None:
-    """Use at most ``n`` CPU threads in TensorFlow, OpenMP and OpenCV.
+    """Use at most ``n`` CPU threads in TensorFlow, OpenMP and OpenCV, and oneDNN's kernels.
 
     Call before Keras is imported (TensorFlow reads its thread counts once, at start-up).
+    TensorFlow turns its oneDNN kernels on by itself only on CPUs with AVX512_VNNI, BF16 or
+    AMX; elsewhere (e.g. AMD EPYC without AVX-512) it falls back to slower Eigen kernels.
+    ``TF_ENABLE_ONEDNN_OPTS=1`` asks for oneDNN everywhere: on one 2-core AMD EPYC the default
+    network trained at 325 images/s without it, 514 with it capped to AVX2
+    (``ONEDNN_MAX_CPU_ISA=AVX2``, as on CPUs without AVX-512) and 606 with AVX-512
+    (``bench/model_speed.py``; issue 11). CPUs with and without AVX-512 then run the same
+    kind of kernels. A value the user set is kept.
     """
     import os
 
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
     n = str(max(1, int(n)))
     for key in ("TF_NUM_INTRAOP_THREADS", "OMP_NUM_THREADS"):
         os.environ.setdefault(key, n)

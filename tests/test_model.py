@@ -372,3 +372,22 @@ def test_beat_batches_stream_balanced_epochs(tmp_path):
     assert np.array_equal(fixed.batch_rows(0), np.arange(64))
     with pytest.raises(ValueError, match="not classes"):
         BeatBatches(manifest, ["N"], 16, 8, use_rr=False)
+
+
+@pytest.mark.parametrize("given, expected", [(None, "1"), ("0", "0")])
+def test_limit_threads_asks_for_onednn_unless_the_user_said_otherwise(given, expected):
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "TF_ENABLE_ONEDNN_OPTS"}
+    if given is not None:
+        env["TF_ENABLE_ONEDNN_OPTS"] = given
+    code = (
+        "import os; from ecg2d.model import limit_threads; limit_threads(2); "
+        "print(os.environ['TF_ENABLE_ONEDNN_OPTS'], os.environ['TF_NUM_INTRAOP_THREADS'])"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.split() == [expected, "2"]
