@@ -1,0 +1,255 @@
+"""Beat-level K-fold cross-validation of intra-patient experiments (ecg2d/cv.py, target `cv`)."""
+
+import copy
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from ecg2d.atomic import write_csv
+from ecg2d.config import ConfigError, validate_config
+from ecg2d.cv import (
+    assign_folds,
+    cv_experiments,
+    cv_manifest,
+    cv_summary,
+    cv_targets,
+    fold_manifest,
+    summary_markdown,
+)
+from ecg2d.io import read_record
+from ecg2d.segment import segment_record
+from ecg2d.split import build_manifest, read_table, split_table
+from tests.conftest import REPO, TINY, TINY_IMAGES, run_snakemake, write_config
+
+SHIPPED = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+JUN = SHIPPED["experiments"]["jun2018"]
+RECORDS = ["100", "207"]  # N, A, V; L, R, A, V, E, ! (207: 472 flutter waves, 105 E beats)
+N_CROPS = 9
+
+
+def beat_keys(rows: pd.DataFrame) -> set[tuple[str, int]]:
+    return set(zip(rows["record"], rows["sample"].astype(int)))
+
+
+@pytest.fixture(scope="module")
+def manifest(mitdb, tmp_path_factory):
+    """The jun2018 manifest of 100 and 207 with the cv crops of its test beats added."""
+    root = tmp_path_factory.mktemp("cv")
+    splits = []
+    for record in RECORDS:
+        table = split_table(segment_record(read_record(mitdb, record)), JUN, 42, f"png/{record}")
+        splits.append(root / f"{record}.csv")
+        write_csv(table, splits[-1])
+    crops = [f"results/jun2018/crops/{r}" for r in RECORDS]
+    experiment = build_manifest(splits, crops, JUN["augment"], N_CROPS)
+    cv_crops = [f"results/jun2018/cv/crops/{r}" for r in RECORDS]
+    return experiment, cv_manifest(experiment, JUN["augment"], cv_crops, N_CROPS)
+
+
+def originals(rows: pd.DataFrame) -> pd.DataFrame:
+    return rows[rows["augmented"] == 0]
+
+
+def test_every_beat_of_an_augmented_class_gets_its_crops(manifest):
+    experiment, full = manifest
+    assert originals(full).equals(originals(experiment))  # the beats are the experiment's
+    augmented = originals(full)[originals(full)["label"].isin(JUN["augment"])]
+    crops = full[full["augmented"] == 1]
+    counts = crops.groupby(["record", "sample"]).size()
+    assert len(counts) == len(augmented) and set(counts) == {N_CROPS}
+    assert beat_keys(crops) == beat_keys(augmented)
+    # the experiment cropped its training beats; the cv crops are those of its test beats
+    test = originals(experiment)[originals(experiment)["split"] == "test"]
+    added = crops[crops["path"].str.startswith("results/jun2018/cv/crops/")]
+    assert beat_keys(added) == beat_keys(test[test["label"].isin(JUN["augment"])])
+    assert "N" not in set(crops["label"])
+
+
+@pytest.mark.parametrize("k", [3, 10])
+def test_folds_partition_the_beats_and_are_stratified(manifest, k):
+    _, full = manifest
+    folds = assign_folds(full, k, seed=42)
+    beats = originals(full).assign(fold=folds[full["augmented"].to_numpy() == 0])
+    assert set(beats["fold"]) == set(range(1, k + 1))
+    sizes = beats["fold"].value_counts()
+    assert sizes.max() - sizes.min() <= 1
+    for label, group in beats.groupby("label"):
+        per_fold = group["fold"].value_counts().reindex(range(1, k + 1), fill_value=0)
+        assert per_fold.max() - per_fold.min() <= 1, label  # n/K of each class, rounded
+    # the test parts of the K fold manifests: every beat exactly once
+    tested = [
+        beat_keys(fold_manifest(full, folds, i).query("split == 'test'")) for i in range(1, k + 1)
+    ]
+    assert sum(len(t) for t in tested) == len(beats)
+    assert set().union(*tested) == beat_keys(beats)
+
+
+def test_folds_are_seeded(manifest):
+    _, full = manifest
+    folds = assign_folds(full, 5, seed=42)
+    assert np.array_equal(folds, assign_folds(full, 5, seed=42))
+    assert (folds != assign_folds(full, 5, seed=7)).mean() > 0.5
+
+
+def test_crops_stay_with_their_beat_and_never_test(manifest):
+    _, full = manifest
+    folds = assign_folds(full, 4, seed=42)
+    with_fold = full.assign(fold=folds)
+    assert (with_fold.groupby(["record", "sample"])["fold"].nunique() == 1).all()
+    for k in range(1, 5):
+        table = fold_manifest(full, folds, k)  # also passes ecg2d.split.check_manifest
+        test, train = table[table["split"] == "test"], table[table["split"] == "train"]
+        assert set(test["augmented"]) == {0}
+        assert beat_keys(test) == beat_keys(with_fold[(with_fold["fold"] == k)])
+        assert not beat_keys(test) & beat_keys(train)
+        # the other folds' beats train with all their crops
+        others = with_fold[with_fold["fold"] != k]
+        assert len(train) == len(others)
+        assert beat_keys(train[train["augmented"] == 1]) == beat_keys(
+            others[others["augmented"] == 1]
+        )
+
+
+def test_bad_manifests_and_folds_are_named(manifest):
+    _, full = manifest
+    orphan = full[full["augmented"] == 1].iloc[[0]].assign(sample=1)
+    with pytest.raises(ValueError, match=r"record \S+ sample 1: a crop of a beat not listed"):
+        assign_folds(pd.concat([full, orphan], ignore_index=True), 3, 42)
+    twice = originals(full).iloc[[5]]
+    with pytest.raises(ValueError, match="listed twice"):
+        assign_folds(pd.concat([full, twice], ignore_index=True), 3, 42)
+    with pytest.raises(ValueError, match="at least 2"):
+        assign_folds(full, 1, 42)
+    with pytest.raises(ValueError, match="fold 4 holds no beats"):
+        fold_manifest(full, assign_folds(full, 3, 42), 4)
+    with pytest.raises(ValueError, match="record 207: no cross-validation crop folder"):
+        cv_manifest(full, JUN["augment"], ["results/jun2018/cv/crops/100"], N_CROPS)
+
+
+def _fold(accuracy, ppv_v, matrix, n_test):
+    return {
+        "experiment": "jun2018",
+        "accuracy": accuracy,
+        "accuracy_ci95": [accuracy - 0.01, accuracy + 0.01],
+        "macro": {"sensitivity": accuracy / 2},
+        "per_class": {"V": {"ppv": ppv_v, "support": n_test}},
+        "confusion_matrix": {"labels": ["N", "V"], "matrix": matrix},
+        "training": {"note": "capped", "use_crops": True},
+        "n_test": n_test,
+    }
+
+
+def test_summary_gives_mean_and_sd_of_every_figure():
+    folds = [
+        _fold(0.9, 0.5, [[3, 1], [0, 2]], 6),
+        _fold(0.8, None, [[2, 0], [1, 3]], 6),
+        _fold(1.0, 0.7, [[4, 0], [0, 1]], 5),
+    ]
+    summary = cv_summary(folds, "jun2018", ["f1.json", "f2.json", "f3.json"], seed=42)
+    metrics = summary["metrics"]
+    accuracy = metrics["accuracy"]
+    assert accuracy["mean"] == pytest.approx(0.9) and accuracy["sd"] == pytest.approx(0.1)
+    assert accuracy["n"] == 3 and accuracy["values"] == [0.9, 0.8, 1.0]
+    assert metrics["macro"]["sensitivity"]["mean"] == pytest.approx(0.45)
+    ppv = metrics["per_class"]["V"]["ppv"]  # undefined in fold 2: left out, counted in n
+    assert ppv["n"] == 2 and ppv["mean"] == pytest.approx(0.6)
+    assert ppv["sd"] == pytest.approx(np.std([0.5, 0.7], ddof=1))
+    cell = metrics["confusion_matrix"]["matrix"][0][0]
+    assert cell["mean"] == pytest.approx(3.0) and cell["values"] == [3, 2, 4]
+    assert "accuracy_ci95" not in metrics and "labels" not in metrics["confusion_matrix"]
+    assert "training" not in metrics  # texts and flags only: nothing to average
+    assert summary["folds"] == 3 and summary["n_test"] == 17 and summary["seed"] == 42
+    table = summary_markdown(summary)
+    assert "| accuracy | 90.00 ± 10.00 |" in table
+    assert "| V | – | 60.00 ± 14.14 (2 of 3 folds) | – | 5.7 |" in table
+    with pytest.raises(ValueError, match="f2.json: metrics of experiment 'other'"):
+        cv_summary(
+            [folds[0], {**folds[1], "experiment": "other"}], "jun2018", ["f1.json", "f2.json"]
+        )
+
+
+def test_cv_folds_takes_the_form_of_the_protocol(mitdb):
+    config = copy.deepcopy(SHIPPED)
+    config["data_dir"] = str(mitdb)
+    assert config["experiments"]["jun2018"]["cv_folds"] == 10  # shipped: the paper's 10 folds
+    validate_config(config, REPO / "config" / "schema.yaml")
+    assert cv_experiments(config) == {"jun2018": 10}  # inter_patient's record folds are not K
+    assert cv_targets(config) == [
+        "results/jun2018/cv/summary.json",
+        "results/jun2018/cv/summary.md",
+    ]
+    for name, wrong, message in (
+        ("jun2018", [["100"], ["101"]], "is not of type 'integer'"),
+        ("jun2018", 1, "less than the minimum of 2"),
+        ("inter_patient", 5, "is not of type 'array'"),
+    ):
+        bad = copy.deepcopy(config)
+        bad["experiments"][name]["cv_folds"] = wrong
+        with pytest.raises(ConfigError, match=rf"experiments\.{name}\.cv_folds: .*{message}"):
+            validate_config(bad, REPO / "config" / "schema.yaml")
+
+
+@pytest.fixture(scope="module")
+def cv_run(tmp_path_factory, mitdb):
+    """`snakemake cv` of jun2018 on 100 and 119, tiny preset, 2 folds; and the dry run of
+    rule all afterwards."""
+    root = tmp_path_factory.mktemp("cv_run")
+    config = write_config(
+        root / "config.yaml",
+        records=["100", "119"],
+        **TINY_IMAGES,
+        experiments={"jun2018": {**TINY, "cv_folds": 2}},
+    )
+    run_snakemake(root, "--cores", "2", "cv", configfile=config, timeout=600)
+    dry = run_snakemake(root, "-n", configfile=config)
+    return root, dry.stdout
+
+
+def test_cv_target_trains_and_scores_every_fold(cv_run):
+    root, dry = cv_run
+    cv = root / "results/jun2018/cv"
+    manifest = read_table(root / "results/jun2018/manifest.csv")
+    beats = originals(manifest)
+    tested = []
+    for k in (1, 2):
+        for name in (
+            "manifest.csv",
+            "model.h5",
+            "model.json",
+            "history.csv",
+            "training_curves.png",
+            "metrics.json",
+            "predictions.csv",
+            "confusion_matrix.png",
+        ):
+            assert (cv / f"fold{k}" / name).stat().st_size > 0, (k, name)
+        for rule in ("manifest", "train", "evaluate"):
+            assert (root / f"logs/jun2018/cv/fold{k}/{rule}.log").is_file()
+        for rule in ("train", "evaluate"):
+            assert (root / f"results/benchmarks/jun2018/cv/fold{k}/{rule}.tsv").is_file()
+        fold = read_table(cv / f"fold{k}/manifest.csv")
+        assert set(fold.loc[fold["split"] == "test", "augmented"]) == {0}
+        predictions = pd.read_csv(cv / f"fold{k}/predictions.csv", dtype={"record": str})
+        assert beat_keys(predictions) == beat_keys(fold[fold["split"] == "test"])
+        tested.append(beat_keys(predictions))
+    assert not tested[0] & tested[1] and tested[0] | tested[1] == beat_keys(beats)
+    # the test beats of the experiment got their crops: every V beat trains with them
+    assert list(Path(root / "results/jun2018/cv/crops/119").iterdir())
+    summary = json.loads((cv / "summary.json").read_text())
+    folds = [json.loads((cv / f"fold{k}/metrics.json").read_text()) for k in (1, 2)]
+    assert summary["folds"] == 2 and summary["n_test"] == len(beats)
+    accuracy = [f["accuracy"] for f in folds]
+    assert summary["metrics"]["accuracy"]["values"] == accuracy
+    assert summary["metrics"]["accuracy"]["mean"] == pytest.approx(np.mean(accuracy))
+    assert summary["metrics"]["per_class"]["N"]["sensitivity"]["n"] == 2
+    assert "| accuracy |" in (cv / "summary.md").read_text()
+    assert (root / "logs/jun2018/cv/summary.log").is_file()
+    # cross-validation is not part of rule all (make run)
+    table = dry.split("Job stats:", 1)[1].split("\n\n", 1)[0]
+    rules = set(re.findall(r"^(\w+)\s+\d+$", table, re.M))
+    assert "train" in rules and not {r for r in rules if r.startswith("cv")}
