@@ -32,7 +32,9 @@ include: "rules/train.smk"
 include: "rules/evaluate.smk"
 include: "rules/detect.smk"
 include: "rules/predict.smk"
+include: "rules/strips.smk"
 include: "rules/report.smk"
+include: "rules/cv.smk"
 
 
 rule all:

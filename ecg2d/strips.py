@@ -1,4 +1,5 @@
-"""ECG strips of a predicted record (rules/predict.smk, rule predict_strips).
+"""ECG strips of a predicted record (rules/predict.smk, rule predict_strips) and of an
+experiment's test records (rules/strips.smk, rule experiment_strips).
 
 The lead of one record is drawn over time in rows of :data:`STRIP_S` seconds on ECG paper:
 minor lines every 0.04 s and 0.1 mV, major lines every 0.2 s and 0.5 mV, at the proportions of
@@ -26,6 +27,12 @@ the counts of beats and errors.
 The figure is one matplotlib (Agg) figure with few artists, whatever the record's length: the
 grid and the trace are line collections, the labels one marker collection per distinct label
 text, the bands one polygon collection.
+
+An experiment's strips come from its ``predictions.csv`` (:func:`experiment_table`): its test
+beats, each classified and matched to its reference beat, so their marks are ``agree`` or
+``disagree`` (the file holds no missed reference beats or unmatched detections). Beats of the
+record that are not test beats (training beats of an intra-patient record) carry no label.
+:func:`strip_records` chooses the test records to draw: those with the most errors.
 """
 
 from __future__ import annotations
@@ -390,14 +397,15 @@ def plot_strips(
     first_s: float = FIRST_S,
     max_rows: int = MAX_ROWS,
     reference: bool | None = None,
+    heading: str | None = None,
 ) -> StripPlan:
     """Draw the strips of one record (module docstring) and write them to ``path`` (PNG).
 
     ``signal`` is the lead in mV at ``fs`` Hz, the rate of the table's ``sample`` and
     ``ref_sample`` (the record's own rate). ``reference``: whether the record has reference
-    annotations (None: guessed from the table). A table that is not a prediction table, or not
-    of this signal, is a ValueError naming ``record``; nothing is written then. Returns the
-    rows drawn.
+    annotations (None: guessed from the table). ``heading``: the figure's title (None:
+    :func:`title`). A table that is not a prediction table, or not of this signal, is a
+    ValueError naming ``record``; nothing is written then. Returns the rows drawn.
     """
     import matplotlib
 
@@ -441,8 +449,10 @@ def plot_strips(
         _paper(ax, len(plan.starts))
         row_of = _rows(ax, signal, fs, plan, marks, record)
         kinds = _marks(ax, marks, plan, row_of, reference)
-        fig.text(left / width, 1 - 0.12 / height, title(marks, record, lead, reference),
-                 ha="left", va="top", fontsize=11, fontweight="bold")  # fmt: skip
+        if heading is None:
+            heading = title(marks, record, lead, reference)
+        fig.text(left / width, 1 - 0.12 / height, heading, ha="left", va="top", fontsize=11,
+                 fontweight="bold")  # fmt: skip
         fig.text(left / width, 1 - 0.38 / height, _note(plan, duration, max_rows), ha="left",
                  va="top", fontsize=8.5, color="#333333", linespacing=1.5)  # fmt: skip
         _legend(fig, kinds, reference)
@@ -489,3 +499,63 @@ def _note(plan: StripPlan, duration: float, max_rows: int) -> str:
         f"Shown: {shown(plan, duration, max_rows)}.\nPaper: 25 mm/s, 10 mm/mV (large squares "
         "0.2 s × 0.5 mV, small 0.04 s × 0.1 mV); each row starts at the time on its left."
     )
+
+
+# --- an experiment's test records (rules/strips.smk) -------------------------------------------
+
+
+def experiment_table(predictions: pd.DataFrame, record: str, lead: str) -> pd.DataFrame:
+    """The prediction table (:data:`STRIP_COLUMNS`) of ``record`` from an experiment's
+    ``predictions.csv`` (columns ``record``, ``sample``, ``true``, ``predicted``; read with
+    :func:`ecg2d.gallery.read_predictions`): each test beat is a classified beat at its R-peak
+    ``sample`` (the experiment's rate ``fs``), labelled ``predicted``, matched to its reference
+    beat of class ``true``. ValueError naming ``record`` if it has no test beat there."""
+    rows = predictions[predictions["record"].astype(str) == str(record)]
+    if not len(rows):
+        raise ValueError(f"record {record}: no test beat in the predictions table")
+    sample = rows["sample"].to_numpy(dtype=np.int64)
+    table = pd.DataFrame(
+        {
+            "record": str(record),
+            "lead": lead,
+            "sample": sample,
+            "detected": 1,
+            "label": rows["predicted"].astype(str).to_numpy(),
+            "matched": 1,
+            "ref_sample": sample,
+            "ref_symbol": "",
+            "ref_label": rows["true"].astype(str).to_numpy(),
+        }
+    )
+    return table.sort_values("sample", kind="stable").reset_index(drop=True)
+
+
+def experiment_heading(table: pd.DataFrame, experiment: str, record: str, lead: str) -> str:
+    """Title of an experiment's strips (:func:`experiment_table`): its test beats and errors."""
+    errors = int((table["label"] != table["ref_label"]).sum())
+    return (
+        f"Experiment {experiment}, record {record}, lead {lead}: {len(table)} test beats "
+        f"classified, {errors} misclassified"
+    )
+
+
+def strip_records(predictions: pd.DataFrame, n: int) -> pd.DataFrame:
+    """The test records of an experiment's ``predictions.csv``: ``record``, test ``beats``,
+    ``errors`` (predicted != true), most errors first (ties: in the order of the table), and
+    ``shown`` = 1 for the first ``n`` of them, the records whose strips are drawn."""
+    error = predictions["true"].astype(str) != predictions["predicted"].astype(str)
+    counts = (
+        pd.DataFrame({"record": predictions["record"].astype(str), "error": error.astype(int)})
+        .groupby("record", sort=False)["error"]
+        .agg(beats="size", errors="sum")
+        .reset_index()
+        .sort_values("errors", ascending=False, kind="stable")
+        .reset_index(drop=True)
+    )
+    return counts.assign(shown=(counts.index < n).astype(int))
+
+
+def shown_records(path) -> list[str]:
+    """The records a table of :func:`strip_records` (a CSV file) marks ``shown``."""
+    table = pd.read_csv(path, dtype={"record": str}, keep_default_na=False)
+    return table.loc[table["shown"] == 1, "record"].tolist()

@@ -5,7 +5,7 @@
 # Training curves and confusion matrices are marked for the report by rules train and evaluate.
 
 
-#: Every report item these rules make (part of rule all).
+#: Every report item these rules make, and the strips of rules/strips.smk (part of rule all).
 REPORT_TARGETS = expand(
     "results/report/{experiment}/{name}",
     experiment=EXPERIMENTS,
@@ -18,7 +18,7 @@ REPORT_TARGETS = expand(
         "per_record.png",
         "gallery.png",
     ],
-) + ["results/report/headline.html"]
+) + ["results/report/headline.html", *STRIP_TARGETS]
 
 #: Report category of the headline: first in the report's menu (sorted by name).
 HEADLINE_CATEGORY = "At a glance"
