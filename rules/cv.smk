@@ -35,8 +35,9 @@ rule cv_crops:
     params:
         augment=lookup(dpath="experiments/{experiment}/augment", within=config),
         crop=config["crop"],
+        beats="test",
     script:
-        "../scripts/cv_crops.py"
+        "../scripts/crops.py"
 
 
 rule cv_manifest:

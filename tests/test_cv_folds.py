@@ -24,7 +24,14 @@ from ecg2d.cv import (
 from ecg2d.io import read_record
 from ecg2d.segment import segment_record
 from ecg2d.split import build_manifest, read_table, split_table
-from tests.conftest import REPO, TINY, TINY_IMAGES, run_snakemake, write_config
+from tests.conftest import (
+    REPO,
+    TINY,
+    TINY_IMAGES,
+    TRAINED_OUTPUTS,
+    run_snakemake,
+    write_config,
+)
 
 SHIPPED = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
 JUN = SHIPPED["experiments"]["jun2018"]
@@ -217,16 +224,7 @@ def test_cv_target_trains_and_scores_every_fold(cv_run):
     beats = originals(manifest)
     tested = []
     for k in (1, 2):
-        for name in (
-            "manifest.csv",
-            "model.h5",
-            "model.json",
-            "history.csv",
-            "training_curves.png",
-            "metrics.json",
-            "predictions.csv",
-            "confusion_matrix.png",
-        ):
+        for name in ("manifest.csv", *TRAINED_OUTPUTS):
             assert (cv / f"fold{k}" / name).stat().st_size > 0, (k, name)
         for rule in ("manifest", "train", "evaluate"):
             assert (root / f"logs/jun2018/cv/fold{k}/{rule}.log").is_file()
