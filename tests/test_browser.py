@@ -22,7 +22,7 @@ import pytest
 
 #: Report categories this workflow makes; the headline's must come first.
 FIRST_CATEGORY = "At a glance"
-CATEGORIES = [FIRST_CATEGORY, "Confusions", "Data", "Evaluation", "Training"]
+CATEGORIES = [FIRST_CATEGORY, "Confusions", "Data", "Evaluation", "Strips", "Training"]
 WAIT_S = 60  # upper bound of any wait for the page (a hang must not stall CI)
 WINDOW = (1400, 900)
 
