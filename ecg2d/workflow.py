@@ -52,9 +52,10 @@ def coalesce_scheduler_reevaluations() -> bool:
     hundreds of chains kept the main process at about 75 % of a core (issue 11, snakemake#3955;
     ``bench/scheduler_wait.py``), and a non-daemon timer per chain held the finished process
     until it fired. One pending re-run does the same work: each round looks at every ready
-    job, and the round it runs starts the next timer if jobs still wait. The timer is a daemon
-    thread, so a finished run exits at once. A Snakemake without the method (a later version
-    that changed it) is left alone.
+    job, and the round it runs starts the next timer if jobs still wait (the pending mark is
+    cleared before the timer releases the scheduler, so that round can always ask again).
+    The timer is a daemon thread, so a finished run exits at once. A Snakemake without the
+    method (a later version that changed it) is left alone.
     """
     import threading
 
@@ -66,11 +67,21 @@ def coalesce_scheduler_reevaluations() -> bool:
     if original is None or getattr(original, "coalesced", False):
         return original is not None
 
+    lock = threading.Lock()
+
     def schedule_reevaluation(self, delay) -> None:
-        pending = getattr(self, "_ecg2d_reevaluation", None)
-        if pending is not None and pending.is_alive():
-            return
-        timer = threading.Timer(delay, self._open_jobs.release)
+        with lock:
+            if getattr(self, "_ecg2d_pending", False):
+                return
+            self._ecg2d_pending = True
+
+        def fire() -> None:
+            # Cleared before the release, so the round it runs can ask for the next one.
+            with lock:
+                self._ecg2d_pending = False
+            self._open_jobs.release()
+
+        timer = threading.Timer(delay, fire)
         timer.daemon = True
         self._ecg2d_reevaluation = timer
         timer.start()

@@ -43,3 +43,26 @@ def test_snakemake_chains_one_rerun_per_round_and_the_fix_keeps_one():
 
 def test_the_workflow_installs_it():
     assert "coalesce_scheduler_reevaluations()" in (REPO / "rules" / "common.smk").read_text()
+
+
+def test_the_round_a_timer_runs_can_always_ask_for_the_next():
+    """The rate limiter relies on it: a round that finds no free slot asks for a re-run; the
+    re-run's own round must be able to ask again, or the run would stall."""
+    original = JobScheduler._schedule_reevalutation
+    scheduler = object.__new__(JobScheduler)
+    rounds = []
+
+    class Scheduler:
+        def release(self):  # the scheduler's round: asks for the next re-run, three times
+            rounds.append(len(rounds))
+            if len(rounds) < 3:
+                scheduler._schedule_reevalutation(0.01)
+
+    try:
+        assert coalesce_scheduler_reevaluations()
+        scheduler._open_jobs = Scheduler()
+        scheduler._schedule_reevalutation(0.01)
+        time.sleep(0.5)
+        assert rounds == [0, 1, 2]
+    finally:
+        JobScheduler._schedule_reevalutation = original
