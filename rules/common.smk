@@ -25,6 +25,12 @@ RECORDS = selected_records(config)
 EXPERIMENTS = list(config["experiments"])
 DOWNLOAD_DIR = "resources/mitdb"
 N_CROPS = len(config["crop"]["offsets"]) ** 2
+#: The workflow's data settings a trained model records (model.json's data block): params of
+#: rules train and cv_train.
+TRAIN_DATA_PARAMS = {
+    key: config[key]
+    for key in ("fs", "window", "image_size", "crop", "lead", "fallback_channel")
+}
 
 
 wildcard_constraints:

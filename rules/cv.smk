@@ -90,15 +90,10 @@ rule cv_train:
         mem_mb=4000,
         runtime=60,
     params:
+        # the data settings the beats were made with, stored in model.json (its data block)
+        **TRAIN_DATA_PARAMS,
         experiment=lookup(dpath="experiments/{experiment}", within=config),
         seed=config["seed"],
-        # the data settings the beats were made with, stored in model.json (its data block)
-        fs=config["fs"],
-        window=config["window"],
-        image_size=config["image_size"],
-        crop=config["crop"],
-        lead=config["lead"],
-        fallback_channel=config["fallback_channel"],
     script:
         "../scripts/train.py"
 
