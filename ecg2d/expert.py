@@ -9,10 +9,16 @@ rate and heart rate:
 - ``log(pre_rr / record_rr)``, ``log(post_rr / record_rr)``, ``log(local_rr / record_rr)``;
 - ``log(rr_irregularity + 0.01)`` (:func:`ecg2d.segment.rr_irregularity`);
 - with kind ``rr_shape``, also the beat's QRS shape relative to its record's usual beat
-  (:mod:`ecg2d.shape`: correlation with the record's median QRS, log amplitude and width ratios).
+  (:mod:`ecg2d.shape`: correlation with the record's median QRS, log amplitude and width ratios);
+- with kind ``gbm``, the ``rr_shape`` features and ``log(rhythm_irregularity + 0.01)``, the
+  rhythm's irregularity over about a minute (:func:`ecg2d.segment.rhythm_irregularity`).
 
-It is a multinomial logistic regression with balanced class weights (scikit-learn to fit,
-NumPy to apply), stored as plain numbers in ``model.json`` (never pickled). Its class
+Kinds ``rr`` and ``rr_shape`` are a multinomial logistic regression with balanced class
+weights. Kind ``gbm`` is gradient-boosted trees (scikit-learn's
+``HistGradientBoostingClassifier``, balanced class weights): trees can learn that a short RR
+interval means a premature beat in a regular rhythm and nothing in atrial fibrillation, which a
+linear model cannot. Both are fitted with scikit-learn, applied with NumPy and stored as plain
+numbers in ``model.json`` (never pickled). Its class
 probabilities are fused with the CNN's by a weighted geometric mean (:func:`fuse`):
 ``p ∝ p_cnn^w · p_expert^(1-w)``, with ``w`` the model setting ``fusion_weight``, chosen by
 cross-validation over DS1 records (``bench/ds1_fusion.py``), never on DS2.
@@ -22,7 +28,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ecg2d.rr import IRREGULARITY_FLOOR, MIN_RR, RR_CONTEXT, check_finite
+from ecg2d.rr import IRREGULARITY_FLOOR, MIN_RR, RHYTHM_COLUMNS, RR_CONTEXT, check_finite
 from ecg2d.shape import SHAPE_COLUMNS
 
 #: RR context columns the ``rr`` expert reads (manifest and beats-file columns).
@@ -34,9 +40,28 @@ EXPERT_FEATURES = (
     "log_local_over_record",
     "log_rr_irregularity",
 )
-#: Columns each expert kind reads; ``rr_shape`` adds the QRS shape to the RR context.
-KIND_COLUMNS = {"rr": RR_CONTEXT, "rr_shape": (*RR_CONTEXT, *SHAPE_COLUMNS)}
-KIND_FEATURES = {"rr": EXPERT_FEATURES, "rr_shape": (*EXPERT_FEATURES, *SHAPE_COLUMNS)}
+#: Columns each expert kind reads; ``rr_shape`` adds the QRS shape to the RR context, ``gbm``
+#: also the rhythm around the beat.
+KIND_COLUMNS = {
+    "rr": RR_CONTEXT,
+    "rr_shape": (*RR_CONTEXT, *SHAPE_COLUMNS),
+    "gbm": (*RR_CONTEXT, *SHAPE_COLUMNS, *RHYTHM_COLUMNS),
+}
+KIND_FEATURES = {
+    "rr": EXPERT_FEATURES,
+    "rr_shape": (*EXPERT_FEATURES, *SHAPE_COLUMNS),
+    "gbm": (*EXPERT_FEATURES, *SHAPE_COLUMNS, "log_rhythm_irregularity"),
+}
+#: Expert kinds that are gradient-boosted trees (the others are logistic regressions).
+TREE_KINDS = ("gbm",)
+#: The trees' settings (scikit-learn's ``HistGradientBoostingClassifier``): a fixed number of
+#: iterations, no early stopping (whose internal split needs two beats of every class).
+TREE_SETTINGS = {
+    "max_iter": 200,
+    "learning_rate": 0.1,
+    "max_leaf_nodes": 15,
+    "early_stopping": False,
+}
 #: Expert kinds of the ``model.expert`` setting.
 EXPERTS = ("none", *KIND_COLUMNS)
 #: Inverse L2 regularisation of the logistic regression (features are standardised).
@@ -63,16 +88,21 @@ def expert_features(rr, kind: str = "rr") -> np.ndarray:
         np.log(local / record),
         np.log(irregularity),
     ]
-    features += list(rr[:, len(RR_CONTEXT) :].T)  # QRS shape: already record-relative
+    shape_end = len(RR_CONTEXT) + len(SHAPE_COLUMNS)
+    features += list(rr[:, len(RR_CONTEXT) : shape_end].T)  # QRS shape: already record-relative
+    if kind == "gbm":
+        features.append(np.log(np.maximum(rr[:, shape_end], 0.0) + IRREGULARITY_FLOOR))
     return np.stack(features, axis=1)
 
 
 def fit_expert(rr, labels, classes, seed: int = 0, kind: str = "rr") -> dict:
     """Fit the expert on beats' RR context and labels; return its JSON-ready parameters.
 
-    ``{"kind": "rr", "features", "classes", "mean", "scale", "coef", "intercept", "n_train"}``.
-    Classes absent from the training beats get no weight and a very low intercept, so they
-    are never chosen by the expert alone.
+    ``{"kind": "rr", "features", "classes", "mean", "scale", "coef", "intercept", "n_train"}``
+    for the logistic regressions; the trees' kinds (:data:`TREE_KINDS`) have ``"trees"`` and
+    ``"baseline"`` instead of ``coef`` and ``intercept`` (:func:`fit_trees`). Classes absent
+    from the training beats get no weight and a very low intercept (probability 0 for trees),
+    so they are never chosen by the expert alone.
     """
     from sklearn.linear_model import LogisticRegression
 
@@ -85,6 +115,15 @@ def fit_expert(rr, labels, classes, seed: int = 0, kind: str = "rr") -> dict:
     present = [c for c in classes if c in set(labels)]
     if len(present) < 2:
         raise ValueError(f"the rhythm expert needs beats of two classes at least, got {present}")
+    if kind in TREE_KINDS:
+        return {
+            "kind": kind,
+            "features": list(KIND_FEATURES[kind]),
+            "columns": list(KIND_COLUMNS[kind]),
+            "classes": classes,
+            **fit_trees(x, labels, seed),
+            "n_train": int(len(labels)),
+        }
     mean, scale = x.mean(axis=0), np.maximum(x.std(axis=0), 1e-6)
     model = LogisticRegression(class_weight="balanced", C=C, max_iter=5000, random_state=seed)
     model.fit((x - mean) / scale, labels)
@@ -111,9 +150,80 @@ def fit_expert(rr, labels, classes, seed: int = 0, kind: str = "rr") -> dict:
     }
 
 
+def fit_trees(x: np.ndarray, labels: np.ndarray, seed: int) -> dict:
+    """Gradient-boosted trees (:data:`TREE_SETTINGS`, balanced class weights) of features ``x``,
+    as plain numbers: ``{"tree_classes", "baseline", "trees"}``.
+
+    ``trees`` holds, per boosting iteration, one tree per class (one for two classes), each
+    ``{"feature", "threshold", "left", "right", "leaf", "value"}`` node arrays: a row goes left
+    where ``x[feature] <= threshold``, and the leaves' values (already scaled by the learning
+    rate) add up to the class's raw score, which starts at ``baseline``.
+    """
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    model = HistGradientBoostingClassifier(
+        class_weight="balanced", random_state=seed, **TREE_SETTINGS
+    )
+    model.fit(x, labels)
+    # The fitted trees are read from the estimator's predictors (sklearn's own layout, checked
+    # against its predict_proba by the tests), and stored as JSON numbers, never pickled.
+    trees = [
+        [
+            {
+                "feature": predictor.nodes["feature_idx"].tolist(),
+                "threshold": predictor.nodes["num_threshold"].tolist(),
+                "left": predictor.nodes["left"].tolist(),
+                "right": predictor.nodes["right"].tolist(),
+                "leaf": predictor.nodes["is_leaf"].astype(bool).tolist(),
+                "value": predictor.nodes["value"].tolist(),
+            }
+            for predictor in iteration
+        ]
+        for iteration in model._predictors
+    ]
+    return {
+        "tree_classes": [str(c) for c in model.classes_],
+        "baseline": np.asarray(model._baseline_prediction, dtype=np.float64).ravel().tolist(),
+        "trees": trees,
+    }
+
+
+def _tree_values(tree: dict, x: np.ndarray) -> np.ndarray:
+    """The leaf value each row of ``x`` reaches in one tree of :func:`fit_trees`."""
+    feature, threshold = np.asarray(tree["feature"]), np.asarray(tree["threshold"])
+    left, right = np.asarray(tree["left"]), np.asarray(tree["right"])
+    leaf, value = np.asarray(tree["leaf"], dtype=bool), np.asarray(tree["value"])
+    node = np.zeros(len(x), dtype=np.int64)
+    rows = np.arange(len(x))
+    for _ in range(len(feature)):  # a path is never longer than the tree has nodes
+        inner = ~leaf[node]
+        if not inner.any():
+            break
+        go_left = x[rows, feature[node]] <= threshold[node]
+        node = np.where(inner, np.where(go_left, left[node], right[node]), node)
+    return value[node]
+
+
+def _tree_proba(expert: dict, x: np.ndarray) -> np.ndarray:
+    raw = np.tile(np.asarray(expert["baseline"], dtype=np.float64), (len(x), 1))
+    for iteration in expert["trees"]:
+        for k, tree in enumerate(iteration):
+            raw[:, k] += _tree_values(tree, x)
+    if raw.shape[1] == 1:  # two classes: the score is the second one's log-odds
+        raw = np.concatenate([np.zeros_like(raw), raw], axis=1)
+    raw -= raw.max(axis=1, keepdims=True)
+    p = np.exp(raw)
+    p /= p.sum(axis=1, keepdims=True)
+    out = np.zeros((len(x), len(expert["classes"])))
+    out[:, [list(expert["classes"]).index(c) for c in expert["tree_classes"]]] = p
+    return out
+
+
 def expert_proba(expert: dict, rr) -> np.ndarray:
     """Class probabilities (N x classes, in ``expert["classes"]`` order) of the expert."""
     x = expert_features(rr, expert.get("kind", "rr"))
+    if "trees" in expert:
+        return _tree_proba(expert, x)
     x = (x - np.asarray(expert["mean"])) / np.asarray(expert["scale"])
     logits = x @ np.asarray(expert["coef"]).T + np.asarray(expert["intercept"])
     logits -= logits.max(axis=1, keepdims=True)

@@ -21,6 +21,9 @@ JUN2018_MARGIN_S = 20 / 360
 
 #: How many preceding RR intervals make the local average RR (and the local irregularity).
 LOCAL_RR_BEATS = 10
+#: How many beats, centred on a beat, make the rhythm's irregularity around it
+#: (:func:`rhythm_irregularity`): about a minute of rhythm at usual heart rates.
+RHYTHM_BEATS = 61
 
 
 def rr_irregularity(pre_rr: np.ndarray, beats: int = LOCAL_RR_BEATS) -> np.ndarray:
@@ -51,6 +54,25 @@ def rr_irregularity(pre_rr: np.ndarray, beats: int = LOCAL_RR_BEATS) -> np.ndarr
     diffs = np.abs(np.diff(windows, axis=1))
     out[1:] = np.nanmedian(diffs, axis=1) / np.nanmedian(windows, axis=1)
     return out
+
+
+def rhythm_irregularity(irregularity: np.ndarray, beats: int = RHYTHM_BEATS) -> np.ndarray:
+    """The rhythm's irregularity around each beat: the median of the local
+    :func:`rr_irregularity` over the ``beats`` beats centred on it (fewer at the record's ends).
+
+    Atrial fibrillation and flutter score high for minutes, while an isolated premature beat,
+    which raises the local irregularity of a few beats only, leaves the median low: so a short
+    RR interval can be read as premature in a regular rhythm and as ordinary in an irregular one.
+    Counted in beats, not seconds, it means the same at any sampling rate.
+    """
+    x = np.asarray(irregularity, dtype=np.float64)
+    n = len(x)
+    if n == 0:
+        return np.zeros(0, dtype=np.float64)
+    half = beats // 2
+    padded = np.concatenate([np.full(half, np.nan), x, np.full(half, np.nan)])
+    windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1)
+    return np.nanmedian(windows, axis=1)
 
 
 def beat_windows(
@@ -103,14 +125,15 @@ def rr_features(r_peaks: np.ndarray, fs: float) -> dict[str, np.ndarray]:
     ``pre_rr`` is its ``post_rr`` and vice versa for the last); ``local_rr``: mean ``pre_rr`` of
     this and the preceding :data:`LOCAL_RR_BEATS` - 1 beats; ``record_rr``: the record's mean RR;
     ``rr_irregularity`` (dimensionless): :func:`rr_irregularity` of ``pre_rr``, which tells the
-    irregular rhythm of atrial fibrillation from the isolated prematurity of ectopic beats.
+    irregular rhythm of atrial fibrillation from the isolated prematurity of ectopic beats;
+    ``rhythm_irregularity``: :func:`rhythm_irregularity`, its median over about a minute.
     """
     r = np.asarray(r_peaks, dtype=np.float64)
     n = len(r)
     if n < 2:
         zeros = np.zeros(n, dtype=np.float32)
         keys = ("pre_rr", "post_rr", "local_rr", "record_rr", "rr_irregularity")
-        return {key: zeros for key in keys}
+        return {key: zeros for key in (*keys, "rhythm_irregularity")}
     rr = np.diff(r) / fs
     pre = np.concatenate([[rr[0]], rr])
     post = np.concatenate([rr, [rr[-1]]])
@@ -119,12 +142,14 @@ def rr_features(r_peaks: np.ndarray, fs: float) -> dict[str, np.ndarray]:
     counts = np.convolve(np.ones(n), kernel)[:n]
     local = sums / counts
     record = np.full(n, rr.mean())
+    irregularity = rr_irregularity(pre)
     return {
         "pre_rr": pre.astype(np.float32),
         "post_rr": post.astype(np.float32),
         "local_rr": local.astype(np.float32),
         "record_rr": record.astype(np.float32),
-        "rr_irregularity": rr_irregularity(pre).astype(np.float32),
+        "rr_irregularity": irregularity.astype(np.float32),
+        "rhythm_irregularity": rhythm_irregularity(irregularity).astype(np.float32),
     }
 
 
@@ -212,6 +237,6 @@ def load_beats(path) -> dict[str, np.ndarray]:
 BEATS_KEYS = frozenset(
     (
         "record lead fs signal sample symbol start end pre_rr post_rr local_rr record_rr "
-        "rr_irregularity qrs_corr qrs_amp qrs_width"
+        "rr_irregularity rhythm_irregularity qrs_corr qrs_amp qrs_width"
     ).split()
 )

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ecg2d.rr import RR_CONTEXT
+from ecg2d.rr import RHYTHM_COLUMNS, RR_CONTEXT
 from ecg2d.shape import SHAPE_COLUMNS
 
 PROTOCOLS = ("intra_patient", "inter_patient")
@@ -35,6 +35,7 @@ MANIFEST_COLUMNS = [
     "path",
     "augmented",
     *RR_CONTEXT,
+    *RHYTHM_COLUMNS,
     *SHAPE_COLUMNS,
 ]
 
@@ -120,7 +121,7 @@ def split_table(beats: dict[str, np.ndarray], experiment: dict, seed: int, png_d
             "augmented": 0,
         }
     )
-    for column in (*RR_CONTEXT, *SHAPE_COLUMNS):
+    for column in (*RR_CONTEXT, *RHYTHM_COLUMNS, *SHAPE_COLUMNS):
         table[column] = np.round(beats[column][keep].astype(np.float64), 5)
     return table[MANIFEST_COLUMNS]
 

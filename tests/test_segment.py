@@ -163,3 +163,35 @@ def test_beats_file_of_an_older_version_is_named(mitdb, tmp_path):
     save_beats(old, tmp_path / "old.npz")
     with pytest.raises(ValueError, match=r"old\.npz: not a beats file.*qrs_amp.*forcerun beats"):
         load_beats(tmp_path / "old.npz")
+
+
+def test_rhythm_irregularity_is_high_in_atrial_fibrillation_only(mitdb):
+    """rhythm_irregularity: the median local irregularity over 61 beats. An isolated premature
+    beat in a regular rhythm leaves it at 0; a minute of irregular intervals raises it; on real
+    records, atrial fibrillation (201's AFIB episodes) scores several times sinus rhythm."""
+    from ecg2d.segment import RHYTHM_BEATS, rhythm_irregularity
+
+    pre = np.full(400, 0.8)
+    pre[100] = 0.5  # one premature beat and its compensatory pause
+    pre[101] = 1.1
+    rng = np.random.default_rng(0)
+    pre[250:400] = rng.uniform(0.4, 1.2, 150)  # atrial fibrillation from beat 250
+    local = rr_irregularity(pre)
+    rhythm = rhythm_irregularity(local)
+    assert local[100:105].max() > 0 and rhythm[:200].max() == 0.0
+    assert rhythm[260:].min() > 0.2
+    assert len(rhythm) == len(pre) and RHYTHM_BEATS == 61
+    assert rhythm_irregularity(np.zeros(0)).shape == (0,)
+
+    record = read_record(mitdb, "201")
+    beats = segment_record(record, "jun2018")
+    assert "rhythm_irregularity" in beats
+    ann = wfdb.rdann(f"{mitdb}/201", "atr")
+    starts = [(s, a) for s, a in zip(ann.sample, ann.aux_note) if a.startswith("(")]
+    in_af = np.zeros(len(beats["sample"]), dtype=bool)
+    for (start, aux), nxt in zip(starts, [*starts[1:], (np.inf, "")]):
+        if aux.strip("\x00") == "(AFIB":
+            in_af |= (beats["sample"] >= start) & (beats["sample"] < nxt[0])
+    assert 200 < in_af.sum() < len(in_af) - 200
+    af, other = beats["rhythm_irregularity"][in_af], beats["rhythm_irregularity"][~in_af]
+    assert np.median(af) > 3 * np.median(other)
