@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from ecg2d.expert import TREE_KINDS
 from ecg2d.rr import rr_columns
 from ecg2d.settings import resolve_settings
 from tests.conftest import REPO, TRAINED_OUTPUTS, run_snakemake, tiny_experiments, write_config
@@ -156,6 +157,9 @@ def test_inter_patient_model_uses_rr_and_held_out_records(workdir):
     assert ("log_rr_irregularity" in info["rr_feature_names"]) == model.rr_irregularity
     assert model.expert != "none" and info["expert"]["kind"] == model.expert
     assert info["fusion_weight"] == model.fusion_weight
-    assert info["expert"]["n_train"] > 0 and len(info["expert"]["coef"]) == len(info["classes"])
+    expert = info["expert"]
+    assert expert["n_train"] > 0 and expert["classes"] == info["classes"]
+    assert ("trees" in expert) == (model.expert in TREE_KINDS)  # trees, or coefficients
+    assert len(expert["trees"] if "trees" in expert else expert["coef"]) > 0
     jun = json.loads((workdir / "results/jun2018/model.json").read_text())
     assert jun["rr_features"] is False and jun["n_validation"] > 0
