@@ -90,8 +90,8 @@ def expert_features(rr, kind: str = "rr") -> np.ndarray:
     ]
     shape_end = len(RR_CONTEXT) + len(SHAPE_COLUMNS)
     features += list(rr[:, len(RR_CONTEXT) : shape_end].T)  # QRS shape: already record-relative
-    if kind == "gbm":
-        features.append(np.log(np.maximum(rr[:, shape_end], 0.0) + IRREGULARITY_FLOOR))
+    for column in rr[:, shape_end:].T:  # the rhythm (RHYTHM_COLUMNS), where the kind reads it
+        features.append(np.log(np.maximum(column, 0.0) + IRREGULARITY_FLOOR))
     return np.stack(features, axis=1)
 
 
@@ -104,8 +104,6 @@ def fit_expert(rr, labels, classes, seed: int = 0, kind: str = "rr") -> dict:
     from the training beats get no weight and a very low intercept (probability 0 for trees),
     so they are never chosen by the expert alone.
     """
-    from sklearn.linear_model import LogisticRegression
-
     x = expert_features(rr, kind)
     labels = np.asarray(labels, dtype=str)
     classes = [str(c) for c in classes]
@@ -115,15 +113,24 @@ def fit_expert(rr, labels, classes, seed: int = 0, kind: str = "rr") -> dict:
     present = [c for c in classes if c in set(labels)]
     if len(present) < 2:
         raise ValueError(f"the rhythm expert needs beats of two classes at least, got {present}")
-    if kind in TREE_KINDS:
-        return {
-            "kind": kind,
-            "features": list(KIND_FEATURES[kind]),
-            "columns": list(KIND_COLUMNS[kind]),
-            "classes": classes,
-            **fit_trees(x, labels, seed),
-            "n_train": int(len(labels)),
-        }
+    fitted = (
+        fit_trees(x, labels, seed) if kind in TREE_KINDS else fit_logistic(x, labels, classes, seed)
+    )
+    return {
+        "kind": kind,
+        "features": list(KIND_FEATURES[kind]),
+        "columns": list(KIND_COLUMNS[kind]),
+        "classes": classes,
+        **fitted,
+        "n_train": int(len(labels)),
+    }
+
+
+def fit_logistic(x: np.ndarray, labels: np.ndarray, classes: list[str], seed: int) -> dict:
+    """The balanced logistic regression of standardised features ``x``, as plain numbers:
+    ``{"mean", "scale", "coef", "intercept"}`` (a row per class of ``classes``)."""
+    from sklearn.linear_model import LogisticRegression
+
     mean, scale = x.mean(axis=0), np.maximum(x.std(axis=0), 1e-6)
     model = LogisticRegression(class_weight="balanced", C=C, max_iter=5000, random_state=seed)
     model.fit((x - mean) / scale, labels)
@@ -138,15 +145,10 @@ def fit_expert(rr, labels, classes, seed: int = 0, kind: str = "rr") -> dict:
         else:
             coef[k], intercept[k] = model.coef_[i], model.intercept_[i]
     return {
-        "kind": kind,
-        "features": list(KIND_FEATURES[kind]),
-        "columns": list(KIND_COLUMNS[kind]),
-        "classes": classes,
         "mean": mean.tolist(),
         "scale": scale.tolist(),
         "coef": coef.tolist(),
         "intercept": intercept.tolist(),
-        "n_train": int(len(labels)),
     }
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ecg2d.io import RecordError, beat_mask, load_npz
+from ecg2d.rr import RHYTHM_COLUMNS, RR_CONTEXT
 from ecg2d.shape import shape_features
 
 WINDOW_MODES = ("midpoint", "jun2018", "fixed")
@@ -132,8 +133,7 @@ def rr_features(r_peaks: np.ndarray, fs: float) -> dict[str, np.ndarray]:
     n = len(r)
     if n < 2:
         zeros = np.zeros(n, dtype=np.float32)
-        keys = ("pre_rr", "post_rr", "local_rr", "record_rr", "rr_irregularity")
-        return {key: zeros for key in (*keys, "rhythm_irregularity")}
+        return {key: zeros for key in (*RR_CONTEXT, *RHYTHM_COLUMNS)}
     rr = np.diff(r) / fs
     pre = np.concatenate([[rr[0]], rr])
     post = np.concatenate([rr, [rr[-1]]])

@@ -27,16 +27,20 @@ AAMI |= {"V": "V", "E": "V", "F": "F", "/": "Q", "f": "Q", "Q": "Q"}
 CLASSES = ["N", "S", "V", "F", "Q"]
 
 
-def aami_beats(mitdb, record: str):
-    beats = segment_record(read_record(mitdb, record), "jun2018")
-    keep = np.isin(beats["symbol"], list(AAMI))
-    rr = np.stack([beats[c] for c in EXPERT_COLUMNS], axis=1)[keep]
-    return rr, np.array([AAMI[s] for s in beats["symbol"][keep]])
+def kind_beats(mitdb, record: str, kind: str = "rr"):
+    """The columns an expert ``kind`` reads (KIND_COLUMNS), and the AAMI labels, of a record's
+    AAMI beats."""
+    from ecg2d.expert import KIND_COLUMNS
+
+    b = segment_record(read_record(mitdb, record), "jun2018")
+    keep = np.isin(b["symbol"], list(AAMI))
+    x = np.stack([b[c] for c in KIND_COLUMNS[kind]], axis=1)[keep]
+    return x, np.array([AAMI[s] for s in b["symbol"][keep]])
 
 
 @pytest.fixture(scope="module")
 def training(mitdb):
-    parts = [aami_beats(mitdb, r) for r in ("209", "118")]
+    parts = [kind_beats(mitdb, r) for r in ("209", "118")]
     return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
 
@@ -48,7 +52,7 @@ def balanced_ns(expert, rr, labels) -> float:
 def test_expert_finds_premature_atrial_beats_of_an_unseen_patient(mitdb, training):
     rr, labels = training
     expert = fit_expert(rr, labels, CLASSES)
-    test_rr, test_labels = aami_beats(mitdb, "220")
+    test_rr, test_labels = kind_beats(mitdb, "220")
     assert (test_labels == "S").sum() > 50
     assert balanced_ns(expert, test_rr, test_labels) > 0.65
     shuffled = fit_expert(rr, np.random.default_rng(0).permutation(labels), CLASSES)
@@ -162,18 +166,12 @@ def test_shape_expert_reads_the_qrs_shape_too(mitdb):
     from ecg2d.expert import KIND_COLUMNS
     from ecg2d.shape import SHAPE_COLUMNS
 
-    def beats(record):
-        b = segment_record(read_record(mitdb, record), "jun2018")
-        keep = np.isin(b["symbol"], list(AAMI))
-        x = np.stack([b[c] for c in KIND_COLUMNS["rr_shape"]], axis=1)[keep]
-        return x, np.array([AAMI[s] for s in b["symbol"][keep]])
-
-    parts = [beats(r) for r in ("119", "106")]
+    parts = [kind_beats(mitdb, r, "rr_shape") for r in ("119", "106")]
     x, y = np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
     shape = fit_expert(x, y, CLASSES, kind="rr_shape")
     rr_only = fit_expert(x[:, : -len(SHAPE_COLUMNS)], y, CLASSES, kind="rr")
     assert shape["columns"] == list(KIND_COLUMNS["rr_shape"]) and len(shape["features"]) == 7
-    test_x, test_y = beats("208")
+    test_x, test_y = kind_beats(mitdb, "208", "rr_shape")
     v = test_y == "V"
 
     def v_sensitivity(expert, columns):
@@ -185,18 +183,9 @@ def test_shape_expert_reads_the_qrs_shape_too(mitdb):
         expert_proba(shape, test_x[:, :5])
 
 
-def gbm_beats(mitdb, record: str):
-    from ecg2d.expert import KIND_COLUMNS
-
-    b = segment_record(read_record(mitdb, record), "jun2018")
-    keep = np.isin(b["symbol"], list(AAMI))
-    x = np.stack([b[c] for c in KIND_COLUMNS["gbm"]], axis=1)[keep]
-    return x, np.array([AAMI[s] for s in b["symbol"][keep]])
-
-
 @pytest.fixture(scope="module")
 def gbm_training(mitdb):
-    parts = [gbm_beats(mitdb, r) for r in ("203", "209", "118", "220")]
+    parts = [kind_beats(mitdb, r, "gbm") for r in ("203", "209", "118", "220")]
     return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
 
@@ -239,7 +228,7 @@ def test_gbm_expert_reads_short_rr_by_the_rhythm_around_it(mitdb, gbm_training):
     linear = fit_expert(x[:, :-1], y, CLASSES, kind="rr_shape")
 
     def called_s(expert, record, true):
-        test_x, test_y = gbm_beats(mitdb, record)
+        test_x, test_y = kind_beats(mitdb, record, "gbm")
         p = expert_proba(expert, test_x if expert["kind"] == "gbm" else test_x[:, :-1])
         return float((np.asarray(CLASSES)[p.argmax(1)][test_y == true] == "S").mean())
 
