@@ -515,6 +515,12 @@ def _training(info: dict) -> dict:
             f"balanced sampling: {train.get('samples_per_class')} training images per "
             "class per epoch (not every training image is seen)"
         )
+    elif train.get("balance") == "sqrt":
+        training["note"] = (
+            f"square-root sampling: {train.get('samples_per_class')} training images per class "
+            "per epoch on average, shared in proportion to the square root of each class's "
+            "number of images (not every training image is seen)"
+        )
     if train.get("max_per_class"):
         training["cap"] = f"at most {train['max_per_class']} images per class"
     expert = info.get("expert")

@@ -11,10 +11,13 @@ rate and heart rate:
 - with kind ``rr_shape``, also the beat's QRS shape relative to its record's usual beat
   (:mod:`ecg2d.shape`: correlation with the record's median QRS, log amplitude and width ratios);
 - with kind ``gbm``, the ``rr_shape`` features and ``log(rhythm_irregularity + 0.01)``, the
-  rhythm's irregularity over about a minute (:func:`ecg2d.segment.rhythm_irregularity`).
+  rhythm's irregularity over about a minute (:func:`ecg2d.segment.rhythm_irregularity`);
+- with kind ``gbm_af``, also ``log(rhythm_cells + 0.01)``, how scattered the successive RR
+  differences are over the same beats (:func:`ecg2d.segment.rhythm_cells`), which tells atrial
+  fibrillation (scattered) from frequent ectopy (a few recurring patterns), both irregular.
 
 Kinds ``rr`` and ``rr_shape`` are a multinomial logistic regression with balanced class
-weights. Kind ``gbm`` is gradient-boosted trees (scikit-learn's
+weights. Kinds ``gbm`` and ``gbm_af`` are gradient-boosted trees (scikit-learn's
 ``HistGradientBoostingClassifier``, balanced class weights): trees can learn that a short RR
 interval means a premature beat in a regular rhythm and nothing in atrial fibrillation, which a
 linear model cannot. Both are fitted with scikit-learn, applied with NumPy and stored as plain
@@ -41,19 +44,23 @@ EXPERT_FEATURES = (
     "log_rr_irregularity",
 )
 #: Columns each expert kind reads; ``rr_shape`` adds the QRS shape to the RR context, ``gbm``
-#: also the rhythm around the beat.
+#: also the rhythm's irregularity around the beat, ``gbm_af`` every rhythm column.
 KIND_COLUMNS = {
     "rr": RR_CONTEXT,
     "rr_shape": (*RR_CONTEXT, *SHAPE_COLUMNS),
-    "gbm": (*RR_CONTEXT, *SHAPE_COLUMNS, *RHYTHM_COLUMNS),
+    "gbm": (*RR_CONTEXT, *SHAPE_COLUMNS, RHYTHM_COLUMNS[0]),
+    "gbm_af": (*RR_CONTEXT, *SHAPE_COLUMNS, *RHYTHM_COLUMNS),
 }
 KIND_FEATURES = {
-    "rr": EXPERT_FEATURES,
-    "rr_shape": (*EXPERT_FEATURES, *SHAPE_COLUMNS),
-    "gbm": (*EXPERT_FEATURES, *SHAPE_COLUMNS, "log_rhythm_irregularity"),
+    kind: (
+        *EXPERT_FEATURES,
+        *columns[len(RR_CONTEXT) : len(RR_CONTEXT) + len(SHAPE_COLUMNS)],
+        *(f"log_{column}" for column in columns[len(RR_CONTEXT) + len(SHAPE_COLUMNS) :]),
+    )
+    for kind, columns in KIND_COLUMNS.items()
 }
 #: Expert kinds that are gradient-boosted trees (the others are logistic regressions).
-TREE_KINDS = ("gbm",)
+TREE_KINDS = ("gbm", "gbm_af")
 #: The trees' settings (scikit-learn's ``HistGradientBoostingClassifier``): a fixed number of
 #: iterations, no early stopping (whose internal split needs two beats of every class).
 TREE_SETTINGS = {

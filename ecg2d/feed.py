@@ -23,11 +23,13 @@ class BeatBatches(_base_dataset()):
 
     ``order`` decides which rows an epoch visits: ``"fixed"`` (all rows in order: validation,
     test), ``"shuffle"`` (all rows, reshuffled every epoch) or ``"sampling"``
-    (``samples_per_class`` rows of every class, drawn afresh every epoch); with ``"shuffle"``,
-    ``samples_per_epoch`` (if set) keeps that many rows of each epoch's shuffle. ``weights``
-    (one per class) adds sample weights. Inputs are the image alone or ``(image, rr)``, the
-    RR features (:func:`ecg2d.rr.rr_matrix`) of the manifest's ``rr_columns``; images are
-    area-resized to ``input_size``.
+    (``samples_per_class`` rows of every class, drawn afresh every epoch; with
+    ``sampling_power`` p > 0, ``n_classes * samples_per_class`` rows shared among the classes
+    in proportion to their number of rows to the power p, e.g. 0.5: square-root sampling);
+    with ``"shuffle"``, ``samples_per_epoch`` (if set) keeps that many rows of each epoch's
+    shuffle. ``weights`` (one per class) adds sample weights. Inputs are the image alone or
+    ``(image, rr)``, the RR features (:func:`ecg2d.rr.rr_matrix`) of the manifest's
+    ``rr_columns``; images are area-resized to ``input_size``.
     """
 
     def __init__(
@@ -41,6 +43,7 @@ class BeatBatches(_base_dataset()):
         order: str = "fixed",
         samples_per_class: int | None = None,
         samples_per_epoch: int | None = None,
+        sampling_power: float = 0.0,
         weights: np.ndarray | None = None,
         seed: int = 0,
         rr_columns=RR_COLUMNS,
@@ -71,6 +74,11 @@ class BeatBatches(_base_dataset()):
             self.pools = [np.flatnonzero(self.y == k) for k in range(len(classes))]
             self.pools = [pool for pool in self.pools if len(pool)]
             self.samples_per_class = int(samples_per_class)
+            sizes = np.array([len(pool) for pool in self.pools], dtype=np.float64)
+            share = sizes**sampling_power / np.sum(sizes**sampling_power)
+            self.draws = np.maximum(
+                1, np.round(share * len(self.pools) * self.samples_per_class).astype(int)
+            )
         elif order not in ("fixed", "shuffle"):
             raise ValueError(f"unknown order {order!r}")
         self.rows = self._epoch_rows()
@@ -82,8 +90,8 @@ class BeatBatches(_base_dataset()):
         if self.order == "shuffle":
             return rng.permutation(len(self.y))[: self.samples_per_epoch or None]
         drawn = [
-            rng.choice(pool, self.samples_per_class, replace=len(pool) < self.samples_per_class)
-            for pool in self.pools
+            rng.choice(pool, draws, replace=len(pool) < draws)
+            for pool, draws in zip(self.pools, self.draws)
         ]
         return rng.permutation(np.concatenate(drawn))
 

@@ -16,9 +16,10 @@ import numpy as np
 #: :func:`ecg2d.segment.rr_irregularity`).
 RR_CONTEXT = ("pre_rr", "post_rr", "local_rr", "record_rr", "rr_irregularity")
 #: The rhythm around a beat, as beats files and manifests hold it beside the RR context: the
-#: median local irregularity over about a minute (:func:`ecg2d.segment.rhythm_irregularity`),
-#: read by the ``gbm`` rhythm expert (:mod:`ecg2d.expert`).
-RHYTHM_COLUMNS = ("rhythm_irregularity",)
+#: median local irregularity over about a minute (:func:`ecg2d.segment.rhythm_irregularity`)
+#: and how scattered the successive RR differences are over the same beats
+#: (:func:`ecg2d.segment.rhythm_cells`), read by the tree experts (:mod:`ecg2d.expert`).
+RHYTHM_COLUMNS = ("rhythm_irregularity", "rhythm_cells")
 #: The RR context a CNN takes without ``model.rr_irregularity`` (and models whose model.json
 #: names no ``rr_columns``), in the order :func:`rr_matrix` takes it.
 RR_COLUMNS = RR_CONTEXT[:4]

@@ -9,6 +9,10 @@ by ``train.balance``:
 - ``sampling``: every epoch draws ``samples_per_class`` training images of each class afresh
   (seeded; with replacement only where a class has fewer images). An epoch is then
   ``n_classes * samples_per_class`` images whatever the size of the data set.
+- ``sqrt``: as ``sampling``, but the ``n_classes * samples_per_class`` images of an epoch are
+  shared among the classes in proportion to the square root of their number of training
+  images (square-root sampling: rare classes are still drawn far above their share, common
+  ones are seen more often than with ``sampling``).
 - ``class_weight``: every training image once per epoch, weighted by
   ``n / (n_classes * n_class)``.
 - ``none``: every training image once per epoch, unweighted (the paper's setting; the
@@ -47,7 +51,9 @@ from ecg2d.split import seeded_rng
 
 log = logging.getLogger("ecg2d.train")
 
-BALANCE_MODES = ("sampling", "class_weight", "none")
+BALANCE_MODES = ("sampling", "sqrt", "class_weight", "none")
+#: The class-size power of each sampling mode (:class:`ecg2d.feed.BeatBatches`).
+SAMPLING_POWER = {"sampling": 0.0, "sqrt": 0.5}
 
 
 def _beat_keys(rows: pd.DataFrame) -> pd.Series:
@@ -232,8 +238,9 @@ def fit_model(
     fit_batches = BeatBatches(
         fit_rows,
         classes,
-        order="sampling" if train.balance == "sampling" else "shuffle",
+        order="sampling" if train.balance in SAMPLING_POWER else "shuffle",
         samples_per_class=train.samples_per_class,
+        sampling_power=SAMPLING_POWER.get(train.balance, 0.0),
         samples_per_epoch=train.samples_per_epoch,
         weights=weights,
         seed=seed,

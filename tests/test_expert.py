@@ -235,3 +235,33 @@ def test_gbm_expert_reads_short_rr_by_the_rhythm_around_it(mitdb, gbm_training):
     assert called_s(gbm, "201", "N") < 0.25 * called_s(linear, "201", "N")
     for record in ("223", "207"):
         assert called_s(gbm, record, "S") > max(0.6, called_s(linear, record, "S") - 0.05)
+
+
+def test_gbm_af_expert_reads_how_scattered_the_rhythm_is(mitdb):
+    """Kind gbm_af adds rhythm_cells to gbm's features. Fitted on 203 and 201 (atrial
+    fibrillation), 118, 220 and 223 (atrial ectopy) and 119 (ventricular bigeminy), it finds
+    more of the S beats of 209 (runs of supraventricular tachycardia) and 207 than the same
+    trees without it, and calls fewer beats of 106 (ventricular ectopy, no S beat) S (measured:
+    209 95 % against 89 %, 207 98 % against 90 %, 106 14 % against 18 %)."""
+    records = ("203", "201", "118", "220", "223", "119", "209", "207", "106")
+    beats = {r: kind_beats(mitdb, r, "gbm_af") for r in records}
+    x = np.concatenate([beats[r][0] for r in records[:6]])
+    y = np.concatenate([beats[r][1] for r in records[:6]])
+    with_cells = fit_expert(x, y, CLASSES, kind="gbm_af")
+    without = fit_expert(x[:, :-1], y, CLASSES, kind="gbm")  # gbm: all columns but rhythm_cells
+    assert with_cells["columns"][-1] == "rhythm_cells"
+    assert with_cells["features"][-1] == "log_rhythm_cells"
+
+    def called_s(record):
+        test_x, test_y = beats[record]
+        out = []
+        for expert, columns in ((with_cells, test_x), (without, test_x[:, :-1])):
+            called = np.asarray(CLASSES)[expert_proba(expert, columns).argmax(1)] == "S"
+            out.append(called[test_y == "S"].mean() if (test_y == "S").any() else called.mean())
+        return out
+
+    for record in ("209", "207"):
+        found_with, found_without = called_s(record)
+        assert found_with > found_without + 0.03 and found_with > 0.9
+    false_with, false_without = called_s("106")
+    assert false_with < false_without - 0.02

@@ -373,6 +373,16 @@ def test_beat_batches_stream_balanced_epochs(tmp_path):
     with pytest.raises(ValueError, match="not classes"):
         BeatBatches(manifest, ["N"], 16, 8, use_rr=False)
 
+    # Square-root sampling: the epoch's 24 images shared as the square roots of the class sizes.
+    sqrt = BeatBatches(
+        manifest, ["N", "S"], 16, 8, use_rr=False, order="sampling", samples_per_class=12,
+        sampling_power=0.5, seed=3,
+    )  # fmt: skip
+    sizes = np.bincount(sqrt.y)
+    assert sizes.tolist() == [60, 40]  # N: 30 beats per record; S: 10 per record, a's with crops
+    drawn = np.bincount(sqrt.y[np.concatenate([sqrt.batch_rows(i) for i in range(len(sqrt))])])
+    assert drawn.tolist() == [13, 11]  # 24 * sqrt(60) / (sqrt(60) + sqrt(40)) = 13.2
+
 
 @pytest.mark.parametrize("given, expected", [(None, "1"), ("0", "0")])
 def test_limit_threads_asks_for_onednn_unless_the_user_said_otherwise(given, expected):

@@ -190,3 +190,41 @@ def test_rhythm_irregularity_is_high_in_atrial_fibrillation_only(mitdb):
         assert "rhythm_irregularity" in beats
         medians[name] = float(np.median(beats["rhythm_irregularity"]))
     assert medians["203"] > 5 * medians["100"]  # measured: 0.29 against 0.02
+
+
+def test_rhythm_cells_tells_fibrillation_from_frequent_ectopy(mitdb):
+    """rhythm_cells: the share of distinct 25 ms cells the 61 points around a beat occupy in the
+    map of successive RR differences. Sinus rhythm and bigeminy (which rhythm_irregularity
+    scores higher than fibrillation) keep to a few cells; random intervals scatter over nearly
+    one cell per point. On real records: 119 (ventricular bigeminy) is more irregular than 203
+    (atrial fibrillation and flutter) by rhythm_irregularity, and less scattered by this
+    measure (measured medians: 0.80 against 0.97; beats above 0.9: 21 % against 100 %). Intervals
+    are in seconds, so reading 203's beats at 250 Hz instead of 360 Hz changes little."""
+    from ecg2d.segment import rhythm_cells, rhythm_irregularity
+
+    rng = np.random.default_rng(0)
+    pre = np.full(600, 0.8) + rng.normal(0, 0.01, 600)  # sinus rhythm, 10 ms jitter
+    pre[100], pre[101] = 0.5, 1.1  # one premature beat and its compensatory pause
+    pre[200:400:2], pre[201:400:2] = 0.5, 1.1  # bigeminy
+    pre[400:] = rng.uniform(0.4, 1.2, 200)  # atrial fibrillation
+    cells = rhythm_cells(pre)
+    irregular = rhythm_irregularity(rr_irregularity(pre))
+    assert cells.shape == pre.shape and cells[:190].max() < 0.3
+    assert cells[240:360].max() < 0.1 < irregular[240:360].min()
+    assert irregular[240:360].min() > irregular[440:].max()  # bigeminy: more "irregular" than AF
+    assert cells[440:].min() > 0.9
+    assert rhythm_cells(np.zeros(0)).shape == (0,) and rhythm_cells([0.8, 0.8]).tolist() == [0, 0]
+
+    beats = {}
+    for name in ("119", "203"):
+        beats[name] = segment_record(read_record(mitdb, name), "jun2018")
+        assert "rhythm_cells" in beats[name]
+    median = {k: float(np.median(b["rhythm_cells"])) for k, b in beats.items()}
+    above = {k: float((b["rhythm_cells"] > 0.9).mean()) for k, b in beats.items()}
+    irregularity = {k: float(np.median(b["rhythm_irregularity"])) for k, b in beats.items()}
+    assert irregularity["119"] > irregularity["203"]
+    assert median["203"] > median["119"] + 0.1 and above["203"] > 0.9 > 0.5 > above["119"]
+
+    peaks = beats["203"]["sample"].astype(np.float64)
+    at_250 = rr_features(np.round(peaks * 250 / 360), 250.0)["rhythm_cells"]
+    assert abs(float(np.median(at_250)) - median["203"]) < 0.02
