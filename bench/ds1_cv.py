@@ -109,7 +109,9 @@ def train_phase(args, experiment: dict, folds, variants) -> None:
                 exp = variant_experiment(experiment, overrides, fold)
                 rows = fold_manifest(manifest, train_records, fold)
                 start = time.perf_counter()
-                model, _, info = fit_model(rows, exp, seed=seed, name=f"{name}-f{k}")
+                model, _, info = fit_model(
+                    rows, exp, seed=seed, name=f"{name}-f{k}", workers=args.threads
+                )
                 seconds = time.perf_counter() - start
                 test = evaluation_rows(rows)
                 proba = predict_rows(Classifier(model, info), test)

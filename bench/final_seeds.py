@@ -54,7 +54,9 @@ def run_seed(experiment_name: str, experiment: dict, seed: int, path: Path, thre
     limit_threads(threads)
     manifest = read_table(f"results/{experiment_name}/manifest.csv")
     start = time.perf_counter()
-    model, _, info = fit_model(manifest, experiment, seed=seed, name=experiment_name)
+    model, _, info = fit_model(
+        manifest, experiment, seed=seed, name=experiment_name, workers=threads
+    )
     seconds = time.perf_counter() - start
     test = evaluation_rows(manifest)
     proba = predict_rows(Classifier(model, info), test)

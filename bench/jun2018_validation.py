@@ -54,7 +54,7 @@ def main() -> None:
             section, name = key.split(".")
             experiment.setdefault(section, {})[name] = yaml.safe_load(value)
         _, history, info = fit_model(
-            manifest, experiment, args.seed, root=args.root, name="jun2018"
+            manifest, experiment, args.seed, root=args.root, name="jun2018", workers=args.threads
         )
         row = {
             "variant": variant,

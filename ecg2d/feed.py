@@ -70,7 +70,7 @@ class BeatBatches(_base_dataset()):
         self.samples_per_epoch = samples_per_epoch
         if order == "sampling":
             if not samples_per_class:
-                raise ValueError("train.samples_per_class is needed for balance: sampling")
+                raise ValueError("train.samples_per_class is needed for balance: sampling or sqrt")
             self.pools = [np.flatnonzero(self.y == k) for k in range(len(classes))]
             self.pools = [pool for pool in self.pools if len(pool)]
             self.samples_per_class = int(samples_per_class)
