@@ -7,7 +7,10 @@ the rhythm expert (:mod:`ecg2d.expert`, ``model.expert: rr``) is fitted exactly 
 fits it (:func:`ecg2d.train.fit_rhythm_expert`), on the original DS1 beats outside the fold,
 and fused with the CNN's probabilities at every weight of ``--weights``
 (:func:`ecg2d.expert.fuse`; weight 1 is the CNN alone, 0 the expert alone). DS2 rows are
-dropped before anything is read, so no figure here depends on them.
+dropped before anything is read, so no figure here depends on them. The expert's features
+(RR, rhythm, QRS shape) do not depend on the beat window, so CNN variants trained on manifests
+with other windows (``window:``) are compared on one footing: every variant is scored on the
+DS1 beats that all of them classify (windows cut different beats at a record's ends).
 
 Scoring is that of ``bench/ds1_cv.py``: pooled out-of-fold predictions over all 22 DS1
 records, EC57 gross statistics; the criterion is the mean of the SVEB and VEB F1, averaged over
@@ -59,6 +62,21 @@ def oof_expert(manifest, train_records, folds, classes, seed: int, kind: str = "
     return out
 
 
+def cnn_table(folder, seed: int, n_folds: int, train_records: list[str]) -> pd.DataFrame:
+    """A CNN variant's out-of-fold predictions of one seed, all folds pooled."""
+    paths = [Path(folder) / f"seed{seed}_fold{k}.csv" for k in range(n_folds)]
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        raise SystemExit(f"missing out-of-fold CNN predictions: {missing}")
+    table = pd.concat(
+        [pd.read_csv(p, dtype={"record": str, "true": str, "predicted": str}) for p in paths],
+        ignore_index=True,
+    )
+    if set(table["record"]) - set(train_records):
+        raise SystemExit(f"{folder}: predictions of records outside DS1")
+    return table
+
+
 def score(args, experiment: dict, folds, classes) -> dict:
     from ecg2d.evaluate import metrics_report
     from ecg2d.expert import fuse
@@ -76,23 +94,31 @@ def score(args, experiment: dict, folds, classes) -> dict:
         for kind in args.expert
         for cnn, folder in args.cnn
     ]
+    tables = {
+        (folder, seed): cnn_table(folder, seed, len(folds), train_records)
+        for _, folder in args.cnn
+        for seed in args.seeds
+    }
+    # Beat windows of other modes cut other beats at a record's ends (a fixed window needs
+    # its span inside the signal, jun2018 both neighbours): every variant is scored on the
+    # beats that all of them classify and the expert has features for.
+    expert_keys = set(next(iter(experts.values())))
+    common = set(expert_keys)
+    for table in tables.values():
+        common &= set(zip(table["record"], table["sample"].astype(int)))
+    result["beats_scored"] = len(common)
+    result["beats_dropped"] = {
+        f"{folder} seed {seed}": int(len(table) - len(common))
+        for (folder, seed), table in tables.items()
+    }
+    result["beats_dropped"]["expert"] = int(len(expert_keys) - len(common))
     for name, folder, kind in variants:
         expert = experts[kind]
         per_weight = {w: [] for w in args.weights}
         for seed in args.seeds:
-            paths = [Path(folder) / f"seed{seed}_fold{k}.csv" for k in range(len(folds))]
-            missing = [str(p) for p in paths if not p.exists()]
-            if missing:
-                raise SystemExit(f"missing out-of-fold CNN predictions: {missing}")
-            table = pd.concat(
-                [
-                    pd.read_csv(p, dtype={"record": str, "true": str, "predicted": str})
-                    for p in paths
-                ],
-                ignore_index=True,
-            )
-            if set(table["record"]) - set(train_records):
-                raise SystemExit(f"{folder}: predictions of records outside DS1")
+            table = tables[(folder, seed)]
+            keep = [k in common for k in zip(table["record"], table["sample"].astype(int))]
+            table = table[keep].sort_values(["record", "sample"], ignore_index=True)
             keys = zip(table["record"], table["sample"].astype(int))
             p_expert = np.stack([expert[k] for k in keys])
             p_cnn = table[[f"p_{c}" for c in classes]].to_numpy()
@@ -148,7 +174,9 @@ def markdown(result: dict, args) -> str:
         "",
         "Pooled out-of-fold predictions over all 22 DS1 records (DS2 never read), EC57 gross "
         "statistics (Q excluded, F called V not a false VEB), e/j counted as N; mean ± sd over "
-        "the CNN's seeds (%). Weight 1.0 is the CNN alone, 0.0 the rhythm expert alone.",
+        "the CNN's seeds (%). Weight 1.0 is the CNN alone, 0.0 the rhythm expert alone. "
+        f"Scored on the {result['beats_scored']:,} DS1 beats that every CNN variant classifies "
+        f"(dropped at record ends: {result['beats_dropped']}).",
         "",
         "| CNN | weight | SVEB Se | SVEB +P | VEB Se | VEB +P | criterion | accuracy |",
         "|---|---|---|---|---|---|---|---|",

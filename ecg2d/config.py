@@ -111,6 +111,38 @@ def evaluated_records(config: dict, name: str) -> list[str]:
     return records
 
 
+def experiment_window(config: dict, name: str) -> dict:
+    """The beat window experiment ``name`` cuts its beats with: its own ``window`` or the
+    top-level one (both validated, so ``mode`` and ``fixed_ms`` are filled in)."""
+    return config["experiments"][name].get("window") or config["window"]
+
+
+def window_name(window: dict) -> str:
+    """A window's folder name: its mode, with the milliseconds for mode fixed
+    (``fixed_250_400``)."""
+    if window["mode"] != "fixed":
+        return window["mode"]
+    return "fixed_" + "_".join(f"{float(ms):g}" for ms in window["fixed_ms"])
+
+
+def window_prefix(config: dict, name: str) -> str:
+    """Where experiment ``name``'s beats and images live below results/: ``""`` (results/beats/,
+    results/png/) for the top-level window, ``windows/{window_name}/`` for a window of its own.
+    Experiments that share a window share its beats and images."""
+    own = window_name(experiment_window(config, name))
+    return "" if own == window_name(config["window"]) else f"windows/{own}/"
+
+
+def experiment_windows(config: dict) -> dict[str, dict]:
+    """``{window_name: window}`` of every experiment window other than the top-level one."""
+    out = {}
+    for name in config["experiments"]:
+        if window_prefix(config, name):
+            window = experiment_window(config, name)
+            out[window_name(window)] = window
+    return out
+
+
 def check_config(config: dict) -> None:
     """Raise :class:`ConfigError` for the first inconsistency the schema cannot catch."""
     selected_records(config)

@@ -16,8 +16,18 @@ rule beats:
         lead=config["lead"],
         fallback_channel=config["fallback_channel"],
         fs=config["fs"],
-        window=config["window"],
+        window=rule_window,
         # the arrays of a beats file: a new one (e.g. rr_irregularity) rebuilds old files
         arrays=sorted(BEATS_KEYS),
     script:
         "../scripts/beats.py"
+
+
+# The same job for an experiment's own window (experiments.<name>.window).
+use rule beats as beats_window with:
+    output:
+        "results/windows/{window}/beats/{record}.npz",
+    log:
+        "logs/windows/{window}/beats/{record}.log",
+    benchmark:
+        "results/benchmarks/windows/{window}/beats/{record}.tsv"

@@ -1,10 +1,14 @@
 import os
+import re
 
 from ecg2d.config import (
     check_config,
     evaluated_records,
     experiment_records,
+    experiment_window,
+    experiment_windows,
     selected_records,
+    window_prefix,
 )
 from ecg2d.segment import BEATS_KEYS
 from ecg2d.split import split_settings
@@ -25,17 +29,32 @@ RECORDS = selected_records(config)
 EXPERIMENTS = list(config["experiments"])
 DOWNLOAD_DIR = "resources/mitdb"
 N_CROPS = len(config["crop"]["offsets"]) ** 2
+#: Beat windows of experiments that set their own (results/windows/{window}/), by name.
+WINDOWS = experiment_windows(config)
 #: The workflow's data settings a trained model records (model.json's data block): params of
-#: rules train and cv_train.
+#: rules train and cv_train, with the experiment's window (params ``window``).
 TRAIN_DATA_PARAMS = {
-    key: config[key]
-    for key in ("fs", "window", "image_size", "crop", "lead", "fallback_channel")
+    key: config[key] for key in ("fs", "image_size", "crop", "lead", "fallback_channel")
 }
+
+
+def rule_window(wildcards):
+    """The window a beats or detect job cuts with: its ``{window}`` (results/windows/...) or
+    the top-level one."""
+    name = getattr(wildcards, "window", None)
+    return WINDOWS[name] if name else config["window"]
+
+
+def train_window(wildcards):
+    """The window of experiment ``{experiment}``, recorded in its model.json."""
+    return experiment_window(config, wildcards.experiment)
 
 
 wildcard_constraints:
     record=r"[A-Za-z0-9][A-Za-z0-9_-]*",
     experiment="|".join(EXPERIMENTS),
+    # no experiment window of its own: nothing matches
+    window="|".join(re.escape(name) for name in WINDOWS) or "(?!)",
 
 
 def data_dir():
@@ -55,29 +74,30 @@ def record_inputs(wildcards):
     return [f for f in files if os.path.exists(f)]
 
 
-def beats_root(experiment):
-    """Folder of the beats files of an experiment's segmentation."""
+def beats_root(name):
+    """Folder of the beats files of experiment ``name``'s segmentation and window."""
+    experiment, prefix = config["experiments"][name], window_prefix(config, name)
     if experiment["segmentation"] == "detector":
-        return f"results/beats_detected/{experiment['detector']}"
-    return "results/beats"
+        return f"results/{prefix}beats_detected/{experiment['detector']}"
+    return f"results/{prefix}beats"
 
 
 def experiment_beats(wildcards):
     """Beats file of a record as the experiment segments it (annotations or a detector)."""
-    experiment = config["experiments"][wildcards.experiment]
-    return f"{beats_root(experiment)}/{wildcards.record}.npz"
+    return f"{beats_root(wildcards.experiment)}/{wildcards.record}.npz"
 
 
-def png_root(experiment):
-    """Folder of the beat-image folders of an experiment's segmentation."""
+def png_root(name):
+    """Folder of the beat-image folders of experiment ``name``'s segmentation and window."""
+    experiment, prefix = config["experiments"][name], window_prefix(config, name)
     if experiment["segmentation"] == "detector":
-        return f"results/png_detected/{experiment['detector']}"
-    return "results/png"
+        return f"results/{prefix}png_detected/{experiment['detector']}"
+    return f"results/{prefix}png"
 
 
 def experiment_png(wildcards):
     """Beat-image folder of a record as the experiment segments it."""
-    return f"{png_root(config['experiments'][wildcards.experiment])}/{wildcards.record}"
+    return f"{png_root(wildcards.experiment)}/{wildcards.record}"
 
 
 def detection_inputs(wildcards):
@@ -85,20 +105,21 @@ def detection_inputs(wildcards):
     records' annotation beats (``reference``), detector beats (``detected``) and their image
     folders (``png_dirs``), to count missed beats and unmatched detections
     (ecg2d.evaluate.detection_errors); none for annotation-based experiments."""
-    experiment = config["experiments"][wildcards.experiment]
-    if experiment["segmentation"] != "detector":
+    name = wildcards.experiment
+    if config["experiments"][name]["segmentation"] != "detector":
         return {}
-    records = evaluated_records(config, wildcards.experiment)
+    records = evaluated_records(config, name)
+    reference = f"results/{window_prefix(config, name)}beats"
     return {
-        "reference": [f"results/beats/{r}.npz" for r in records],
-        "detected": [f"{beats_root(experiment)}/{r}.npz" for r in records],
-        "png_dirs": [f"{png_root(experiment)}/{r}" for r in records],
+        "reference": [f"{reference}/{r}.npz" for r in records],
+        "detected": [f"{beats_root(name)}/{r}.npz" for r in records],
+        "png_dirs": [f"{png_root(name)}/{r}" for r in records],
     }
 
 
 def experiment_pngs(wildcards):
     """Beat-image folders of all records of an experiment, as it segments them."""
-    root = png_root(config["experiments"][wildcards.experiment])
+    root = png_root(wildcards.experiment)
     records = experiment_records(config, wildcards.experiment)
     return [f"{root}/{record}" for record in records]
 
@@ -129,7 +150,6 @@ def all_targets():
 
 
 # --- R-peak detection and prediction on new recordings (rules/detect.smk, rules/predict.smk)
-import re
 
 from ecg2d.detect import DETECTORS
 from ecg2d.predict import dataset_path, dataset_records, dataset_settings, model_path

@@ -17,7 +17,7 @@ rule detect:
         lead=config["lead"],
         fallback_channel=config["fallback_channel"],
         fs=config["fs"],
-        window=config["window"],
+        window=rule_window,
         detection=DETECTION,
     script:
         "../scripts/detect.py"
@@ -61,3 +61,26 @@ rule png_detected:
         image_size=config["image_size"],
     script:
         "../scripts/png.py"
+
+
+# Detector beats and their images for an experiment's own window (experiments.<name>.window);
+# the detection scores do not depend on the window and are written again beside them.
+use rule detect as detect_window with:
+    output:
+        beats="results/windows/{window}/beats_detected/{detector}/{record}.npz",
+        scores="results/windows/{window}/detection/{detector}/{record}.csv",
+    log:
+        "logs/windows/{window}/detection/{detector}/{record}.log",
+    benchmark:
+        "results/benchmarks/windows/{window}/detection/{detector}/{record}.tsv"
+
+
+use rule png_detected as png_detected_window with:
+    input:
+        "results/windows/{window}/beats_detected/{detector}/{record}.npz",
+    output:
+        directory("results/windows/{window}/png_detected/{detector}/{record}"),
+    log:
+        "logs/windows/{window}/png_detected/{detector}/{record}.log",
+    benchmark:
+        "results/benchmarks/windows/{window}/png_detected/{detector}/{record}.tsv"

@@ -15,3 +15,14 @@ rule png:
         image_size=config["image_size"],
     script:
         "../scripts/png.py"
+
+
+use rule png as png_window with:
+    input:
+        "results/windows/{window}/beats/{record}.npz",
+    output:
+        directory("results/windows/{window}/png/{record}"),
+    log:
+        "logs/windows/{window}/png/{record}.log",
+    benchmark:
+        "results/benchmarks/windows/{window}/png/{record}.tsv"

@@ -24,6 +24,7 @@ rule train:
     params:
         # the data settings the beats were made with, stored in model.json (its data block)
         **TRAIN_DATA_PARAMS,
+        window=train_window,
         experiment=lookup(dpath="experiments/{experiment}", within=config),
         seed=config["seed"],
     script:

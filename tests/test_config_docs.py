@@ -27,16 +27,26 @@ def table_rows(text: str, start: str, stop: str) -> list[list[str]]:
     return rows
 
 
+def resolved(node: dict) -> dict:
+    """``node`` with a local ``$ref`` (``#/$defs/...``) merged in; its own keys win."""
+    if "$ref" not in node:
+        return node
+    target = SCHEMA
+    for part in node["$ref"].removeprefix("#/").split("/"):
+        target = target[part]
+    return {**resolved(target), **{k: v for k, v in node.items() if k != "$ref"}}
+
+
 def node_at(path: list[str]) -> dict:
     node = SCHEMA
     for part in path:
         if part == "<name>":
             node = node["additionalProperties"]
         else:
-            properties = node.get("properties") or {}
+            properties = resolved(node).get("properties") or {}
             assert part in properties, f"README documents {'.'.join(path)}: not in the schema"
             node = properties[part]
-    return node
+    return resolved(node)
 
 
 def documented(rows) -> dict[tuple, dict]:

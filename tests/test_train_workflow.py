@@ -15,6 +15,8 @@ from tests.conftest import REPO, TRAINED_OUTPUTS, run_snakemake, tiny_experiment
 
 RECORDS = ["100", "101", "118"]  # inter_patient: 101 trains, 118 validates, 100 tests
 EXPERIMENTS = ["jun2018", "inter_patient"]
+#: inter_patient cuts its beats with a window of its own; jun2018 keeps the top-level one.
+FIXED = {"mode": "fixed", "fixed_ms": [250, 400]}
 
 
 @pytest.fixture(scope="module")
@@ -22,6 +24,7 @@ def workdir(tmp_path_factory, mitdb):
     """Models and metrics of both experiments (tiny preset), and the dry run of rule all."""
     root = tmp_path_factory.mktemp("train")
     experiments = tiny_experiments()
+    experiments["inter_patient"]["window"] = FIXED
     config = write_config(root / "config.yaml", records=RECORDS, experiments=experiments)
     dry = run_snakemake(root, "-n", configfile=config)  # rule all
     targets = [f"results/{e}/{name}" for e in EXPERIMENTS for name in ("model.h5", "metrics.json")]
@@ -163,3 +166,31 @@ def test_inter_patient_model_uses_rr_and_held_out_records(workdir):
     assert len(expert["trees"] if "trees" in expert else expert["coef"]) > 0
     jun = json.loads((workdir / "results/jun2018/model.json").read_text())
     assert jun["rr_features"] is False and jun["n_validation"] > 0
+
+
+def test_an_experiment_cuts_beats_with_its_own_window(workdir):
+    """inter_patient's fixed window: its own beats and images under results/windows/, 650 ms
+    around every R peak, recorded in its model.json; jun2018 keeps results/beats/."""
+    workdir, _ = workdir
+    from ecg2d.segment import load_beats
+
+    own = workdir / "results/windows/fixed_250_400"
+    for record in RECORDS:
+        fixed = load_beats(own / f"beats/{record}.npz")
+        shared = load_beats(workdir / f"results/beats/{record}.npz")
+        before = fixed["sample"] - fixed["start"]
+        after = fixed["end"] - fixed["sample"]
+        assert set(before) == {90} and set(after) == {145}  # 250 / 400 ms at 360 Hz (+1 end)
+        widths = shared["end"] - shared["start"]
+        assert widths.std() > 10  # jun2018 windows follow the rhythm
+        assert (own / f"png/{record}").is_dir()
+        assert (workdir / f"logs/windows/fixed_250_400/beats/{record}.log").is_file()
+    manifest = pd.read_csv(workdir / "results/inter_patient/manifest.csv")
+    originals = manifest.loc[manifest["augmented"] == 0, "path"]
+    assert originals.str.startswith("results/windows/fixed_250_400/png/").all()
+    jun = pd.read_csv(workdir / "results/jun2018/manifest.csv")
+    assert jun.loc[jun["augmented"] == 0, "path"].str.startswith("results/png/").all()
+    info = json.loads((workdir / "results/inter_patient/model.json").read_text())
+    assert info["data"]["window"] == FIXED
+    jun_info = json.loads((workdir / "results/jun2018/model.json").read_text())
+    assert jun_info["data"]["window"]["mode"] == "jun2018"
