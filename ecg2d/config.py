@@ -119,10 +119,13 @@ def experiment_window(config: dict, name: str) -> dict:
 
 def window_name(window: dict) -> str:
     """A window's folder name: its mode, with the milliseconds for mode fixed
-    (``fixed_250_400``)."""
-    if window["mode"] != "fixed":
-        return window["mode"]
-    return "fixed_" + "_".join(f"{float(ms):g}" for ms in window["fixed_ms"])
+    (``fixed_250_400``) and ``_record`` for amplitude record (``jun2018_record``)."""
+    name = window["mode"]
+    if name == "fixed":
+        name += "".join(f"_{float(ms):g}" for ms in window["fixed_ms"])
+    if window.get("amplitude", "beat") != "beat":
+        name += f"_{window['amplitude']}"
+    return name
 
 
 def window_prefix(config: dict, name: str) -> str:

@@ -167,7 +167,8 @@ def _same(key: str, a, b) -> bool:
     if key == "window":
         fixed = a["mode"] == "fixed" or b["mode"] == "fixed"
         a_ms, b_ms = [float(v) for v in a["fixed_ms"]], [float(v) for v in b["fixed_ms"]]
-        return a["mode"] == b["mode"] and (not fixed or a_ms == b_ms)
+        same_amplitude = a.get("amplitude", "beat") == b.get("amplitude", "beat")
+        return a["mode"] == b["mode"] and (not fixed or a_ms == b_ms) and same_amplitude
     return float(a) == float(b)
 
 
@@ -309,14 +310,19 @@ def segment_for_prediction(
     return detected_beats(record, peaks, settings["detector"], mode, fixed_ms, match_s)
 
 
-def render_images(beats: dict[str, np.ndarray], size: int, index: np.ndarray) -> np.ndarray:
-    """uint8 images (len(index) x size x size) of the beats at ``index``."""
-    from ecg2d.render import render_beat
+def render_images(
+    beats: dict[str, np.ndarray], size: int, index: np.ndarray, amplitude: str = "beat"
+) -> np.ndarray:
+    """uint8 images (len(index) x size x size) of the beats at ``index``, their amplitude
+    scaled as the model's window says (``beat`` or ``record``, :func:`ecg2d.render.render_beat`)."""
+    from ecg2d.render import beat_amplitude, render_beat
 
     signal = beats["signal"]
+    scale = beat_amplitude(beats, amplitude)
     images = np.empty((len(index), size, size), dtype=np.uint8)
     for k, i in enumerate(index):
-        images[k] = render_beat(signal[beats["start"][i] : beats["end"][i]], size)
+        segment = signal[beats["start"][i] : beats["end"][i]]
+        images[k] = render_beat(segment, size, amplitude=scale)
     return images
 
 
@@ -326,14 +332,17 @@ def rr_context(beats: dict[str, np.ndarray], columns) -> np.ndarray:
     return np.stack([beats[c] for c in columns], axis=1).astype(np.float32)
 
 
-def classify_beats(beats: dict[str, np.ndarray], classifier, image_size: int, log=None):
-    """Class probabilities (N x len(classifier.classes)) of every beat, in chunks."""
+def classify_beats(
+    beats: dict[str, np.ndarray], classifier, image_size: int, log=None, amplitude: str = "beat"
+):
+    """Class probabilities (N x len(classifier.classes)) of every beat, in chunks; images
+    rendered with the model's window ``amplitude``."""
     n = len(beats["sample"])
     rr = rr_context(beats, classifier.rr_columns)
     out = [np.zeros((0, len(classifier.classes)), dtype=np.float32)]
     for start in range(0, n, CHUNK):
         index = np.arange(start, min(start + CHUNK, n))
-        images = render_images(beats, image_size, index)
+        images = render_images(beats, image_size, index, amplitude)
         out.append(np.asarray(classifier.predict_proba(images, rr[index]), dtype=np.float32))
         if log is not None:
             log.info("record %s: classified %d/%d beats", beats["record"], index[-1] + 1, n)
@@ -430,7 +439,7 @@ def predict_record(
     )
     resampled = at_rate(original, fs)
     beats = segment_for_prediction(resampled, settings, window, detection)
-    proba = classify_beats(beats, classifier, image_size, log)
+    proba = classify_beats(beats, classifier, image_size, log, window.get("amplitude", "beat"))
     table = prediction_table(
         beats, proba, classifier.classes, original, resampled, class_map, settings["symbols"]
     )

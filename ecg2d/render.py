@@ -15,20 +15,34 @@ import numpy as np
 
 _SHIFT = 4  # sub-pixel bits of cv2.polylines vertices
 _MARGIN = 2.0  # pixels kept free around the trace
+#: ``amplitude: beat``: every image min-max scaled; ``record``: one scale per record.
+AMPLITUDES = ("beat", "record")
+#: Amplitude ``record``: the image height spans +- this many of the record's median QRS
+#: peak-to-peak amplitudes around the beat's median level; a larger excursion is clipped.
+RECORD_RANGE = 1.25
+#: Half-width (ms) around the R peak over which a beat's QRS peak-to-peak amplitude is taken.
+QRS_HALF_MS = 50.0
 
 
-def render_beat(segment: np.ndarray, size: int = 128, thickness: int = 1) -> np.ndarray:
+def render_beat(
+    segment: np.ndarray, size: int = 128, thickness: int = 1, amplitude: float | None = None
+) -> np.ndarray:
     """One beat window as a ``size`` x ``size`` uint8 image, trace 0 on background 255.
 
-    Time runs left to right over the full width; amplitude is min-max scaled to the height
-    (a flat segment is drawn at mid-height).
+    Time runs left to right over the full width. Without ``amplitude`` the trace is min-max
+    scaled to the height (a flat segment is drawn at mid-height); with the record's median QRS
+    amplitude (:func:`record_amplitude`) the height spans +- :data:`RECORD_RANGE` of it around
+    the segment's median, the same scale for every beat of the record, clipped beyond.
     """
     x = np.asarray(segment, dtype=np.float64)
     image = np.full((size, size), 255, dtype=np.uint8)
     if x.size < 2:
         return image
-    span = x.max() - x.min()
-    y = (x - x.min()) / span if span > 0 else np.full_like(x, 0.5)
+    if amplitude:
+        y = np.clip(0.5 + (x - np.median(x)) / (2 * RECORD_RANGE * amplitude), 0.0, 1.0)
+    else:
+        span = x.max() - x.min()
+        y = (x - x.min()) / span if span > 0 else np.full_like(x, 0.5)
     extent = size - 1 - 2 * _MARGIN
     cols = _MARGIN + np.linspace(0.0, extent, x.size)
     rows = _MARGIN + (1.0 - y) * extent
@@ -56,19 +70,69 @@ def read_png(path) -> np.ndarray:
     return image
 
 
-def render_record(beats: dict[str, np.ndarray], out_dir, size: int = 128) -> int:
-    """Render every beat of a beats dict into ``out_dir`` (replaced atomically). Returns count."""
+def record_amplitude(signal: np.ndarray, fs: float, samples) -> float:
+    """The record's median QRS amplitude: the median over its beats of the signal's
+    peak-to-peak within +- :data:`QRS_HALF_MS` of the R peak (0.0 without beats)."""
+    r = np.asarray(samples, dtype=np.int64)
+    if len(r) == 0 or len(signal) == 0:
+        return 0.0
+    half = max(1, int(round(QRS_HALF_MS * fs / 1000)))
+    index = np.clip(r[:, None] + np.arange(-half, half + 1)[None, :], 0, len(signal) - 1)
+    qrs = np.asarray(signal, dtype=np.float64)[index]
+    return float(np.median(qrs.max(axis=1) - qrs.min(axis=1)))
+
+
+def beat_amplitude(beats: dict[str, np.ndarray], mode: str, log=None) -> float | None:
+    """The ``amplitude`` argument of :func:`render_beat` for every beat of a beats dict:
+    ``None`` for mode ``beat``; the record's median QRS amplitude for mode ``record`` (``None``,
+    logged as a warning, where the record has no QRS amplitude to scale by)."""
+    if mode not in AMPLITUDES:
+        raise ValueError(f"amplitude {mode!r}: not one of {', '.join(AMPLITUDES)}")
+    if mode == "beat":
+        return None
+    log = log or logging.getLogger("ecg2d.render")
+    record = str(beats["record"])
+    value = record_amplitude(beats["signal"], float(beats["fs"]), beats["sample"])
+    if value <= 0:
+        log.warning("record %s: no QRS amplitude to scale by; beats min-max scaled", record)
+        return None
+    log.info(
+        "record %s: median QRS amplitude %.3f; images span +-%.3f around each beat's median",
+        record,
+        value,
+        RECORD_RANGE * value,
+    )
+    return value
+
+
+def render_record(
+    beats: dict[str, np.ndarray], out_dir, size: int = 128, amplitude: str = "beat"
+) -> int:
+    """Render every beat of a beats dict into ``out_dir`` (replaced atomically). Returns count.
+
+    ``amplitude``: ``beat`` (each image min-max scaled) or ``record`` (one scale for the
+    record, :func:`record_amplitude`; the number of beats clipped at the image's edge is
+    logged)."""
     from ecg2d.atomic import atomic_dir
 
     log = logging.getLogger("ecg2d.render")
     record = str(beats["record"])
     signal = beats["signal"]
     n = len(beats["sample"])
+    scale = beat_amplitude(beats, amplitude, log)
+    clipped = 0
     with atomic_dir(out_dir) as tmp:
         for i, (sample, start, end) in enumerate(
             zip(beats["sample"], beats["start"], beats["end"])
         ):
-            write_png(Path(tmp) / png_name(record, sample), render_beat(signal[start:end], size))
+            segment = signal[start:end]
+            if scale and segment.size:
+                excursion = np.abs(segment - np.median(segment)).max()
+                clipped += bool(excursion > RECORD_RANGE * scale)
+            image = render_beat(segment, size, amplitude=scale)
+            write_png(Path(tmp) / png_name(record, sample), image)
             if (i + 1) % 500 == 0 or i + 1 == n:
                 log.info("record %s: rendered %d/%d beats", record, i + 1, n)
+    if scale:
+        log.info("record %s: %d of %d beats clipped at the image's edge", record, clipped, n)
     return n

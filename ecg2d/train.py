@@ -161,7 +161,8 @@ def data_settings(
 ) -> dict:
     """The ``data`` block of ``model.json``: the workflow settings a model's beats were made with.
 
-    ``fs`` (Hz the records were resampled to), ``window`` (``mode``, ``fixed_ms``),
+    ``fs`` (Hz the records were resampled to), ``window`` (``mode``, ``fixed_ms``,
+    ``amplitude``),
     ``image_size`` (side of the rendered beat PNGs, not the network's input), ``crop``
     (``size``, ``offsets``), ``lead`` and ``fallback_channel``, ``segmentation``
     (``annotations`` or ``detector``) and ``detector`` (``None`` unless segmentation is
@@ -173,7 +174,11 @@ def data_settings(
         raise ValueError("detector: segmentation detector needs a detector")
     return {
         "fs": float(fs),
-        "window": {"mode": str(window["mode"]), "fixed_ms": [float(v) for v in window["fixed_ms"]]},
+        "window": {
+            "mode": str(window["mode"]),
+            "fixed_ms": [float(v) for v in window["fixed_ms"]],
+            "amplitude": str(window.get("amplitude", "beat")),
+        },
         "image_size": int(image_size),
         "crop": {"size": int(crop["size"]), "offsets": [int(v) for v in crop["offsets"]]},
         "lead": str(lead),

@@ -16,7 +16,7 @@ rule beats:
         lead=config["lead"],
         fallback_channel=config["fallback_channel"],
         fs=config["fs"],
-        window=rule_window,
+        window=window_cut,
         # the arrays of a beats file: a new one (e.g. rr_irregularity) rebuilds old files
         arrays=sorted(BEATS_KEYS),
     script:

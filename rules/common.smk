@@ -39,10 +39,21 @@ TRAIN_DATA_PARAMS = {
 
 
 def rule_window(wildcards):
-    """The window a beats or detect job cuts with: its ``{window}`` (results/windows/...) or
+    """The window of a beats, detect or png job: its ``{window}`` (results/windows/...) or
     the top-level one."""
     name = getattr(wildcards, "window", None)
     return WINDOWS[name] if name else config["window"]
+
+
+def window_cut(wildcards):
+    """How a beats or detect job cuts its windows (``mode``, ``fixed_ms``; not amplitude)."""
+    window = rule_window(wildcards)
+    return {"mode": window["mode"], "fixed_ms": window["fixed_ms"]}
+
+
+def window_amplitude(wildcards):
+    """How a png job scales a beat's amplitude: ``beat`` or ``record``."""
+    return rule_window(wildcards)["amplitude"]
 
 
 def train_window(wildcards):

@@ -17,7 +17,7 @@ rule detect:
         lead=config["lead"],
         fallback_channel=config["fallback_channel"],
         fs=config["fs"],
-        window=rule_window,
+        window=window_cut,
         detection=DETECTION,
     script:
         "../scripts/detect.py"
@@ -59,6 +59,7 @@ rule png_detected:
         "../envs/data.yaml"
     params:
         image_size=config["image_size"],
+        amplitude=window_amplitude,
     script:
         "../scripts/png.py"
 

@@ -13,6 +13,7 @@ rule png:
         "../envs/data.yaml"
     params:
         image_size=config["image_size"],
+        amplitude=window_amplitude,
     script:
         "../scripts/png.py"
 

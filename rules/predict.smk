@@ -18,8 +18,15 @@ rule predict_record:
             PREDICT_DATASETS[wc.dataset]["experiment"]
         ]["classes"],
         detection=config["detection"],
-        # the workflow's data settings, used only for models whose model.json lacks them
-        workflow_data={key: config[key] for key in ("fs", "window", "image_size")},
+        # the workflow's data settings (the experiment's window), used only for models whose
+        # model.json lacks them
+        workflow_data=lambda wc: {
+            "fs": config["fs"],
+            "window": experiment_window(
+                config, PREDICT_DATASETS[wc.dataset]["experiment"]
+            ),
+            "image_size": config["image_size"],
+        },
     script:
         "../scripts/predict.py"
 

@@ -1,4 +1,4 @@
-"""Snakemake job: results/beats/{record}.npz -> results/png/{record}/."""
+"""Snakemake job: results/beats/{record}.npz -> results/png/{record}/ (or a window's own)."""
 
 from _bootstrap import add_package_path
 
@@ -10,5 +10,6 @@ from ecg2d.workflow import job
 
 with job(snakemake) as log:
     beats = load_beats(snakemake.input[0])
-    n = render_record(beats, snakemake.output[0], snakemake.params.image_size)
+    p = snakemake.params
+    n = render_record(beats, snakemake.output[0], p.image_size, p.amplitude)
     log.info("%d images written to %s", n, snakemake.output[0])

@@ -495,6 +495,7 @@ def test_model_json_records_the_data_settings_of_the_config(reference):
         "window": {
             "mode": config["window"]["mode"],
             "fixed_ms": [float(v) for v in config["window"]["fixed_ms"]],
+            "amplitude": config["window"]["amplitude"],
         },
         "image_size": config["image_size"],
         "crop": config["crop"],

@@ -68,3 +68,50 @@ def test_crop_record_writes_nine_per_beat(beats, tmp_path):
     crop4 = read_png(tmp_path / "crops" / f"100_{samples[0]:07d}_c4.png")
     source = read_png(tmp_path / "png" / png_name("100", samples[0]))
     np.testing.assert_array_equal(crop4, nine_crops(source)[4])
+
+
+def _ink_height(image: np.ndarray) -> int:
+    rows = np.flatnonzero((image < 128).any(axis=1))
+    return int(rows.max() - rows.min())
+
+
+def test_record_amplitude_keeps_a_beats_size_relative_to_the_record(mitdb):
+    """Record 119's ventricular beats are larger than its normal ones: one scale per record
+    shows it (V images about twice as tall), min-max scaling per beat hides it."""
+    from ecg2d.render import RECORD_RANGE, beat_amplitude, record_amplitude
+
+    beats = segment_record(read_record(mitdb, "119"), "fixed", (250, 400))
+    scale = beat_amplitude(beats, "record")
+    assert scale == record_amplitude(beats["signal"], beats["fs"], beats["sample"]) > 0
+    assert beat_amplitude(beats, "beat") is None
+    heights = {}
+    for symbol in "NV":
+        index = np.flatnonzero(beats["symbol"] == symbol)[:100]
+        segments = [beats["signal"][beats["start"][i] : beats["end"][i]] for i in index]
+        heights[symbol] = (
+            np.median([_ink_height(render_beat(s, 128, amplitude=scale)) for s in segments]),
+            np.median([_ink_height(render_beat(s, 128)) for s in segments]),
+        )
+    (n_record, n_beat), (v_record, v_beat) = heights["N"], heights["V"]
+    assert n_beat >= 120 and v_beat >= 120  # min-max: every beat fills the height
+    assert v_record > 1.6 * n_record and n_record < 0.5 * 128
+    # a segment twice as large spans twice the rows around the same mid-height
+    segment = beats["signal"][beats["start"][0] : beats["end"][0]]
+    small = render_beat(segment, 128, amplitude=4 * RECORD_RANGE * scale)
+    large = render_beat(2 * segment, 128, amplitude=4 * RECORD_RANGE * scale)
+    assert abs(_ink_height(large) - 2 * _ink_height(small)) <= 3
+    with pytest.raises(ValueError, match="amplitude 'mV'"):
+        beat_amplitude(beats, "mV")
+
+
+def test_record_amplitude_clips_and_counts_what_leaves_the_image(beats, tmp_path, caplog):
+    import logging
+
+    scaled = dict(beats, signal=beats["signal"].copy())
+    r = scaled["sample"][3]
+    scaled["signal"][r - 15 : r + 15] *= 5  # one QRS far beyond the record's scale
+    with caplog.at_level(logging.INFO, logger="ecg2d.render"):
+        render_record(scaled, tmp_path / "png", 64, amplitude="record")
+    assert "1 of 40 beats clipped" in caplog.text
+    image = read_png(tmp_path / "png" / png_name("100", scaled["sample"][3]))
+    assert (image[2:5] < 128).any()  # clipped at the top edge

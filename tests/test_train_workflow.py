@@ -16,7 +16,8 @@ from tests.conftest import REPO, TRAINED_OUTPUTS, run_snakemake, tiny_experiment
 RECORDS = ["100", "101", "118"]  # inter_patient: 101 trains, 118 validates, 100 tests
 EXPERIMENTS = ["jun2018", "inter_patient"]
 #: inter_patient cuts its beats with a window of its own; jun2018 keeps the top-level one.
-FIXED = {"mode": "fixed", "fixed_ms": [250, 400]}
+FIXED = {"mode": "fixed", "fixed_ms": [250, 400], "amplitude": "record"}
+OWN = "results/windows/fixed_250_400_record"
 
 
 @pytest.fixture(scope="module")
@@ -169,12 +170,13 @@ def test_inter_patient_model_uses_rr_and_held_out_records(workdir):
 
 
 def test_an_experiment_cuts_beats_with_its_own_window(workdir):
-    """inter_patient's fixed window: its own beats and images under results/windows/, 650 ms
-    around every R peak, recorded in its model.json; jun2018 keeps results/beats/."""
+    """inter_patient's fixed window with one amplitude scale per record: its own beats and
+    images under results/windows/, 650 ms around every R peak, recorded in its model.json;
+    jun2018 keeps results/beats/."""
     workdir, _ = workdir
     from ecg2d.segment import load_beats
 
-    own = workdir / "results/windows/fixed_250_400"
+    own = workdir / OWN
     for record in RECORDS:
         fixed = load_beats(own / f"beats/{record}.npz")
         shared = load_beats(workdir / f"results/beats/{record}.npz")
@@ -184,13 +186,43 @@ def test_an_experiment_cuts_beats_with_its_own_window(workdir):
         widths = shared["end"] - shared["start"]
         assert widths.std() > 10  # jun2018 windows follow the rhythm
         assert (own / f"png/{record}").is_dir()
-        assert (workdir / f"logs/windows/fixed_250_400/beats/{record}.log").is_file()
+        log = (workdir / f"logs/{OWN.removeprefix('results/')}/png/{record}.log").read_text()
+        assert f"record {record}: median QRS amplitude" in log
     manifest = pd.read_csv(workdir / "results/inter_patient/manifest.csv")
     originals = manifest.loc[manifest["augmented"] == 0, "path"]
-    assert originals.str.startswith("results/windows/fixed_250_400/png/").all()
+    assert originals.str.startswith(f"{OWN}/png/").all()
     jun = pd.read_csv(workdir / "results/jun2018/manifest.csv")
     assert jun.loc[jun["augmented"] == 0, "path"].str.startswith("results/png/").all()
     info = json.loads((workdir / "results/inter_patient/model.json").read_text())
     assert info["data"]["window"] == FIXED
     jun_info = json.loads((workdir / "results/jun2018/model.json").read_text())
-    assert jun_info["data"]["window"]["mode"] == "jun2018"
+    assert jun_info["data"]["window"] == {**FIXED, "mode": "jun2018", "amplitude": "beat"}
+
+
+def test_predict_renders_with_the_models_own_window(workdir, mitdb):
+    """predict re-cuts and re-renders record 100 with inter_patient's window (fixed, one
+    amplitude scale per record, from its model.json): on the reference beats it reproduces the
+    workflow's test predictions."""
+    workdir, _ = workdir
+    from ecg2d.classifier import Classifier
+    from ecg2d.config import validate_config
+    from ecg2d.predict import dataset_settings, model_settings, predict_record
+
+    config = yaml.safe_load((REPO / "config/config.yaml").read_text())
+    config["predict"]["datasets"] = {
+        "own": {"experiment": "inter_patient", "segmentation": "annotations", "records": ["100"]}
+    }
+    validate_config(config, REPO / "config/schema.yaml")
+    classifier = Classifier.load(workdir / "results/inter_patient/model.h5")
+    data = model_settings(classifier.info, config)
+    assert data["window"] == FIXED
+    classes = config["experiments"]["inter_patient"]["classes"]
+    table, _ = predict_record(mitdb, "100", dataset_settings(config, "own"), classifier,
+                              data["fs"], data["window"], data["image_size"], classes)  # fmt: skip
+    expected = pd.read_csv(workdir / "results/inter_patient/predictions.csv")
+    merged = expected.merge(table, on="sample", suffixes=("", "_predict"))
+    assert len(merged) == len(expected) > 1000
+    for label in classifier.classes:
+        diff = (merged[f"p_{label}"] - merged[f"p_{label}_predict"]).abs()
+        # the same images: rendered per beat instead, the median differs by ~6e-4 here
+        assert diff.median() < 2e-5 and diff.max() < 2e-3, label
