@@ -17,8 +17,10 @@ records, EC57 gross statistics; the criterion is the mean of the SVEB and VEB F1
 seeds. The rule, fixed before the run: for each CNN variant the weight with the highest mean
 criterion is chosen; then, as in ds1_cv.py, variants are taken in the order given and a later
 one replaces the current choice only if its best criterion is higher by more than the larger
-seed-to-seed standard deviation of the two. With several ``--expert`` kinds (simplest first),
-the variants are every kind with every CNN, kinds in the order given.
+seed-to-seed standard deviation of the two; a CNN named in ``--cheaper`` (one that costs less
+to train, e.g. one convolution per block) replaces it unless its best criterion is lower by
+more than that. With several ``--expert`` kinds (simplest first), the variants are every kind
+with every CNN, kinds in the order given.
 
     .venv/bin/python bench/ds1_fusion.py --name fusion \\
         --cnn cnn_rr=results/ds1_cv/irregularity/none \\
@@ -148,11 +150,14 @@ def score(args, experiment: dict, folds, classes) -> dict:
             "best_weight": best,
         }
     chosen = variants[0][0]
+    cheaper = set(args.cheaper or [])
     for name, _, _ in variants[1:]:
-        variants = result["variants"]
-        a = variants[chosen]["weights"][variants[chosen]["best_weight"]]["criterion"]
-        b = variants[name]["weights"][variants[name]["best_weight"]]["criterion"]
-        if b["mean"] - a["mean"] > max(np.nan_to_num(a["sd"]), np.nan_to_num(b["sd"])):
+        scored = result["variants"]
+        a = scored[chosen]["weights"][scored[chosen]["best_weight"]]["criterion"]
+        b = scored[name]["weights"][scored[name]["best_weight"]]["criterion"]
+        margin = max(np.nan_to_num(a["sd"]), np.nan_to_num(b["sd"]))
+        cnn = name.split("+")[0]
+        if b["mean"] - a["mean"] > margin or (cnn in cheaper and a["mean"] - b["mean"] <= margin):
             chosen = name
     result["decision"] = {
         "chosen": chosen,
@@ -208,6 +213,9 @@ def main(argv=None) -> None:
     parser.add_argument("--out", default=None, help="bench/results/ds1_fusion_NAME(.json/.md)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[42])
     parser.add_argument("--weights", type=float, nargs="+", default=WEIGHTS)
+    parser.add_argument(
+        "--cheaper", nargs="+", metavar="NAME", help="CNNs (--cnn names) that cost less to train"
+    )
     parser.add_argument(
         "--expert", nargs="+", default=["rr"], help="expert kinds, simplest first (rr rr_shape)"
     )
