@@ -133,3 +133,28 @@ def test_dag_and_rulegraph_render(workdir):
         assert f'label = "{rule}"' in rulegraph
     dag = run_snakemake(root, "--dag", "dot", MANIFESTS[0], configfile=config).stdout
     assert "digraph snakemake_dag" in dag and "record: 102" in dag
+
+
+@pytest.mark.parametrize(
+    "windows, expected",
+    [
+        # both experiments on one window of their own: its beats are cut once per record
+        ({"jun2018": {"mode": "fixed"}, "inter_patient": {"mode": "fixed"}}, {"beats_window": 3}),
+        # a window equal to the top-level one is the top-level one (fixed_ms unused by jun2018)
+        ({"inter_patient": {"mode": "jun2018", "fixed_ms": [100, 100]}}, {"beats": 3}),
+        # one experiment on its own window: its records twice, once per window
+        (
+            {"inter_patient": {"mode": "midpoint", "amplitude": "record"}},
+            {"beats": 3, "beats_window": 2},
+        ),
+    ],
+)
+def test_experiments_share_the_beats_of_a_shared_window(tmp_path, mitdb, windows, expected):
+    experiments = {name: dict(CONFIG["experiments"][name]) for name in CONFIG["experiments"]}
+    for name, window in windows.items():
+        experiments[name]["window"] = window
+    config = write_config(tmp_path / "config.yaml", records=RECORDS, experiments=experiments)
+    counts = job_counts(run_snakemake(tmp_path, "-n", *MANIFESTS, configfile=config).stdout)
+    beats = {rule: counts[rule] for rule in ("beats", "beats_window") if rule in counts}
+    assert beats == expected
+    assert counts.get("png_window", 0) == expected.get("beats_window", 0)
