@@ -22,6 +22,12 @@ to train, e.g. one convolution per block) replaces it unless its best criterion 
 more than that. With several ``--expert`` kinds (simplest first), the variants are every kind
 with every CNN, kinds in the order given.
 
+``--fused NAME ...``: out-of-fold tables that ``bench/ds1_cv.py`` wrote with the experiment's
+expert already fused in (a variant trained while ``model.expert`` is set makes a model that
+fuses, as ``make run``'s does). They are scored as they are, at weight 1.0 (no second fusion):
+the whole configuration at its trained expert and weight. To compare such variants with a
+CNN-only table like for like, give that one ``--weights`` of the configured fusion weight.
+
     .venv/bin/python bench/ds1_fusion.py --name fusion \\
         --cnn cnn_rr=results/ds1_cv/irregularity/none \\
         --cnn cnn_image=results/ds1_cv/image_only/image_only --seeds 42 43 44
@@ -109,6 +115,8 @@ def score(args, experiment: dict, folds, classes) -> dict:
     for table in tables.values():
         common &= set(zip(table["record"], table["sample"].astype(int)))
     result["beats_scored"] = len(common)
+    fused_in = set(args.fused or [])
+    result["fused_in_training"] = sorted(fused_in)
     result["beats_dropped"] = {
         f"{folder} seed {seed}": int(len(table) - len(common))
         for (folder, seed), table in tables.items()
@@ -116,7 +124,7 @@ def score(args, experiment: dict, folds, classes) -> dict:
     result["beats_dropped"]["expert"] = int(len(expert_keys) - len(common))
     for name, folder, kind in variants:
         expert = experts[kind]
-        per_weight = {w: [] for w in args.weights}
+        per_weight = {w: [] for w in ([1.0] if name.split("+")[0] in fused_in else args.weights)}
         for seed in args.seeds:
             table = tables[(folder, seed)]
             keep = [k in common for k in zip(table["record"], table["sample"].astype(int))]
@@ -124,7 +132,7 @@ def score(args, experiment: dict, folds, classes) -> dict:
             keys = zip(table["record"], table["sample"].astype(int))
             p_expert = np.stack([expert[k] for k in keys])
             p_cnn = table[[f"p_{c}" for c in classes]].to_numpy()
-            for w in args.weights:
+            for w in [1.0] if name.split("+")[0] in fused_in else args.weights:
                 fused = fuse(p_cnn, p_expert, w)
                 scored = table[["record", "sample", "true"]].copy()
                 scored["predicted"] = np.asarray(classes, dtype=object)[fused.argmax(axis=1)]
@@ -144,6 +152,7 @@ def score(args, experiment: dict, folds, classes) -> dict:
             }
         best = max(weights, key=lambda w: weights[w]["criterion"]["mean"])
         result["variants"][name] = {
+            "cnn_name": name.split("+")[0],
             "cnn": str(folder),
             "expert": kind,
             "weights": weights,
@@ -162,7 +171,11 @@ def score(args, experiment: dict, folds, classes) -> dict:
     result["decision"] = {
         "chosen": chosen,
         "expert": result["variants"][chosen]["expert"],
-        "fusion_weight": float(result["variants"][chosen]["best_weight"]),
+        "fusion_weight": float(
+            experiment["model"]["fusion_weight"]
+            if result["variants"][chosen]["cnn_name"] in fused_in
+            else result["variants"][chosen]["best_weight"]
+        ),
         "rule": " ".join(
             __doc__.split("The rule, fixed before the run: ")[1].split("\n\n")[0].split()
         ),
@@ -190,6 +203,8 @@ def markdown(result: dict, args) -> str:
     for name, v in result["variants"].items():
         for w, s in v["weights"].items():
             mark = " **(best)**" if w == v["best_weight"] else ""
+            if v["cnn_name"] in result["fused_in_training"]:
+                w = "as trained (expert fused in)"
             cells = [f"{fmt(s[k]['mean'])} ± {fmt(s[k]['sd'])}" for k in keys]
             lines.append(f"| {name} | {w}{mark} | " + " | ".join(cells) + " |")
     d = result["decision"]
@@ -215,6 +230,9 @@ def main(argv=None) -> None:
     parser.add_argument("--weights", type=float, nargs="+", default=WEIGHTS)
     parser.add_argument(
         "--cheaper", nargs="+", metavar="NAME", help="CNNs (--cnn names) that cost less to train"
+    )
+    parser.add_argument(
+        "--fused", nargs="+", metavar="NAME", help="CNN tables with the expert fused in training"
     )
     parser.add_argument(
         "--expert", nargs="+", default=["rr"], help="expert kinds, simplest first (rr rr_shape)"
