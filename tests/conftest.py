@@ -14,6 +14,15 @@ REPO = Path(__file__).resolve().parents[1]
 MITDB = (REPO / ".." / "shared" / "data" / "mitdb").resolve()
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 
+
+def shipped_prefix(experiment: str) -> str:
+    """Where a shipped experiment's beats and images live below results/ (ecg2d.config
+    .window_prefix): "" for the top-level window, "windows/{name}/" for a window of its own."""
+    from ecg2d.config import window_prefix
+
+    return window_prefix(yaml.safe_load((REPO / "config/config.yaml").read_text()), experiment)
+
+
 #: What the train and evaluate rules write into results/{experiment}/.
 TRAINED_OUTPUTS = [
     "model.h5",

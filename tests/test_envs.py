@@ -54,9 +54,10 @@ with SnakemakeApi(OutputSettings()) as api:
     for rule in workflow.rules:
         runs = bool(rule.script or rule.shellcmd or rule.wrapper or rule.notebook or rule.is_run)
         rules[rule.name] = {
-            "snakefile": rule.snakefile,
+            # rules made by `use rule ... with:` hold Snakemake source-file objects here
+            "snakefile": str(rule.snakefile),
             "conda": None if rule.conda_env is None else str(rule.conda_env),
-            "script": rule.script,
+            "script": None if rule.script is None else str(rule.script),
             "runs_code": runs,
             "log": bool(rule.log),
         }

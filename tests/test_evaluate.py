@@ -26,7 +26,7 @@ from ecg2d.io import beat_mask, read_record
 from ecg2d.render import png_name
 from ecg2d.segment import segment_record
 from ecg2d.split import split_table
-from tests.conftest import run_snakemake, write_config
+from tests.conftest import run_snakemake, shipped_prefix, write_config
 
 LABELS = ["N", "S", "V", "F", "Q"]
 # Hand-made case: Q has no test beats but is predicted once; F has test beats but is never
@@ -388,7 +388,8 @@ def test_evaluate_job_of_a_detector_experiment_reads_the_test_records_beats(tmp_
             tmp_path, "-n", "results/inter_patient/metrics.json", configfile=config
         ).stdout
         inputs = plan.split("rule evaluate:", 1)[1].split("output:", 1)[0]
-        assert ("results/beats/100.npz" in inputs) == expected, inputs
-        assert ("results/beats_detected/xqrs/100.npz" in inputs) == expected, inputs
-        assert ("results/png_detected/xqrs/100" in inputs) == expected, inputs
+        own = f"results/{shipped_prefix('inter_patient')}"  # its window's folder
+        assert (f"{own}beats/100.npz" in inputs) == expected, inputs
+        assert (f"{own}beats_detected/xqrs/100.npz" in inputs) == expected, inputs
+        assert (f"{own}png_detected/xqrs/100" in inputs) == expected, inputs
         assert "101.npz" not in inputs and "118.npz" not in inputs
