@@ -119,10 +119,12 @@ def experiment_window(config: dict, name: str) -> dict:
 
 def window_name(window: dict) -> str:
     """A window's folder name: its mode, with the milliseconds for mode fixed
-    (``fixed_250_400``) and ``_record`` for amplitude record (``jun2018_record``)."""
+    (``fixed_250_400``) and ``_record`` for amplitude record (``jun2018_record``). Two windows
+    cut and render beats alike exactly when their names are equal (``fixed_ms`` counts for
+    mode fixed only)."""
     name = window["mode"]
     if name == "fixed":
-        name += "".join(f"_{float(ms):g}" for ms in window["fixed_ms"])
+        name += "".join(f"_{repr(float(ms)).removesuffix('.0')}" for ms in window["fixed_ms"])
     if window.get("amplitude", "beat") != "beat":
         name += f"_{window['amplitude']}"
     return name

@@ -165,10 +165,9 @@ def model_path(settings: dict) -> str:
 def _same(key: str, a, b) -> bool:
     """Whether two values of setting ``key`` are the same (``fixed_ms`` only for mode fixed)."""
     if key == "window":
-        fixed = a["mode"] == "fixed" or b["mode"] == "fixed"
-        a_ms, b_ms = [float(v) for v in a["fixed_ms"]], [float(v) for v in b["fixed_ms"]]
-        same_amplitude = a.get("amplitude", "beat") == b.get("amplitude", "beat")
-        return a["mode"] == b["mode"] and (not fixed or a_ms == b_ms) and same_amplitude
+        from ecg2d.config import window_name
+
+        return window_name(a) == window_name(b)
     return float(a) == float(b)
 
 
@@ -311,14 +310,14 @@ def segment_for_prediction(
 
 
 def render_images(
-    beats: dict[str, np.ndarray], size: int, index: np.ndarray, amplitude: str = "beat"
+    beats: dict[str, np.ndarray], size: int, index: np.ndarray, scale: float | None = None
 ) -> np.ndarray:
-    """uint8 images (len(index) x size x size) of the beats at ``index``, their amplitude
-    scaled as the model's window says (``beat`` or ``record``, :func:`ecg2d.render.render_beat`)."""
-    from ecg2d.render import beat_amplitude, render_beat
+    """uint8 images (len(index) x size x size) of the beats at ``index``; ``scale``: the
+    record's amplitude scale (:func:`ecg2d.render.beat_amplitude`), ``None`` for min-max
+    scaling per beat (:func:`ecg2d.render.render_beat`)."""
+    from ecg2d.render import render_beat
 
     signal = beats["signal"]
-    scale = beat_amplitude(beats, amplitude)
     images = np.empty((len(index), size, size), dtype=np.uint8)
     for k, i in enumerate(index):
         segment = signal[beats["start"][i] : beats["end"][i]]
@@ -336,13 +335,16 @@ def classify_beats(
     beats: dict[str, np.ndarray], classifier, image_size: int, log=None, amplitude: str = "beat"
 ):
     """Class probabilities (N x len(classifier.classes)) of every beat, in chunks; images
-    rendered with the model's window ``amplitude``."""
+    rendered with the model's window ``amplitude`` (its scale found once per record)."""
+    from ecg2d.render import beat_amplitude
+
     n = len(beats["sample"])
     rr = rr_context(beats, classifier.rr_columns)
+    scale = beat_amplitude(beats, amplitude, log)
     out = [np.zeros((0, len(classifier.classes)), dtype=np.float32)]
     for start in range(0, n, CHUNK):
         index = np.arange(start, min(start + CHUNK, n))
-        images = render_images(beats, image_size, index, amplitude)
+        images = render_images(beats, image_size, index, scale)
         out.append(np.asarray(classifier.predict_proba(images, rr[index]), dtype=np.float32))
         if log is not None:
             log.info("record %s: classified %d/%d beats", beats["record"], index[-1] + 1, n)

@@ -13,6 +13,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from ecg2d.shape import around_peaks
+
 _SHIFT = 4  # sub-pixel bits of cv2.polylines vertices
 _MARGIN = 2.0  # pixels kept free around the trace
 #: ``amplitude: beat``: every image min-max scaled; ``record``: one scale per record.
@@ -73,12 +75,9 @@ def read_png(path) -> np.ndarray:
 def record_amplitude(signal: np.ndarray, fs: float, samples) -> float:
     """The record's median QRS amplitude: the median over its beats of the signal's
     peak-to-peak within +- :data:`QRS_HALF_MS` of the R peak (0.0 without beats)."""
-    r = np.asarray(samples, dtype=np.int64)
-    if len(r) == 0 or len(signal) == 0:
+    if len(samples) == 0 or len(signal) == 0:
         return 0.0
-    half = max(1, int(round(QRS_HALF_MS * fs / 1000)))
-    index = np.clip(r[:, None] + np.arange(-half, half + 1)[None, :], 0, len(signal) - 1)
-    qrs = np.asarray(signal, dtype=np.float64)[index]
+    qrs = around_peaks(np.asarray(signal, dtype=np.float64), fs, samples, QRS_HALF_MS)
     return float(np.median(qrs.max(axis=1) - qrs.min(axis=1)))
 
 

@@ -40,15 +40,21 @@ def band_pass(signal: np.ndarray, fs: float) -> np.ndarray:
     return sosfiltfilt(sos, signal)
 
 
+def around_peaks(x: np.ndarray, fs: float, r_peaks, half_ms: float) -> np.ndarray:
+    """The samples of ``x`` within +- ``half_ms`` (at least one sample) of each R peak, one row
+    per peak; indices past either end of the signal repeat its first or last sample."""
+    r = np.asarray(r_peaks, dtype=np.int64)
+    half = max(1, int(round(half_ms * fs / 1000)))
+    index = np.clip(r[:, None] + np.arange(-half, half + 1)[None, :], 0, len(x) - 1)
+    return np.asarray(x)[index]
+
+
 def shape_features(signal, fs: float, r_peaks) -> dict[str, np.ndarray]:
     """:data:`SHAPE_COLUMNS` (float32 arrays, one value per R peak) of beats at ``r_peaks``."""
     r = np.asarray(r_peaks, dtype=np.int64)
     if len(r) == 0:
         return {key: np.zeros(0, dtype=np.float32) for key in SHAPE_COLUMNS}
-    x = band_pass(signal, fs)
-    half = max(1, int(round(QRS_MS * fs / 1000)))
-    index = np.clip(r[:, None] + np.arange(-half, half + 1)[None, :], 0, len(x) - 1)
-    qrs = x[index]
+    qrs = around_peaks(band_pass(signal, fs), fs, r, QRS_MS)
     centred = qrs - qrs.mean(axis=1, keepdims=True)
     template = np.median(qrs, axis=0)
     template = template - template.mean()
