@@ -98,7 +98,7 @@ def score(args, experiment: dict, folds, classes) -> dict:
     }
     result = {"variants": {}}
     variants = [
-        (cnn if len(args.expert) == 1 else f"{cnn}+{kind}", folder, kind)
+        (cnn if len(args.expert) == 1 else f"{cnn}+{kind}", cnn, folder, kind)
         for kind in args.expert
         for cnn, folder in args.cnn
     ]
@@ -122,9 +122,10 @@ def score(args, experiment: dict, folds, classes) -> dict:
         for (folder, seed), table in tables.items()
     }
     result["beats_dropped"]["expert"] = int(len(expert_keys) - len(common))
-    for name, folder, kind in variants:
+    for name, cnn, folder, kind in variants:
         expert = experts[kind]
-        per_weight = {w: [] for w in ([1.0] if name.split("+")[0] in fused_in else args.weights)}
+        # a table with the expert fused in is scored as it is (no second fusion)
+        per_weight = {w: [] for w in ([1.0] if cnn in fused_in else args.weights)}
         for seed in args.seeds:
             table = tables[(folder, seed)]
             keep = [k in common for k in zip(table["record"], table["sample"].astype(int))]
@@ -132,7 +133,7 @@ def score(args, experiment: dict, folds, classes) -> dict:
             keys = zip(table["record"], table["sample"].astype(int))
             p_expert = np.stack([expert[k] for k in keys])
             p_cnn = table[[f"p_{c}" for c in classes]].to_numpy()
-            for w in [1.0] if name.split("+")[0] in fused_in else args.weights:
+            for w in per_weight:
                 fused = fuse(p_cnn, p_expert, w)
                 scored = table[["record", "sample", "true"]].copy()
                 scored["predicted"] = np.asarray(classes, dtype=object)[fused.argmax(axis=1)]
@@ -152,7 +153,7 @@ def score(args, experiment: dict, folds, classes) -> dict:
             }
         best = max(weights, key=lambda w: weights[w]["criterion"]["mean"])
         result["variants"][name] = {
-            "cnn_name": name.split("+")[0],
+            "cnn_name": cnn,
             "cnn": str(folder),
             "expert": kind,
             "weights": weights,
@@ -160,12 +161,11 @@ def score(args, experiment: dict, folds, classes) -> dict:
         }
     chosen = variants[0][0]
     cheaper = set(args.cheaper or [])
-    for name, _, _ in variants[1:]:
+    for name, cnn, _, _ in variants[1:]:
         scored = result["variants"]
         a = scored[chosen]["weights"][scored[chosen]["best_weight"]]["criterion"]
         b = scored[name]["weights"][scored[name]["best_weight"]]["criterion"]
         margin = max(np.nan_to_num(a["sd"]), np.nan_to_num(b["sd"]))
-        cnn = name.split("+")[0]
         if b["mean"] - a["mean"] > margin or (cnn in cheaper and a["mean"] - b["mean"] <= margin):
             chosen = name
     result["decision"] = {
