@@ -7,6 +7,7 @@ Subcommands, each run by the shell script (see its header for the whole run):
   images/s the accelerator reaches when the data feed is no limit.
 - ``feed``: images/s that :class:`ecg2d.feed.BeatBatches` (PNG read and resize) delivers from
   the real manifest, with 1 and with N reading threads (Keras ``PyDataset`` workers are threads).
+- ``config``: the run's configfile (records; the experiment with its preset as defined).
 - ``plan``: the dtype policy (``auto``: mixed_bfloat16 where the probe found it >= 10 % faster)
   and the number of epochs that fit a training budget in seconds, from the probe and the feed;
   writes a Snakemake configfile with those epochs and a shell file with the policy.
@@ -243,9 +244,31 @@ def feed(args) -> None:
 def images_per_epoch(train, n_fit: int, n_classes: int) -> int:
     """Images one epoch visits under the training settings (see ecg2d.train), ``n_classes``
     being the classes with training images."""
-    if train.balance == "sampling":
+    from ecg2d.train import SAMPLING_POWER
+
+    if train.balance in SAMPLING_POWER:  # sampling, sqrt: n_classes * samples_per_class
         return n_classes * int(train.samples_per_class)
     return min(n_fit, train.samples_per_epoch or n_fit)
+
+
+def write_config(args) -> None:
+    """The run's configfile, merged over config/config.yaml: the records, and the experiment
+    with the preset as it is defined (:func:`ecg2d.settings.preset_keys`: the experiment's own
+    keys in config.yaml tune the default preset and must not leak into this one), and
+    ``samples_per_epoch`` if given."""
+    from ecg2d.settings import preset_keys
+
+    experiment = {"preset": args.preset, **preset_keys(args.preset)}
+    if args.samples_per_epoch not in (None, "", "all"):
+        experiment["train"]["samples_per_epoch"] = int(args.samples_per_epoch)
+    records = "all" if args.records == "all" else args.records.split()
+    config = {
+        "data_dir": args.data_dir,
+        "records": records,
+        "experiments": {args.experiment: experiment},
+    }
+    text = "# written by bench/gpu_paper.sh, merged over config/config.yaml\n"
+    Path(args.out).write_text(text + yaml.safe_dump(config, sort_keys=False))
 
 
 def plan(args) -> None:
@@ -527,6 +550,15 @@ def main(argv=None) -> None:
     p.add_argument("--seconds", type=float, default=5.0, help="per thread count")
     p.add_argument("--out", required=True)
     p.set_defaults(func=feed)
+
+    p = sub.add_parser("config")
+    p.add_argument("--experiment", default="jun2018")
+    p.add_argument("--preset", default="paper")
+    p.add_argument("--data-dir", required=True)
+    p.add_argument("--records", default="all", help='"all" or record names')
+    p.add_argument("--samples-per-epoch", default=None)
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=write_config)
 
     p = sub.add_parser("plan", parents=[common])
     p.add_argument("--probe")

@@ -43,7 +43,9 @@
 # no balancing, all unchanged; but an epoch is 100,000 training images drawn afresh
 # (train.samples_per_epoch; SAMPLES_PER_EPOCH=all: all ~270,000) and only as many epochs run as
 # fit the budget; the best epoch is chosen on the held-out 10 % as usual. Other presets keep
-# their own settings.
+# their own settings. The preset is trained as ecg2d/settings.py defines it: the keys it sets
+# win over the experiment's own model/train keys in config.yaml, which tune the default preset
+# (before 2026-11-27 jun2018's single convolution and square-root sampling leaked in).
 #
 # Environment (defaults in brackets): EXPERIMENT [jun2018], PRESET [paper], RECORDS [all, or
 # e.g. "100 101"], DATA_DIR [../shared/data/mitdb beside the repository], DATA_ARCHIVE
@@ -197,26 +199,9 @@ trap collect EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-if [[ $RECORDS == all ]]; then
-  records_yaml=all
-else
-  read -ra words <<<"$RECORDS"
-  records_yaml="[$(printf '"%s", ' "${words[@]}")]"
-fi
-train_yaml="{}"
-if [[ -n ${SAMPLES_PER_EPOCH:-} && $SAMPLES_PER_EPOCH != all ]]; then
-  train_yaml="{samples_per_epoch: $SAMPLES_PER_EPOCH}"
-fi
 CONFIG=$WORK_DIR/gpu_paper.yaml
-cat >"$CONFIG" <<EOF
-# written by bench/gpu_paper.sh, merged over config/config.yaml
-data_dir: "$DATA_DIR"
-records: $records_yaml
-experiments:
-  $EXPERIMENT:
-    preset: $PRESET
-    train: $train_yaml
-EOF
+"${HELPER[@]}" config --experiment "$EXPERIMENT" --preset "$PRESET" --data-dir "$DATA_DIR" \
+  --records "$RECORDS" --samples-per-epoch "${SAMPLES_PER_EPOCH:-}" --out "$CONFIG"
 echo "gpu_paper: $EXPERIMENT, preset $PRESET, records $RECORDS, $CORES cores, in $WORK_DIR"
 SECONDS_OF[setup]=$(seconds_since "$START")
 

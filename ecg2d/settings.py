@@ -101,7 +101,12 @@ PRESETS: dict[str, dict[str, dict]] = {
     },
     # The seed's network at 128 px (Jun et al. 2018), every image, no balancing: for a GPU.
     "paper": {
-        "model": {"input_size": 128, "filters": (64, 128, 256), "dense_units": 2048},
+        "model": {
+            "input_size": 128,
+            "filters": (64, 128, 256),
+            "convs_per_block": 2,
+            "dense_units": 2048,
+        },
         "train": {
             "learning_rate": 0.0001,
             "lr_schedule": "constant",
@@ -148,6 +153,16 @@ def preset_settings(name: str) -> Settings:
         model=_section(ModelSettings, "model", preset["model"]),
         train=_section(TrainSettings, "train", preset["train"]),
     )
+
+
+def preset_keys(name: str) -> dict:
+    """The keys that preset ``name`` itself sets, as configuration (``{"model": {...},
+    "train": {...}}``, lists for tuples). An experiment's own ``model:`` and ``train:`` keys win
+    over its preset, so a configuration that means "this preset as defined" (config/paper.yaml,
+    bench/gpu_paper.sh) sets these keys beside ``preset:``."""
+    if name not in PRESETS:
+        raise ValueError(f"preset: unknown preset {name!r}; choose one of {sorted(PRESETS)}")
+    return {section: _plain(PRESETS[name][section]) for section in ("model", "train")}
 
 
 def resolve_settings(experiment: dict) -> Settings:

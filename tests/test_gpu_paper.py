@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 
+from ecg2d.settings import preset_keys
 from tests.conftest import REPO
 
 SCRIPT = REPO / "bench" / "gpu_paper.sh"
@@ -76,7 +78,9 @@ def test_the_records_are_unpacked_and_checked(run, mitdb):
         for ext in ("hea", "dat", "atr"):
             name = f"{record}.{ext}"
             assert (work / "mitdb" / name).read_bytes() == (mitdb / name).read_bytes(), name
-    assert f'data_dir: "{work / "mitdb"}"' in (work / "gpu_paper.yaml").read_text()
+    config = yaml.safe_load((work / "gpu_paper.yaml").read_text())
+    assert config["data_dir"] == str(work / "mitdb")
+    assert config["records"] == RECORDS.split()
 
 
 def test_the_script_is_valid_bash():
@@ -114,6 +118,13 @@ def test_gpu_paper_json(run):
     assert [r["threads"] for r in report["feed"]["rates"]] == [1, 2]
     assert report["plan"]["dtype_policy"] == report["dtype_policy"] == "float32"
     assert report["plan"]["epochs"] == report["epochs_run"] == 1
+    # the plan counted an epoch's images as training did (square-root sampling: 8 classes x 32)
+    assert report["plan"]["images_per_epoch"] == report["images_per_epoch"]
+    # the preset as defined: its keys win over jun2018's own (samples_per_class 3600 there)
+    model = json.loads((out / "model.json").read_text())
+    for section, keys in preset_keys("tiny").items():
+        for key, value in keys.items():
+            assert model[section][key] == value, f"{section}.{key}"
 
 
 def test_metrics_and_model_are_the_workflows(run):
@@ -168,10 +179,9 @@ def _plan(tmp_path, probe: dict | None, feed: dict | None, **options) -> dict:
         import gpu_paper
     finally:
         sys.path.remove(str(REPO / "bench"))
-    config = tmp_path / "config.yaml"
-    config.write_text(
-        "experiments: {jun2018: {preset: paper, train: {samples_per_epoch: 100000}}}\n"
-    )
+    config = tmp_path / "config.yaml"  # as the script writes it: the paper preset as defined
+    argv = ["config", "--data-dir", str(tmp_path), "--samples-per-epoch", "100000"]
+    gpu_paper.main([*argv, "--out", str(config)])
     paths = {}
     for name, data in (("probe", probe), ("feed", feed)):
         paths[name] = tmp_path / f"{name}.json"

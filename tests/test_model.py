@@ -29,6 +29,7 @@ from ecg2d.settings import (
     TRAIN_KEYS,
     ModelSettings,
     TrainSettings,
+    preset_keys,
     preset_settings,
     resolve_settings,
 )
@@ -127,6 +128,32 @@ def test_presets_match_the_schema():
         preset_settings(name)
     assert preset_settings("default").model == ModelSettings()
     assert preset_settings("default").train == TrainSettings()
+
+
+def test_paper_configfile_trains_the_paper_preset_as_defined():
+    """config/paper.yaml over config/config.yaml: every key the paper preset sets reaches every
+    experiment unchanged (config.yaml's experiment keys tune the default preset and would
+    otherwise win: jun2018's single convolution and square-root sampling did, once)."""
+    import yaml
+
+    shipped = yaml.safe_load((REPO / "config/config.yaml").read_text())["experiments"]
+    over = yaml.safe_load((REPO / "config/paper.yaml").read_text())["experiments"]
+    paper = preset_keys("paper")
+    assert paper["model"]["convs_per_block"] == 2 and paper["train"]["balance"] == "none"
+    assert set(over) == set(shipped)
+    for name, experiment in shipped.items():
+        # merged as Snakemake merges configfiles: key by key
+        experiment = dict(experiment, preset=over[name]["preset"])
+        for section in ("model", "train"):
+            experiment[section] = {**experiment.get(section, {}), **over[name].get(section, {})}
+        settings = resolve_settings(experiment).as_dict()
+        assert settings["preset"] == "paper", name
+        for section in ("model", "train"):
+            for key, value in paper[section].items():
+                assert settings[section][key] == value, f"{name}: {section}.{key}"
+    # without the explicit keys, jun2018's own tuning would leak in: the check can fail
+    bare = dict(shipped["jun2018"], preset="paper")
+    assert resolve_settings(bare).model.convs_per_block != paper["model"]["convs_per_block"]
 
 
 def test_paper_network_is_the_seeds():
