@@ -14,7 +14,10 @@ rate and heart rate:
   rhythm's irregularity over about a minute (:func:`ecg2d.segment.rhythm_irregularity`);
 - with kind ``gbm_af``, also ``log(rhythm_cells + 0.01)``, how scattered the successive RR
   differences are over the same beats (:func:`ecg2d.segment.rhythm_cells`), which tells atrial
-  fibrillation (scattered) from frequent ectopy (a few recurring patterns), both irregular.
+  fibrillation (scattered) from frequent ectopy (a few recurring patterns), both irregular;
+- with kind ``gbm_2lead``, also the QRS shape in the record's other lead
+  (:data:`ecg2d.shape.SHAPE2_COLUMNS`, whatever the lead), missing (NaN) for a one-lead record:
+  the trees send missing values down the branch they learnt for them.
 
 Kinds ``rr`` and ``rr_shape`` are a multinomial logistic regression with balanced class
 weights. Kinds ``gbm`` and ``gbm_af`` are gradient-boosted trees (scikit-learn's
@@ -32,7 +35,7 @@ from __future__ import annotations
 import numpy as np
 
 from ecg2d.rr import IRREGULARITY_FLOOR, MIN_RR, RHYTHM_COLUMNS, RR_CONTEXT, check_finite
-from ecg2d.shape import SHAPE_COLUMNS
+from ecg2d.shape import SHAPE2_COLUMNS, SHAPE_COLUMNS
 
 #: RR context columns the ``rr`` expert reads (manifest and beats-file columns).
 EXPERT_COLUMNS = RR_CONTEXT
@@ -44,23 +47,32 @@ EXPERT_FEATURES = (
     "log_rr_irregularity",
 )
 #: Columns each expert kind reads; ``rr_shape`` adds the QRS shape to the RR context, ``gbm``
-#: also the rhythm's irregularity around the beat, ``gbm_af`` every rhythm column.
+#: also the rhythm's irregularity around the beat, ``gbm_af`` every rhythm column,
+#: ``gbm_2lead`` also the QRS shape in the other lead.
 KIND_COLUMNS = {
     "rr": RR_CONTEXT,
     "rr_shape": (*RR_CONTEXT, *SHAPE_COLUMNS),
     "gbm": (*RR_CONTEXT, *SHAPE_COLUMNS, RHYTHM_COLUMNS[0]),
     "gbm_af": (*RR_CONTEXT, *SHAPE_COLUMNS, *RHYTHM_COLUMNS),
+    "gbm_2lead": (*RR_CONTEXT, *SHAPE_COLUMNS, *RHYTHM_COLUMNS, *SHAPE2_COLUMNS),
 }
+#: Columns that may be missing (NaN): the other lead's, which a one-lead record lacks.
+MAY_BE_MISSING = SHAPE2_COLUMNS
+
+
+def _feature_name(column: str) -> str:
+    """The feature an expert makes of a column (:func:`expert_features`)."""
+    if column in RHYTHM_COLUMNS:
+        return f"log_{column}"
+    return column  # QRS shape: already record-relative
+
+
 KIND_FEATURES = {
-    kind: (
-        *EXPERT_FEATURES,
-        *columns[len(RR_CONTEXT) : len(RR_CONTEXT) + len(SHAPE_COLUMNS)],
-        *(f"log_{column}" for column in columns[len(RR_CONTEXT) + len(SHAPE_COLUMNS) :]),
-    )
+    kind: (*EXPERT_FEATURES, *(_feature_name(c) for c in columns[len(RR_CONTEXT) :]))
     for kind, columns in KIND_COLUMNS.items()
 }
 #: Expert kinds that are gradient-boosted trees (the others are logistic regressions).
-TREE_KINDS = ("gbm", "gbm_af")
+TREE_KINDS = ("gbm", "gbm_af", "gbm_2lead")
 #: The trees' settings (scikit-learn's ``HistGradientBoostingClassifier``): a fixed number of
 #: iterations, no early stopping (whose internal split needs two beats of every class).
 TREE_SETTINGS = {
@@ -79,14 +91,18 @@ EPS = 1e-6
 
 def expert_features(rr, kind: str = "rr") -> np.ndarray:
     """N x len(``KIND_FEATURES[kind]``) features of beats' columns ``rr``
-    (N x len(``KIND_COLUMNS[kind]``): the RR context, then for ``rr_shape`` the QRS shape)."""
+    (N x len(``KIND_COLUMNS[kind]``): the RR context, then the kind's other columns). Only the
+    other lead's columns (:data:`MAY_BE_MISSING`) may be NaN."""
     if kind not in KIND_COLUMNS:
         raise ValueError(f"model.expert: unknown expert {kind!r}; one of {EXPERTS}")
     columns = KIND_COLUMNS[kind]
     rr = np.asarray(rr, dtype=np.float64)
     if rr.ndim != 2 or rr.shape[1] != len(columns):
         raise ValueError(f"rr must be N x {len(columns)} {columns}, got {rr.shape}")
-    check_finite(rr, columns)
+    optional = np.isin(columns, MAY_BE_MISSING)
+    check_finite(rr[:, ~optional], tuple(np.asarray(columns)[~optional]))
+    if np.isinf(rr[:, optional]).any():
+        raise ValueError(f"rr has infinite values in {list(np.asarray(columns)[optional])}")
     pre, post, local, record = np.maximum(rr[:, :4], MIN_RR).T
     irregularity = np.maximum(rr[:, 4], 0.0) + IRREGULARITY_FLOOR
     features = [
@@ -95,10 +111,10 @@ def expert_features(rr, kind: str = "rr") -> np.ndarray:
         np.log(local / record),
         np.log(irregularity),
     ]
-    shape_end = len(RR_CONTEXT) + len(SHAPE_COLUMNS)
-    features += list(rr[:, len(RR_CONTEXT) : shape_end].T)  # QRS shape: already record-relative
-    for column in rr[:, shape_end:].T:  # the rhythm (RHYTHM_COLUMNS), where the kind reads it
-        features.append(np.log(np.maximum(column, 0.0) + IRREGULARITY_FLOOR))
+    for column, values in zip(columns[len(RR_CONTEXT) :], rr[:, len(RR_CONTEXT) :].T):
+        if column in RHYTHM_COLUMNS:
+            values = np.log(np.maximum(values, 0.0) + IRREGULARITY_FLOOR)
+        features.append(values)  # QRS shape, either lead: already record-relative
     return np.stack(features, axis=1)
 
 
@@ -164,9 +180,10 @@ def fit_trees(x: np.ndarray, labels: np.ndarray, seed: int) -> dict:
     as plain numbers: ``{"tree_classes", "baseline", "trees"}``.
 
     ``trees`` holds, per boosting iteration, one tree per class (one for two classes), each
-    ``{"feature", "threshold", "left", "right", "leaf", "value"}`` node arrays: a row goes left
-    where ``x[feature] <= threshold``, and the leaves' values (already scaled by the learning
-    rate) add up to the class's raw score, which starts at ``baseline``.
+    ``{"feature", "threshold", "missing_left", "left", "right", "leaf", "value"}`` node arrays:
+    a row goes left where ``x[feature] <= threshold``, or where ``x[feature]`` is missing (NaN)
+    and ``missing_left`` (as scikit-learn routes it), and the leaves' values (already scaled by
+    the learning rate) add up to the class's raw score, which starts at ``baseline``.
     """
     from sklearn.ensemble import HistGradientBoostingClassifier
 
@@ -181,6 +198,7 @@ def fit_trees(x: np.ndarray, labels: np.ndarray, seed: int) -> dict:
             {
                 "feature": predictor.nodes["feature_idx"].tolist(),
                 "threshold": predictor.nodes["num_threshold"].tolist(),
+                "missing_left": predictor.nodes["missing_go_to_left"].astype(bool).tolist(),
                 "left": predictor.nodes["left"].tolist(),
                 "right": predictor.nodes["right"].tolist(),
                 "leaf": predictor.nodes["is_leaf"].astype(bool).tolist(),
@@ -202,13 +220,18 @@ def _tree_values(tree: dict, x: np.ndarray) -> np.ndarray:
     feature, threshold = np.asarray(tree["feature"]), np.asarray(tree["threshold"])
     left, right = np.asarray(tree["left"]), np.asarray(tree["right"])
     leaf, value = np.asarray(tree["leaf"], dtype=bool), np.asarray(tree["value"])
+    # trees stored before missing values existed had none to route
+    missing_left = np.asarray(tree["missing_left"], dtype=bool) if "missing_left" in tree else None
     node = np.zeros(len(x), dtype=np.int64)
     rows = np.arange(len(x))
     for _ in range(len(feature)):  # a path is never longer than the tree has nodes
         inner = ~leaf[node]
         if not inner.any():
             break
-        go_left = x[rows, feature[node]] <= threshold[node]
+        value_at = x[rows, feature[node]]
+        go_left = value_at <= threshold[node]
+        if missing_left is not None:  # NaN compares False: its own branch
+            go_left |= np.isnan(value_at) & missing_left[node]
         node = np.where(inner, np.where(go_left, left[node], right[node]), node)
     return value[node]
 

@@ -6,6 +6,7 @@ fails with one :class:`RecordError` that names the record and the file at fault.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import os
@@ -46,7 +47,8 @@ class RecordError(Exception):
 
 @dataclass(frozen=True)
 class Record:
-    """One lead of a WFDB record with its reference annotations, at ``fs`` Hz."""
+    """One lead of a WFDB record with its reference annotations, at ``fs`` Hz, and the record's
+    other lead where it has one (:func:`other_channel`: whatever its name)."""
 
     name: str
     signal: np.ndarray  # float32, physical units (mV)
@@ -54,6 +56,8 @@ class Record:
     lead: str
     ann_sample: np.ndarray  # int64 sample indices, at ``fs``
     ann_symbol: np.ndarray  # str array of annotation codes
+    signal2: np.ndarray | None = None  # the other lead, float32 mV, at ``fs``; None if none
+    lead2: str = ""
 
 
 def beat_mask(symbols: np.ndarray) -> np.ndarray:
@@ -259,6 +263,34 @@ def choose_channel(header, record: str, lead: str, fallback_channel: int | None)
     raise RecordError(f"record {record}: no lead {lead!r} (has {header.sig_name}) and {fallback}")
 
 
+def other_channel(header, channel: int) -> int | None:
+    """The record's second lead: its first channel other than ``channel`` (whatever its name, so
+    that any database's lead names do), or None for a one-lead record."""
+    others = [c for c in range(header.n_sig) if c != channel]
+    return others[0] if others else None
+
+
+def read_channels(base: str, record: str, header, channel: int):
+    """``(signal, fs, lead, signal2, lead2)`` of ``channel`` and :func:`other_channel` (None and
+    "" without one), NaN samples set to 0 with a warning; a RecordError names the file."""
+    import wfdb
+
+    other = other_channel(header, channel)
+    channels = [channel] if other is None else [channel, other]
+    try:
+        rec = wfdb.rdrecord(base, channels=channels)
+    except Exception as exc:
+        signal_file = Path(base).parent / header.file_name[channel]
+        raise RecordError(
+            f"record {record}: signal file {signal_file} cannot be read: {exc}"
+        ) from exc
+    signal = fill_nan(rec.p_signal[:, 0], record).astype(np.float32)
+    if other is None:
+        return signal, float(rec.fs), rec.sig_name[0], None, ""
+    signal2 = fill_nan(rec.p_signal[:, 1], f"{record} (lead {rec.sig_name[1]})")
+    return signal, float(rec.fs), rec.sig_name[0], signal2.astype(np.float32), rec.sig_name[1]
+
+
 def read_record(
     data_dir: str | os.PathLike,
     record: str,
@@ -279,13 +311,7 @@ def read_record(
     base = str(Path(data_dir) / record)
     header = wfdb.rdheader(base)
     channel = choose_channel(header, record, lead, fallback_channel)
-    try:
-        rec = wfdb.rdrecord(base, channels=[channel])
-    except Exception as exc:
-        signal_file = Path(data_dir) / header.file_name[channel]
-        raise RecordError(
-            f"record {record}: signal file {signal_file} cannot be read: {exc}"
-        ) from exc
+    signal, record_fs, lead_read, signal2, lead2 = read_channels(base, record, header, channel)
     try:
         ann = wfdb.rdann(base, annotator)
     except Exception as exc:
@@ -297,7 +323,6 @@ def read_record(
             f"record {record}: annotation file {base}.{annotator} belongs to record "
             f"{ann.record_name!r}"
         )
-    signal = fill_nan(rec.p_signal[:, 0], record)
     samples = np.asarray(ann.sample, dtype=np.int64)
     if samples.size and samples.max() >= len(signal) + 1:
         raise RecordError(
@@ -305,12 +330,33 @@ def read_record(
             f"of the signal ({samples.max()} >= {len(signal)}); is it another record's?"
         )
     symbols = np.asarray(ann.symbol, dtype=str)
-    record_fs = float(rec.fs)
     check_annotations(record, f"{base}.{annotator}", signal, samples, symbols, record_fs)
-    if fs is not None and abs(record_fs - fs) > 1e-6:
-        signal, samples = resample(signal, samples, record_fs, fs, record)
-        record_fs = float(fs)
-    return Record(record, signal, record_fs, rec.sig_name[0], samples, symbols)
+    out = Record(record, signal, record_fs, lead_read, samples, symbols, signal2, lead2)
+    return out if fs is None else at_rate(out, fs)
+
+
+def resample_signal(signal: np.ndarray, fs: float, fs_target: float) -> np.ndarray:
+    """``signal`` resampled from ``fs`` to ``fs_target`` Hz (polyphase, float32)."""
+    from fractions import Fraction
+
+    from scipy.signal import resample_poly
+
+    ratio = Fraction(fs_target / fs).limit_denominator(1000)
+    return resample_poly(signal, ratio.numerator, ratio.denominator).astype(np.float32)
+
+
+def at_rate(record: Record, fs: float) -> Record:
+    """``record`` (both leads) resampled to ``fs``, annotations moved with it; itself if it is
+    already at ``fs``."""
+    if abs(record.fs - fs) <= 1e-6:
+        return record
+    signal, samples = resample(record.signal, record.ann_sample, record.fs, fs, record.name)
+    signal2 = None
+    if record.signal2 is not None:
+        signal2 = resample_signal(record.signal2, record.fs, fs)[: len(signal)]
+    return dataclasses.replace(
+        record, signal=signal, fs=float(fs), ann_sample=samples, signal2=signal2
+    )
 
 
 def resample(
@@ -325,12 +371,7 @@ def resample(
     Annotations that land outside the resampled signal are moved onto its first or last
     sample, with a warning naming ``record`` and the number moved.
     """
-    from fractions import Fraction
-
-    from scipy.signal import resample_poly
-
-    ratio = Fraction(fs_target / fs).limit_denominator(1000)
-    out = resample_poly(signal, ratio.numerator, ratio.denominator).astype(np.float32)
+    out = resample_signal(signal, fs, fs_target)
     moved = np.round(np.asarray(samples) * (fs_target / fs)).astype(np.int64)
     outside = int(((moved < 0) | (moved >= len(out))).sum())
     if outside:

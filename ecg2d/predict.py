@@ -43,10 +43,10 @@ from ecg2d.io import (
     BEAT_SYMBOLS,
     Record,
     RecordError,
+    at_rate,
     beat_mask,
     choose_channel,
-    fill_nan,
-    resample,
+    read_channels,
 )
 from ecg2d.segment import segment_record
 
@@ -236,10 +236,7 @@ def read_new_record(
     if not header.fs or header.fs <= 0 or not header.sig_len:
         raise RecordError(f"record {record}: header {base}.hea has no sampling rate or length")
     channel = choose_channel(header, record, lead, fallback_channel)
-    try:
-        rec = wfdb.rdrecord(base, channels=[channel])
-    except Exception as exc:
-        raise RecordError(f"record {record}: cannot read the signal: {exc}") from exc
+    signal, fs, lead_read, signal2, lead2 = read_channels(base, record, header, channel)
     samples, symbols = np.zeros(0, dtype=np.int64), np.zeros(0, dtype="U1")
     if annotator:
         if not Path(f"{base}.{annotator}").is_file():
@@ -250,16 +247,7 @@ def read_new_record(
             raise RecordError(f"record {record}: cannot read {base}.{annotator}: {exc}") from exc
         samples = np.asarray(ann.sample, dtype=np.int64)
         symbols = np.asarray(ann.symbol, dtype=str)
-    signal = fill_nan(rec.p_signal[:, 0], record).astype(np.float32)
-    return Record(record, signal, float(rec.fs), rec.sig_name[0], samples, symbols)
-
-
-def at_rate(record: Record, fs: float) -> Record:
-    """``record`` resampled to ``fs`` (annotations moved with it); itself if already at ``fs``."""
-    if abs(record.fs - fs) <= 1e-6:
-        return record
-    signal, samples = resample(record.signal, record.ann_sample, record.fs, fs, record.name)
-    return Record(record.name, signal, float(fs), record.lead, samples, record.ann_symbol)
+    return Record(record, signal, fs, lead_read, samples, symbols, signal2, lead2)
 
 
 def to_original(samples: np.ndarray, fs: float, original: Record) -> np.ndarray:

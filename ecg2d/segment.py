@@ -2,7 +2,8 @@
 
 A beats file (``results/beats/{record}.npz``) holds the record's lead signal once and, per beat,
 its R-peak sample, symbol, window ``[start, end)``, RR-interval context and record-relative QRS
-shape (:mod:`ecg2d.shape`). It is independent of
+shape (:mod:`ecg2d.shape`) in its lead and, where the record has one, its other lead (``lead2``;
+"" and NaN shape without one). It is independent of
 any experiment: every beat annotation is kept, and experiments choose classes later.
 """
 
@@ -12,7 +13,7 @@ import numpy as np
 
 from ecg2d.io import RecordError, beat_mask, load_npz
 from ecg2d.rr import RHYTHM_COLUMNS, RR_CONTEXT
-from ecg2d.shape import shape_features
+from ecg2d.shape import second_lead_features, shape_features
 
 WINDOW_MODES = ("midpoint", "jun2018", "fixed")
 
@@ -225,7 +226,9 @@ def beats_around_peaks(
     }
     beats.update({key: value[keep] for key, value in rr_features(r, record.fs).items()})
     shape = shape_features(record.signal, record.fs, r)
+    shape.update(second_lead_features(record.signal2, record.fs, r))
     beats.update({key: value[keep] for key, value in shape.items()})
+    beats["lead2"] = np.array(record.lead2)
     return beats, keep
 
 
@@ -275,6 +278,7 @@ def load_beats(path) -> dict[str, np.ndarray]:
 BEATS_KEYS = frozenset(
     (
         "record lead fs signal sample symbol start end pre_rr post_rr local_rr record_rr "
-        "rr_irregularity rhythm_irregularity rhythm_cells qrs_corr qrs_amp qrs_width"
+        "rr_irregularity rhythm_irregularity rhythm_cells qrs_corr qrs_amp qrs_width "
+        "lead2 qrs_corr_2 qrs_amp_2 qrs_width_2"
     ).split()
 )

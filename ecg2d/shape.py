@@ -12,6 +12,10 @@ relative to the record, from the lead band-passed to 0.5-40 Hz (:data:`BAND_HZ`)
 
 All are ratios or correlations in milliseconds, so they mean the same at any sampling rate,
 gain or lead. They feed the rhythm expert's ``rr_shape`` kind (:mod:`ecg2d.expert`).
+
+:data:`SHAPE2_COLUMNS` are the same three numbers from the record's other lead
+(:func:`ecg2d.io.other_channel`, whatever its name), NaN for a one-lead record
+(:func:`second_lead_features`): de Chazal et al. (2004) used both MIT-BIH leads.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ import numpy as np
 
 #: Per-beat shape columns of beats files and manifests.
 SHAPE_COLUMNS = ("qrs_corr", "qrs_amp", "qrs_width")
+#: The same, from the record's other lead (NaN where it has none).
+SHAPE2_COLUMNS = tuple(f"{column}_2" for column in SHAPE_COLUMNS)
 BAND_HZ = (0.5, 40.0)
 QRS_MS = 100.0
 BASELINE_MS = 30.0
@@ -70,6 +76,16 @@ def shape_features(signal, fs: float, r_peaks) -> dict[str, np.ndarray]:
         "qrs_amp": _log_ratio(ptp).astype(np.float32),
         "qrs_width": _log_ratio(width).astype(np.float32),
     }
+
+
+def second_lead_features(signal2, fs: float, r_peaks) -> dict[str, np.ndarray]:
+    """:data:`SHAPE2_COLUMNS`: :func:`shape_features` of the other lead ``signal2`` at the same R
+    peaks; NaN for every beat where ``signal2`` is None (a one-lead record)."""
+    if signal2 is None:
+        nan = np.full(len(np.asarray(r_peaks)), np.nan, dtype=np.float32)
+        return {column: nan.copy() for column in SHAPE2_COLUMNS}
+    shape = shape_features(signal2, fs, r_peaks)
+    return {f"{key}_2": value for key, value in shape.items()}
 
 
 def _log_ratio(values: np.ndarray) -> np.ndarray:

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from ecg2d.rr import RHYTHM_COLUMNS, RR_CONTEXT
-from ecg2d.shape import SHAPE_COLUMNS
+from ecg2d.shape import SHAPE2_COLUMNS, SHAPE_COLUMNS
 
 PROTOCOLS = ("intra_patient", "inter_patient")
 MANIFEST_COLUMNS = [
@@ -37,6 +37,7 @@ MANIFEST_COLUMNS = [
     *RR_CONTEXT,
     *RHYTHM_COLUMNS,
     *SHAPE_COLUMNS,
+    *SHAPE2_COLUMNS,
 ]
 
 
@@ -121,7 +122,7 @@ def split_table(beats: dict[str, np.ndarray], experiment: dict, seed: int, png_d
             "augmented": 0,
         }
     )
-    for column in (*RR_CONTEXT, *RHYTHM_COLUMNS, *SHAPE_COLUMNS):
+    for column in (*RR_CONTEXT, *RHYTHM_COLUMNS, *SHAPE_COLUMNS, *SHAPE2_COLUMNS):
         table[column] = np.round(beats[column][keep].astype(np.float64), 5)
     return table[MANIFEST_COLUMNS]
 

@@ -265,3 +265,43 @@ def test_gbm_af_expert_reads_how_scattered_the_rhythm_is(mitdb):
         assert found_with > found_without + 0.03 and found_with > 0.9
     false_with, false_without = called_s("106")
     assert false_with < false_without - 0.02
+
+
+def test_gbm_2lead_routes_a_missing_second_lead_as_scikit_learn_does(mitdb):
+    """Kind gbm_2lead adds the other lead's QRS shape. Fitted with one record's second lead
+    missing (NaN, as for a one-lead recording), the stored trees give scikit-learn's own
+    probabilities for beats with and without a second lead; a one-lead record is classified,
+    not refused; and its V beats of record 119 are still found from the first lead alone."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    from ecg2d.expert import KIND_COLUMNS, TREE_SETTINGS
+    from ecg2d.shape import SHAPE2_COLUMNS
+
+    records = ("203", "209", "118", "220", "223", "208")
+    beats = {r: kind_beats(mitdb, r, "gbm_2lead") for r in (*records, "119")}
+    second = [KIND_COLUMNS["gbm_2lead"].index(c) for c in SHAPE2_COLUMNS]
+    x = np.concatenate([beats[r][0] for r in records])
+    y = np.concatenate([beats[r][1] for r in records])
+    x[: len(beats["203"][0]), second] = np.nan  # 203 as a one-lead record
+    expert = json.loads(json.dumps(fit_expert(x, y, CLASSES, seed=5, kind="gbm_2lead")))
+    assert expert["columns"][-3:] == list(SHAPE2_COLUMNS)
+    reference = HistGradientBoostingClassifier(
+        class_weight="balanced", random_state=5, **TREE_SETTINGS
+    ).fit(expert_features(x, "gbm_2lead"), y)
+    test_x, test_y = beats["119"]
+    one_lead = test_x.copy()
+    one_lead[:, second] = np.nan
+    present = [CLASSES.index(str(c)) for c in reference.classes_]
+    for rows in (test_x, one_lead, x[:500]):
+        np.testing.assert_allclose(
+            expert_proba(expert, rows)[:, present],
+            reference.predict_proba(expert_features(rows, "gbm_2lead")),
+            atol=1e-9,
+        )
+    called = np.asarray(CLASSES)[expert_proba(expert, one_lead).argmax(1)]
+    assert (called[test_y == "V"] == "V").mean() > 0.9
+    # only the second lead's columns may be missing
+    broken = test_x.copy()
+    broken[0, 0] = np.nan
+    with pytest.raises(ValueError, match="pre_rr"):
+        expert_proba(expert, broken)

@@ -108,19 +108,25 @@ def test_nan_samples_become_zero_with_a_warning_giving_the_count(mitdb, tmp_path
     caplog.set_level(logging.WARNING, "ecg2d.io")
     record = read_record(tmp_path, "100")
     original = read_record(mitdb, "100")
-    n = len(NAN_FRAMES)
-    share = 100 * n / len(original.signal)
-    assert io_warnings(caplog) == [f"record 100: {n} NaN samples ({share:.2f} %) set to 0 mV"]
+    n, n2 = len(NAN_FRAMES), len(NAN_FRAMES_V5)
+    share, share2 = (100 * k / len(original.signal) for k in (n, n2))
+    # each lead's gaps are counted and named: the other lead (V5) is read too
+    assert io_warnings(caplog) == [
+        f"record 100: {n} NaN samples ({share:.2f} %) set to 0 mV",
+        f"record 100 (lead V5): {n2} NaN samples ({share2:.2f} %) set to 0 mV",
+    ]
     gaps = np.zeros(len(original.signal), dtype=bool)
     gaps[list(NAN_FRAMES)] = True
     assert np.all(record.signal[gaps] == 0)
+    assert np.all(record.signal2[list(NAN_FRAMES_V5)] == 0)
     np.testing.assert_array_equal(record.signal[~gaps], original.signal[~gaps])
-    # The gaps of the other lead are not this lead's.
+    # The gaps of the other lead are not this lead's: with V5 as the lead, MLII is the other.
     caplog.clear()
     v5 = read_record(tmp_path, "100", lead="V5")
-    m = len(NAN_FRAMES_V5)
+    assert (v5.lead, v5.lead2) == ("V5", "MLII")
     assert io_warnings(caplog) == [
-        f"record 100: {m} NaN samples ({100 * m / len(v5.signal):.2f} %) set to 0 mV"
+        f"record 100: {n2} NaN samples ({share2:.2f} %) set to 0 mV",
+        f"record 100 (lead MLII): {n} NaN samples ({share:.2f} %) set to 0 mV",
     ]
     # fill_nan alone: the count, and a clean signal passes unchanged and silently.
     caplog.clear()
