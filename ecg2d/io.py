@@ -238,18 +238,36 @@ def fill_nan(signal: np.ndarray, record: str) -> np.ndarray:
     return signal
 
 
-def choose_channel(header, record: str, lead: str, fallback_channel: int | None) -> int:
+def lead_names(lead) -> list[str]:
+    """The lead names a ``lead`` setting asks for, in order of preference (one name or a list)."""
+    names = [lead] if isinstance(lead, str) else [str(name) for name in lead]
+    if not names:
+        raise ValueError("lead: name one lead at least")
+    return names
+
+
+def choose_channel(header, record: str, lead, fallback_channel: int | None) -> int:
     """Channel of ``lead`` in a wfdb header, else ``fallback_channel``; else a RecordError.
 
-    Falling back logs a warning naming the record, the lead wanted and the channel read.
+    ``lead`` is a signal name or a list of them, the first present winning (e.g. ``[MLII, II]``:
+    MIT-BIH's modified lead II, else a 12-lead record's lead II); names match exactly, else
+    ignoring case and surrounding spaces. Falling back logs a warning naming the record, the
+    leads wanted and the channel read.
     """
-    if lead in header.sig_name:
-        return header.sig_name.index(lead)
+    names = lead_names(lead)
+    for name in names:
+        if name in header.sig_name:
+            return header.sig_name.index(name)
+    folded = [str(s).strip().casefold() for s in header.sig_name]
+    for name in names:
+        if name.strip().casefold() in folded:
+            return folded.index(name.strip().casefold())
+    wanted = repr(names[0]) if len(names) == 1 else f"of {names}"
     if fallback_channel is not None and 0 <= fallback_channel < header.n_sig:
         log.warning(
-            "record %s: no lead %r (has %s): reading channel %d (%r) instead",
+            "record %s: no lead %s (has %s): reading channel %d (%r) instead",
             record,
-            lead,
+            wanted,
             ", ".join(map(str, header.sig_name)),
             fallback_channel,
             header.sig_name[fallback_channel],
@@ -260,7 +278,7 @@ def choose_channel(header, record: str, lead: str, fallback_channel: int | None)
         if fallback_channel is None
         else f"fallback channel {fallback_channel} is not one of its {header.n_sig} channels"
     )
-    raise RecordError(f"record {record}: no lead {lead!r} (has {header.sig_name}) and {fallback}")
+    raise RecordError(f"record {record}: no lead {wanted} (has {header.sig_name}) and {fallback}")
 
 
 def other_channel(header, channel: int) -> int | None:
@@ -294,16 +312,18 @@ def read_channels(base: str, record: str, header, channel: int):
 def read_record(
     data_dir: str | os.PathLike,
     record: str,
-    lead: str = "MLII",
+    lead: str | list[str] = "MLII",
     fallback_channel: int | None = 0,
     fs: float | None = 360.0,
     annotator: str = "atr",
 ) -> Record:
     """Read one lead and the reference annotations of ``record``, resampled to ``fs``.
 
-    ``lead`` is a signal name from the header. Where the record has no such lead (MIT-BIH 102
-    and 104 have no MLII), channel ``fallback_channel`` is read instead; ``None`` makes that an
-    error. ``fs=None`` keeps the record's own sampling rate.
+    ``lead`` is a signal name from the header, or a list of them, the first present winning
+    (:func:`choose_channel`). Where the record has none of them (MIT-BIH 102 and 104 have no
+    MLII), channel ``fallback_channel`` is read instead; ``None`` makes that an error. The
+    record's other lead comes with it (:func:`other_channel`). ``fs=None`` keeps the record's
+    own sampling rate.
     """
     import wfdb
 

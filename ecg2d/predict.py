@@ -215,7 +215,7 @@ def model_settings(info: dict, config: dict, model: str = "the model", log=None)
 
 
 def read_new_record(
-    data_dir, record: str, lead: str = "MLII", fallback_channel: int | None = 0, annotator=None
+    data_dir, record: str, lead="MLII", fallback_channel: int | None = 0, annotator=None
 ) -> Record:
     """One lead of a WFDB record at its own sampling rate, with annotations if ``annotator``.
 

@@ -154,7 +154,7 @@ def data_settings(
     window: dict,
     image_size: int,
     crop: dict,
-    lead: str,
+    lead: str | list[str],
     fallback_channel: int | None,
     segmentation: str = "annotations",
     detector: str | None = None,

@@ -103,6 +103,34 @@ def test_leads_named_otherwise_fall_back_to_the_channel_asked_for(mitdb, tmp_pat
     ]
 
 
+def test_a_list_of_lead_names_reads_the_first_present(mitdb, tmp_path, caplog):
+    """Record 100 with its leads named as a 12-lead recording's ("ii", "V5"): the shipped
+    ``[MLII, II]`` finds lead II whatever its case, silently; the other lead comes with it. With
+    none of the names present, the warning names them all."""
+
+    def rename(fields, number):
+        if number == 1:
+            fields[-1] = "ii"
+
+    write_header(mitdb, tmp_path, "100", rename)
+    caplog.set_level(logging.WARNING, "ecg2d.io")
+    original = read_record(mitdb, "100")
+    record = read_record(tmp_path, "100", lead=["MLII", "II"], fallback_channel=1)
+    assert (record.lead, record.lead2) == ("ii", "V5")
+    np.testing.assert_array_equal(record.signal, original.signal)
+    np.testing.assert_array_equal(record.signal2, original.signal2)
+    assert io_warnings(caplog) == []
+    # the first name present wins, in the order given
+    assert read_record(tmp_path, "100", lead=["V5", "II"]).lead == "V5"
+    fallback = read_record(tmp_path, "100", lead=["MLII", "aVF"], fallback_channel=1)
+    assert (fallback.lead, fallback.lead2) == ("V5", "ii")
+    assert io_warnings(caplog) == [
+        "record 100: no lead of ['MLII', 'aVF'] (has ii, V5): reading channel 1 ('V5') instead"
+    ]
+    with pytest.raises(RecordError, match=r"no lead of \['MLII', 'aVF'\]"):
+        read_record(tmp_path, "100", lead=["MLII", "aVF"], fallback_channel=None)
+
+
 def test_nan_samples_become_zero_with_a_warning_giving_the_count(mitdb, tmp_path, caplog):
     write_record_with_gaps(mitdb, tmp_path)
     caplog.set_level(logging.WARNING, "ecg2d.io")
