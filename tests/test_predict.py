@@ -167,6 +167,56 @@ def test_trained_model_classifies_a_128_hz_record_through_the_lead_fallback(pred
     assert report["n_reference"] == int(np.isin(symbols, CLASSES).sum())
 
 
+@pytest.fixture(scope="module")
+def expert_model(tmp_path_factory, mitdb, trained_model):
+    """The tiny CNN fused (weight 0.4) with a gbm_2lead expert fitted on the N and V beats of
+    the training records: an expert that reads the QRS shape in the other lead."""
+    import shutil
+
+    from ecg2d.expert import KIND_COLUMNS, fit_expert
+    from ecg2d.segment import segment_record
+
+    columns = KIND_COLUMNS["gbm_2lead"]
+    x, y = [], []
+    for record in TRAIN_RECORDS:
+        beats = segment_record(read_record(mitdb, record))
+        keep = np.isin(beats["symbol"], CLASSES)
+        x.append(np.stack([beats[c] for c in columns], axis=1)[keep])
+        y.append(beats["symbol"][keep])
+    expert = fit_expert(np.concatenate(x), np.concatenate(y), CLASSES, kind="gbm_2lead")
+    folder = tmp_path_factory.mktemp("expert_model")
+    shutil.copy(trained_model, folder / "model.h5")
+    info = json.loads(trained_model.with_suffix(".json").read_text())
+    info.update(expert=expert, fusion_weight=0.4)
+    (folder / "model.json").write_text(json.dumps(info))
+    return folder / "model.h5"
+
+
+def test_the_other_lead_reaches_the_expert_and_one_lead_records_still_classify(
+    newdb, expert_model, config, tmp_path
+):
+    """The 128 Hz record (leads ECG1, ECG2) and a copy with its first lead only: the expert
+    reads ECG2's QRS shape where it exists (the probabilities differ), and the one-lead copy is
+    classified through the trees' branches for a missing lead, not refused; both find the V
+    beats."""
+    rec = wfdb.rdrecord(str(newdb / NAME))
+    ann = wfdb.rdann(str(newdb / NAME), "atr")
+    wfdb.wrsamp(NAME, fs=FS, units=rec.units[:1], sig_name=rec.sig_name[:1], fmt=rec.fmt[:1],
+                p_signal=rec.p_signal[:, :1], write_dir=str(tmp_path))  # fmt: skip
+    wfdb.wrann(NAME, "atr", ann.sample, symbol=ann.symbol, fs=FS, write_dir=str(tmp_path))
+    two, settings = predict(newdb, expert_model, config)
+    one, _ = predict(tmp_path, expert_model, config)
+    np.testing.assert_array_equal(two["sample"], one["sample"])  # the same beats
+    p = [f"p_{c}" for c in CLASSES]
+    found = two["detected"] == 1
+    # images and RR context are the same, so without the other lead's shape the tables would be
+    # equal to the last digit; the trees are sure of these N/V beats, so they differ little
+    assert np.abs(two.loc[found, p].to_numpy() - one.loc[found, p].to_numpy()).max() > 0
+    for table in (two, one):
+        report = score_tables([table], CLASSES, settings)
+        assert report["per_class"]["V"]["sensitivity"] > 0.7
+
+
 def test_lead_fallback_and_nan_samples_are_logged(newdb, tmp_path, caplog):
     caplog.set_level(logging.WARNING)
     record = read_new_record(newdb, NAME, "MLII", 0, "atr")
