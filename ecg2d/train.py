@@ -181,7 +181,7 @@ def data_settings(
         },
         "image_size": int(image_size),
         "crop": {"size": int(crop["size"]), "offsets": [int(v) for v in crop["offsets"]]},
-        "lead": str(lead),
+        "lead": str(lead) if isinstance(lead, str) else [str(name) for name in lead],
         "fallback_channel": None if fallback_channel is None else int(fallback_channel),
         "segmentation": segmentation,
         "detector": str(detector) if segmentation == "detector" else None,

@@ -466,9 +466,9 @@ def test_data_warnings_reach_the_job_logs(mitdb, tmp_path):
     targets = ["results/beats/102.npz", "results/beats/holes.npz"]
     proc = run_snakemake(tmp_path, *NO_PROFILE, "--cores", "1", *targets, configfile=config)
     names = wfdb.rdheader(str(mitdb / "102")).sig_name
-    fallback = (
-        f"ecg2d.io WARNING record 102: no lead 'MLII' (has {', '.join(names)}): reading "
-        f"channel 0 ('{names[0]}') instead"
+    fallback = (  # the shipped lead: MLII, else II
+        f"ecg2d.io WARNING record 102: no lead of ['MLII', 'II'] (has {', '.join(names)}): "
+        f"reading channel 0 ('{names[0]}') instead"
     )
     n = len(NAN_FRAMES)
     length = wfdb.rdheader(str(mitdb / "100")).sig_len
