@@ -45,6 +45,7 @@ from ecg2d.callbacks import EpochTimer, Progress, Validation
 from ecg2d.classifier import sidecar_path
 from ecg2d.config import experiment_classes
 from ecg2d.feed import BeatBatches
+from ecg2d.io import lead_names
 from ecg2d.rr import rr_columns, rr_feature_names, rr_matrix
 from ecg2d.settings import Settings, resolve_settings
 from ecg2d.split import seeded_rng
@@ -181,7 +182,7 @@ def data_settings(
         },
         "image_size": int(image_size),
         "crop": {"size": int(crop["size"]), "offsets": [int(v) for v in crop["offsets"]]},
-        "lead": str(lead) if isinstance(lead, str) else [str(name) for name in lead],
+        "lead": str(lead) if isinstance(lead, str) else lead_names(lead),
         "fallback_channel": None if fallback_channel is None else int(fallback_channel),
         "segmentation": segmentation,
         "detector": str(detector) if segmentation == "detector" else None,
