@@ -20,7 +20,7 @@ rate and heart rate:
   the trees send missing values down the branch they learnt for them.
 
 Kinds ``rr`` and ``rr_shape`` are a multinomial logistic regression with balanced class
-weights. Kinds ``gbm`` and ``gbm_af`` are gradient-boosted trees (scikit-learn's
+weights. Kinds ``gbm``, ``gbm_af`` and ``gbm_2lead`` are gradient-boosted trees (scikit-learn's
 ``HistGradientBoostingClassifier``, balanced class weights): trees can learn that a short RR
 interval means a premature beat in a regular rhythm and nothing in atrial fibrillation, which a
 linear model cannot. Both are fitted with scikit-learn, applied with NumPy and stored as plain
