@@ -85,7 +85,7 @@ def second_lead_features(signal2, fs: float, r_peaks) -> dict[str, np.ndarray]:
         nan = np.full(len(np.asarray(r_peaks)), np.nan, dtype=np.float32)
         return {column: nan.copy() for column in SHAPE2_COLUMNS}
     shape = shape_features(signal2, fs, r_peaks)
-    return {f"{key}_2": value for key, value in shape.items()}
+    return {column2: shape[column] for column, column2 in zip(SHAPE_COLUMNS, SHAPE2_COLUMNS)}
 
 
 def _log_ratio(values: np.ndarray) -> np.ndarray:
