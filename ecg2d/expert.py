@@ -17,14 +17,20 @@ rate and heart rate:
   fibrillation (scattered) from frequent ectopy (a few recurring patterns), both irregular;
 - with kind ``gbm_2lead``, also the QRS shape in the record's other lead
   (:data:`ecg2d.shape.SHAPE2_COLUMNS`, whatever the lead), missing (NaN) for a one-lead record:
-  the trees send missing values down the branch they learnt for them.
+  the trees send missing values down the branch they learnt for them;
+- with kind ``gbm_premature``, also the beat's prematurity against the rhythm around it, in a
+  way that holds when ectopic beats are frequent (:data:`ecg2d.rr.PREMATURITY_COLUMNS`):
+  ``log(pre_rr / prev_rr)``, the sudden shortening of the cycle, and ``log(pre_rr / upper_rr)``
+  and ``log(post_rr / upper_rr)``, early and compensatory intervals against the dominant cycle
+  (the upper quartile of RR over about a minute), which the record's mean RR stops being once
+  premature beats are many.
 
 Kinds ``rr`` and ``rr_shape`` are a multinomial logistic regression with balanced class
-weights. Kinds ``gbm``, ``gbm_af`` and ``gbm_2lead`` are gradient-boosted trees (scikit-learn's
-``HistGradientBoostingClassifier``, balanced class weights): trees can learn that a short RR
-interval means a premature beat in a regular rhythm and nothing in atrial fibrillation, which a
-linear model cannot. Both are fitted with scikit-learn, applied with NumPy and stored as plain
-numbers in ``model.json`` (never pickled). Their class
+weights. Kinds ``gbm``, ``gbm_af``, ``gbm_2lead`` and ``gbm_premature`` are gradient-boosted
+trees (scikit-learn's ``HistGradientBoostingClassifier``, balanced class weights): trees can
+learn that a short RR interval means a premature beat in a regular rhythm and nothing in atrial
+fibrillation, which a linear model cannot. Both are fitted with scikit-learn, applied with
+NumPy and stored as plain numbers in ``model.json`` (never pickled). Their class
 probabilities are fused with the CNN's by a weighted geometric mean (:func:`fuse`):
 ``p ∝ p_cnn^w · p_expert^(1-w)``, with ``w`` the model setting ``fusion_weight``, chosen by
 cross-validation over DS1 records (``bench/ds1_fusion.py``), never on DS2.
@@ -34,7 +40,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from ecg2d.rr import IRREGULARITY_FLOOR, MIN_RR, RHYTHM_COLUMNS, RR_CONTEXT, check_finite
+from ecg2d.rr import (
+    IRREGULARITY_FLOOR,
+    MIN_RR,
+    PREMATURITY_COLUMNS,
+    RHYTHM_COLUMNS,
+    RR_CONTEXT,
+    check_finite,
+)
 from ecg2d.shape import SHAPE2_COLUMNS, SHAPE_COLUMNS
 
 #: RR context columns the ``rr`` expert reads (manifest and beats-file columns).
@@ -48,31 +61,51 @@ EXPERT_FEATURES = (
 )
 #: Columns each expert kind reads; ``rr_shape`` adds the QRS shape to the RR context, ``gbm``
 #: also the rhythm's irregularity around the beat, ``gbm_af`` every rhythm column,
-#: ``gbm_2lead`` also the QRS shape in the other lead.
+#: ``gbm_2lead`` also the QRS shape in the other lead, ``gbm_premature`` also the prematurity
+#: columns.
 KIND_COLUMNS = {
     "rr": RR_CONTEXT,
     "rr_shape": (*RR_CONTEXT, *SHAPE_COLUMNS),
     "gbm": (*RR_CONTEXT, *SHAPE_COLUMNS, RHYTHM_COLUMNS[0]),
     "gbm_af": (*RR_CONTEXT, *SHAPE_COLUMNS, *RHYTHM_COLUMNS),
     "gbm_2lead": (*RR_CONTEXT, *SHAPE_COLUMNS, *RHYTHM_COLUMNS, *SHAPE2_COLUMNS),
+    "gbm_premature": (
+        *RR_CONTEXT,
+        *SHAPE_COLUMNS,
+        *RHYTHM_COLUMNS,
+        *SHAPE2_COLUMNS,
+        *PREMATURITY_COLUMNS,
+    ),
 }
 #: Columns that may be missing (NaN): the other lead's, which a one-lead record lacks.
 MAY_BE_MISSING = SHAPE2_COLUMNS
 
 
-def _feature_name(column: str) -> str:
-    """The feature an expert makes of a column (:func:`expert_features`)."""
+#: The features an expert makes of the prematurity columns (:func:`expert_features`).
+PREMATURITY_FEATURES = {
+    "prev_rr": ("log_pre_over_prev",),
+    "upper_rr": ("log_pre_over_upper", "log_post_over_upper"),
+}
+
+
+def _feature_names(column: str) -> tuple[str, ...]:
+    """The features an expert makes of a column (:func:`expert_features`)."""
     if column in RHYTHM_COLUMNS:
-        return f"log_{column}"
-    return column  # QRS shape: already record-relative
+        return (f"log_{column}",)
+    if column in PREMATURITY_FEATURES:
+        return PREMATURITY_FEATURES[column]
+    return (column,)  # QRS shape: already record-relative
 
 
 KIND_FEATURES = {
-    kind: (*EXPERT_FEATURES, *(_feature_name(c) for c in columns[len(RR_CONTEXT) :]))
+    kind: (
+        *EXPERT_FEATURES,
+        *(name for c in columns[len(RR_CONTEXT) :] for name in _feature_names(c)),
+    )
     for kind, columns in KIND_COLUMNS.items()
 }
 #: Expert kinds that are gradient-boosted trees (the others are logistic regressions).
-TREE_KINDS = ("gbm", "gbm_af", "gbm_2lead")
+TREE_KINDS = ("gbm", "gbm_af", "gbm_2lead", "gbm_premature")
 #: The trees' settings (scikit-learn's ``HistGradientBoostingClassifier``): a fixed number of
 #: iterations, no early stopping (whose internal split needs two beats of every class).
 TREE_SETTINGS = {
@@ -113,8 +146,14 @@ def expert_features(rr, kind: str = "rr") -> np.ndarray:
     ]
     for column, values in zip(columns[len(RR_CONTEXT) :], rr[:, len(RR_CONTEXT) :].T):
         if column in RHYTHM_COLUMNS:
-            values = np.log(np.maximum(values, 0.0) + IRREGULARITY_FLOOR)
-        features.append(values)  # QRS shape, either lead: already record-relative
+            features.append(np.log(np.maximum(values, 0.0) + IRREGULARITY_FLOOR))
+        elif column == "prev_rr":
+            features.append(np.log(pre / np.maximum(values, MIN_RR)))
+        elif column == "upper_rr":
+            upper = np.maximum(values, MIN_RR)
+            features.extend([np.log(pre / upper), np.log(post / upper)])
+        else:
+            features.append(values)  # QRS shape, either lead: already record-relative
     return np.stack(features, axis=1)
 
 

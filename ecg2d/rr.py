@@ -20,6 +20,11 @@ RR_CONTEXT = ("pre_rr", "post_rr", "local_rr", "record_rr", "rr_irregularity")
 #: and how scattered the successive RR differences are over the same beats
 #: (:func:`ecg2d.segment.rhythm_cells`), read by the tree experts (:mod:`ecg2d.expert`).
 RHYTHM_COLUMNS = ("rhythm_irregularity", "rhythm_cells")
+#: A beat's prematurity against the rhythm around it, robust to frequent ectopy, as beats files
+#: and manifests hold it: the previous beat's ``pre_rr`` (seconds), and the record's dominant
+#: cycle around the beat, the upper quartile of ``pre_rr`` over about a minute (seconds; see
+#: :func:`ecg2d.segment.rr_features`), read by the ``gbm_premature`` expert (:mod:`ecg2d.expert`).
+PREMATURITY_COLUMNS = ("prev_rr", "upper_rr")
 #: The RR context a CNN takes without ``model.rr_irregularity`` (and models whose model.json
 #: names no ``rr_columns``), in the order :func:`rr_matrix` takes it.
 RR_COLUMNS = RR_CONTEXT[:4]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ecg2d.io import RecordError, beat_mask, load_npz
-from ecg2d.rr import RHYTHM_COLUMNS, RR_CONTEXT
+from ecg2d.rr import PREMATURITY_COLUMNS, RHYTHM_COLUMNS, RR_CONTEXT
 from ecg2d.shape import second_lead_features, shape_features
 
 WINDOW_MODES = ("midpoint", "jun2018", "fixed")
@@ -29,6 +29,9 @@ RHYTHM_BEATS = 61
 #: Side, in seconds, of the cells of the map of successive RR differences
 #: (:func:`rhythm_cells`; Lian et al. 2011 used 25 ms).
 RHYTHM_CELL_S = 0.025
+#: Quantile of the RR intervals around a beat that stands for the dominant (sinus) cycle
+#: (:func:`upper_rr`).
+UPPER_RR_QUANTILE = 0.75
 
 
 def rr_irregularity(pre_rr: np.ndarray, beats: int = LOCAL_RR_BEATS) -> np.ndarray:
@@ -78,6 +81,28 @@ def rhythm_irregularity(irregularity: np.ndarray, beats: int = RHYTHM_BEATS) -> 
     padded = np.concatenate([np.full(half, np.nan), x, np.full(half, np.nan)])
     windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1)
     return np.nanmedian(windows, axis=1)
+
+
+def upper_rr(pre_rr: np.ndarray, beats: int = RHYTHM_BEATS, q: float = UPPER_RR_QUANTILE):
+    """The dominant cycle around each beat: the ``q`` quantile of ``pre_rr`` over the ``beats``
+    beats centred on it (fewer at the record's ends).
+
+    A premature beat is early against the rhythm's usual cycle. The record's mean or median RR
+    stands for that cycle only while ectopic beats are few: in bigeminy, or in a record whose
+    premature beats outnumber its sinus beats, mean and median are the premature intervals
+    themselves, and a premature beat no longer looks early. Premature beats shorten intervals,
+    so an upper quantile stays at the longer, dominant cycle as long as a quarter of the
+    intervals are not premature. Counted in beats and measured in seconds, it means the same at
+    any sampling rate.
+    """
+    pre = np.asarray(pre_rr, dtype=np.float64)
+    n = len(pre)
+    if n == 0:
+        return np.zeros(0, dtype=np.float64)
+    half = beats // 2
+    padded = np.concatenate([np.full(half, np.nan), pre, np.full(half, np.nan)])
+    windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1)
+    return np.nanquantile(windows, q, axis=1)
 
 
 def rhythm_cells(
@@ -165,13 +190,15 @@ def rr_features(r_peaks: np.ndarray, fs: float) -> dict[str, np.ndarray]:
     ``rr_irregularity`` (dimensionless): :func:`rr_irregularity` of ``pre_rr``, which tells the
     irregular rhythm of atrial fibrillation from the isolated prematurity of ectopic beats;
     ``rhythm_irregularity``: :func:`rhythm_irregularity`, its median over about a minute;
-    ``rhythm_cells``: :func:`rhythm_cells`, how scattered the rhythm is over the same beats.
+    ``rhythm_cells``: :func:`rhythm_cells`, how scattered the rhythm is over the same beats;
+    ``prev_rr``: the previous beat's ``pre_rr`` (the first beat's own); ``upper_rr``:
+    :func:`upper_rr`, the dominant cycle around the beat.
     """
     r = np.asarray(r_peaks, dtype=np.float64)
     n = len(r)
     if n < 2:
         zeros = np.zeros(n, dtype=np.float32)
-        return {key: zeros for key in (*RR_CONTEXT, *RHYTHM_COLUMNS)}
+        return {key: zeros for key in (*RR_CONTEXT, *RHYTHM_COLUMNS, *PREMATURITY_COLUMNS)}
     rr = np.diff(r) / fs
     pre = np.concatenate([[rr[0]], rr])
     post = np.concatenate([rr, [rr[-1]]])
@@ -189,6 +216,8 @@ def rr_features(r_peaks: np.ndarray, fs: float) -> dict[str, np.ndarray]:
         "rr_irregularity": irregularity.astype(np.float32),
         "rhythm_irregularity": rhythm_irregularity(irregularity).astype(np.float32),
         "rhythm_cells": rhythm_cells(pre).astype(np.float32),
+        "prev_rr": np.concatenate([pre[:1], pre[:-1]]).astype(np.float32),
+        "upper_rr": upper_rr(pre).astype(np.float32),
     }
 
 
@@ -278,7 +307,7 @@ def load_beats(path) -> dict[str, np.ndarray]:
 BEATS_KEYS = frozenset(
     (
         "record lead fs signal sample symbol start end pre_rr post_rr local_rr record_rr "
-        "rr_irregularity rhythm_irregularity rhythm_cells qrs_corr qrs_amp qrs_width "
-        "lead2 qrs_corr_2 qrs_amp_2 qrs_width_2"
+        "rr_irregularity rhythm_irregularity rhythm_cells prev_rr upper_rr "
+        "qrs_corr qrs_amp qrs_width lead2 qrs_corr_2 qrs_amp_2 qrs_width_2"
     ).split()
 )

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ecg2d.rr import RHYTHM_COLUMNS, RR_CONTEXT
+from ecg2d.rr import PREMATURITY_COLUMNS, RHYTHM_COLUMNS, RR_CONTEXT
 from ecg2d.shape import SHAPE2_COLUMNS, SHAPE_COLUMNS
 
 PROTOCOLS = ("intra_patient", "inter_patient")
@@ -36,6 +36,7 @@ MANIFEST_COLUMNS = [
     "augmented",
     *RR_CONTEXT,
     *RHYTHM_COLUMNS,
+    *PREMATURITY_COLUMNS,
     *SHAPE_COLUMNS,
     *SHAPE2_COLUMNS,
 ]
@@ -122,7 +123,13 @@ def split_table(beats: dict[str, np.ndarray], experiment: dict, seed: int, png_d
             "augmented": 0,
         }
     )
-    for column in (*RR_CONTEXT, *RHYTHM_COLUMNS, *SHAPE_COLUMNS, *SHAPE2_COLUMNS):
+    for column in (
+        *RR_CONTEXT,
+        *RHYTHM_COLUMNS,
+        *PREMATURITY_COLUMNS,
+        *SHAPE_COLUMNS,
+        *SHAPE2_COLUMNS,
+    ):
         table[column] = np.round(beats[column][keep].astype(np.float64), 5)
     return table[MANIFEST_COLUMNS]
 

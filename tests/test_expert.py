@@ -305,3 +305,31 @@ def test_gbm_2lead_routes_a_missing_second_lead_as_scikit_learn_does(mitdb):
     broken[0, 0] = np.nan
     with pytest.raises(ValueError, match="pre_rr"):
         expert_proba(expert, broken)
+
+
+def test_gbm_premature_features_are_hand_computed_and_free_of_rate():
+    """Kind gbm_premature adds log(pre / prev_rr), log(pre / upper_rr) and log(post / upper_rr)
+    to gbm_2lead's features, in that order; every interval scaled alike (another heart rate)
+    leaves all features as they were."""
+    from ecg2d.expert import KIND_COLUMNS, KIND_FEATURES
+
+    columns = KIND_COLUMNS["gbm_premature"]
+    assert columns[-2:] == ("prev_rr", "upper_rr")
+    assert KIND_FEATURES["gbm_premature"][-3:] == (
+        "log_pre_over_prev",
+        "log_pre_over_upper",
+        "log_post_over_upper",
+    )
+    row = dict.fromkeys(columns, 0.5)
+    row |= {"pre_rr": 0.6, "post_rr": 1.5, "local_rr": 0.7, "record_rr": 0.75}
+    row |= {"rr_irregularity": 0.1, "prev_rr": 1.2, "upper_rr": 1.0, "qrs_corr_2": np.nan}
+    x = np.array([[row[c] for c in columns]])
+    features = expert_features(x, "gbm_premature")
+    assert features.shape == (1, len(KIND_FEATURES["gbm_premature"]))
+    np.testing.assert_allclose(features[0, -3:], np.log([0.5, 0.6, 1.5]))
+    np.testing.assert_allclose(features[0, :2], np.log([0.8, 2.0]))  # over the record's mean
+    intervals = [columns.index(c) for c in ("pre_rr", "post_rr", "local_rr", "record_rr")]
+    intervals += [columns.index("prev_rr"), columns.index("upper_rr")]
+    slower = x.copy()
+    slower[:, intervals] *= 1.7
+    np.testing.assert_allclose(expert_features(slower, "gbm_premature"), features)

@@ -84,6 +84,29 @@ def test_rr_features():
     np.testing.assert_allclose(rr["local_rr"], [1.0, 1.0, 1.0, 1.125])
     np.testing.assert_allclose(rr["record_rr"], 3.5 / 3)
     np.testing.assert_allclose(rr["rr_irregularity"], 0)  # one long interval: still regular
+    np.testing.assert_allclose(rr["prev_rr"], [1.0, 1.0, 1.0, 1.0])  # the first beat: its own
+    np.testing.assert_allclose(rr["upper_rr"], 1.125)  # quartile of 1, 1, 1, 1.5 (all in reach)
+
+
+def test_upper_rr_stays_at_the_dominant_cycle_when_ectopy_is_frequent():
+    """upper_rr: the upper quartile of RR over the 61 beats centred on a beat. With isolated
+    premature beats it is the sinus cycle; in a stretch where premature beats (0.6 s) outnumber
+    sinus cycles (1.2 s) two to one, the record's mean and median sink towards the premature
+    interval, while the upper quartile stays at the sinus cycle, so premature beats still look
+    early against it."""
+    from ecg2d.segment import upper_rr
+
+    sinus = np.full(200, 1.0)
+    sinus[100] = 0.6  # one premature beat ...
+    sinus[101] = 1.4  # ... and its compensatory pause
+    np.testing.assert_allclose(upper_rr(sinus), 1.0)
+    frequent = np.tile([1.2, 0.6, 0.6], 100)  # two premature beats to every sinus beat
+    upper = upper_rr(frequent)
+    assert np.median(frequent) == 0.6 and frequent.mean() < 0.81
+    np.testing.assert_allclose(upper[30:-30], 1.2)
+    # centred, fewer beats at the ends: a window of 3 over 1, 2, 4, 8 -> [1, 2], [1, 2, 4], ...
+    np.testing.assert_allclose(upper_rr(np.array([1.0, 2, 4, 8]), beats=3), [1.75, 3, 6, 7])
+    assert upper_rr(np.zeros(0)).shape == (0,)
 
 
 def test_rr_irregularity_tells_fibrillation_from_ectopy():
