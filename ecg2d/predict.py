@@ -314,9 +314,11 @@ def render_images(
 
 
 def rr_context(beats: dict[str, np.ndarray], columns) -> np.ndarray:
-    """N x len(columns) float RR context of the beats: a classifier's ``rr_columns``
-    (:data:`ecg2d.model.RR_COLUMNS` or :data:`ecg2d.model.RR_COLUMNS_IRREGULARITY`)."""
-    return np.stack([beats[c] for c in columns], axis=1).astype(np.float32)
+    """N x len(columns) float64 RR context of the beats (a classifier's ``rr_columns``), rounded
+    as the manifest the model was trained on holds it (:func:`ecg2d.split.beat_columns`)."""
+    from ecg2d.split import beat_columns
+
+    return beat_columns(beats, columns)
 
 
 def classify_beats(

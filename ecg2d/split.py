@@ -26,6 +26,17 @@ from ecg2d.rr import PREMATURITY_COLUMNS, RHYTHM_COLUMNS, RR_CONTEXT
 from ecg2d.shape import SHAPE2_COLUMNS, SHAPE_COLUMNS
 
 PROTOCOLS = ("intra_patient", "inter_patient")
+#: Each beat's numbers that manifests carry from its beats file: RR context, rhythm,
+#: prematurity and QRS shape in both leads (:func:`beat_columns`).
+VALUE_COLUMNS = (
+    *RR_CONTEXT,
+    *RHYTHM_COLUMNS,
+    *PREMATURITY_COLUMNS,
+    *SHAPE_COLUMNS,
+    *SHAPE2_COLUMNS,
+)
+#: Decimals the manifest keeps of :data:`VALUE_COLUMNS` (:func:`beat_columns`).
+DECIMALS = 5
 MANIFEST_COLUMNS = [
     "record",
     "sample",
@@ -34,11 +45,7 @@ MANIFEST_COLUMNS = [
     "split",
     "path",
     "augmented",
-    *RR_CONTEXT,
-    *RHYTHM_COLUMNS,
-    *PREMATURITY_COLUMNS,
-    *SHAPE_COLUMNS,
-    *SHAPE2_COLUMNS,
+    *VALUE_COLUMNS,
 ]
 
 
@@ -123,15 +130,18 @@ def split_table(beats: dict[str, np.ndarray], experiment: dict, seed: int, png_d
             "augmented": 0,
         }
     )
-    for column in (
-        *RR_CONTEXT,
-        *RHYTHM_COLUMNS,
-        *PREMATURITY_COLUMNS,
-        *SHAPE_COLUMNS,
-        *SHAPE2_COLUMNS,
-    ):
-        table[column] = np.round(beats[column][keep].astype(np.float64), 5)
+    values = beat_columns(beats, VALUE_COLUMNS)[keep]
+    for k, column in enumerate(VALUE_COLUMNS):
+        table[column] = values[:, k]
     return table[MANIFEST_COLUMNS]
+
+
+def beat_columns(beats: dict[str, np.ndarray], columns) -> np.ndarray:
+    """N x len(``columns``) float64 values of a beats dict's per-beat ``columns``, rounded to
+    :data:`DECIMALS` as the manifest holds them: models are trained on manifest values, and
+    ``predict`` hands them the same numbers (a tree's threshold can fall between a value and
+    its rounding)."""
+    return np.round(np.stack([beats[c] for c in columns], axis=1).astype(np.float64), DECIMALS)
 
 
 def beats_to_augment(table: pd.DataFrame, augment: list[str]) -> pd.DataFrame:
