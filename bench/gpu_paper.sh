@@ -39,6 +39,9 @@
 #      data_stages.tsv (every data job's benchmark) and logs.txt: 8 files, as many as the device
 #      tool brings back.
 #
+# The data stages pack each image folder (pack_images: true, ecg2d/images.py): the feed, the
+# GPU's limit in the first runs, reads packed arrays instead of decoding PNGs.
+#
 # What `paper` trains here (the gpu flavour): the seed's network, Adam 1e-4 constant, batch 128,
 # no balancing, all unchanged; but an epoch is 100,000 training images drawn afresh
 # (train.samples_per_epoch; SAMPLES_PER_EPOCH=all: all ~270,000) and only as many epochs run as

@@ -39,19 +39,33 @@ def crop_name(record: str, sample: int, index: int) -> str:
 
 
 def crop_record(
-    png_dir, samples, record: str, out_dir, crop_size: int = 96, offsets=(0, 16, 32)
+    png_dir,
+    samples,
+    record: str,
+    out_dir,
+    crop_size: int = 96,
+    offsets=(0, 16, 32),
+    pack: bool = True,
 ) -> int:
-    """Write the nine crops of the beats ``samples`` of ``record`` into ``out_dir`` atomically."""
+    """Write the nine crops of the beats ``samples`` of ``record`` into ``out_dir`` atomically,
+    as PNGs and, with ``pack``, packed beside them (:func:`ecg2d.images.write_pack`)."""
     from ecg2d.atomic import atomic_dir
-    from ecg2d.render import png_name, read_png, write_png
+    from ecg2d.images import ImageReader, write_pack
+    from ecg2d.render import png_name, write_png
 
     log = logging.getLogger("ecg2d.augment")
     samples = list(samples)
+    reader = ImageReader(png_dir)
+    names, crops = [], []
     with atomic_dir(out_dir) as tmp:
         for i, sample in enumerate(samples):
-            image = read_png(Path(png_dir) / png_name(record, sample))
+            image = reader.read(png_name(record, sample))
             for k, crop in enumerate(nine_crops(image, crop_size, offsets)):
-                write_png(Path(tmp) / crop_name(record, sample, k), crop)
+                names.append(crop_name(record, sample, k))
+                crops.append(crop)
+                write_png(Path(tmp) / names[-1], crop)
             if (i + 1) % 500 == 0 or i + 1 == len(samples):
                 log.info("record %s: cropped %d/%d beats", record, i + 1, len(samples))
+        if pack and crops:
+            write_pack(tmp, names, np.stack(crops))
     return len(offsets) ** 2 * len(samples)

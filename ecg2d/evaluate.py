@@ -422,8 +422,9 @@ def evaluation_rows(manifest: pd.DataFrame) -> pd.DataFrame:
 
 
 def predict_rows(classifier, rows: pd.DataFrame, root=".", batch_size: int = 256, progress=None):
-    """Class probabilities (N x C) of manifest rows, reading their PNGs batch by batch."""
-    from ecg2d.images import read_image
+    """Class probabilities (N x C) of manifest rows, reading their images batch by batch
+    (:class:`ecg2d.images.ImageReader`)."""
+    from ecg2d.images import ImageReader
     from ecg2d.rr import RR_COLUMNS
 
     columns = list(getattr(classifier, "rr_columns", RR_COLUMNS))
@@ -434,9 +435,10 @@ def predict_rows(classifier, rows: pd.DataFrame, root=".", batch_size: int = 256
     out = np.zeros((n, len(classifier.classes)), dtype=np.float32)
     paths = rows["path"].to_numpy(dtype=object)
     rr = rows[columns].to_numpy(dtype=np.float64)
+    reader = ImageReader(root)
     for start in range(0, n, batch_size):
         stop = min(start + batch_size, n)
-        images = np.stack([read_image(f"{root}/{p}") for p in paths[start:stop]])
+        images = np.stack([reader.read(p) for p in paths[start:stop]])
         out[start:stop] = classifier.predict_proba(images, rr[start:stop], batch_size)
         if progress is not None:
             progress(stop, n)

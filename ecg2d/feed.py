@@ -1,5 +1,5 @@
 """The Keras data feed of training and validation: batches of beat images (and RR features)
-read from the PNGs a manifest lists."""
+of the rows of a manifest, read from their folders' packs (or PNGs, :mod:`ecg2d.images`)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from ecg2d.images import load_images
+from ecg2d.images import ImageReader
 from ecg2d.rr import RR_COLUMNS, rr_matrix
 
 
@@ -19,7 +19,7 @@ def _base_dataset():
 
 
 class BeatBatches(_base_dataset()):
-    """Batches of (inputs, labels[, weights]) read from beat PNGs listed in a manifest.
+    """Batches of (inputs, labels[, weights]) of the beat images a manifest lists.
 
     ``order`` decides which rows an epoch visits: ``"fixed"`` (all rows in order: validation,
     test), ``"shuffle"`` (all rows, reshuffled every epoch) or ``"sampling"``
@@ -63,6 +63,7 @@ class BeatBatches(_base_dataset()):
         self.input_size = input_size
         self.batch_size = batch_size
         self.root = root
+        self.reader = ImageReader(root)
         self.order = order
         self.weights = None if weights is None else np.asarray(weights, dtype=np.float32)
         self.seed = seed
@@ -104,7 +105,7 @@ class BeatBatches(_base_dataset()):
 
     def __getitem__(self, idx: int):
         rows = self.batch_rows(idx)
-        x = load_images(self.paths[rows], self.input_size, self.root)
+        x = self.reader.load(self.paths[rows], self.input_size)
         inputs = (x, self.rr[rows]) if self.rr is not None else x
         y = self.y[rows]
         if self.weights is not None:

@@ -105,14 +105,20 @@ def beat_amplitude(beats: dict[str, np.ndarray], mode: str, log=None) -> float |
 
 
 def render_record(
-    beats: dict[str, np.ndarray], out_dir, size: int = 128, amplitude: str = "beat"
+    beats: dict[str, np.ndarray],
+    out_dir,
+    size: int = 128,
+    amplitude: str = "beat",
+    pack: bool = True,
 ) -> int:
-    """Render every beat of a beats dict into ``out_dir`` (replaced atomically). Returns count.
+    """Render every beat of a beats dict into ``out_dir`` (replaced atomically), as PNGs and,
+    with ``pack``, packed beside them (:func:`ecg2d.images.write_pack`). Returns the count.
 
     ``amplitude``: ``beat`` (each image min-max scaled) or ``record`` (one scale for the
     record, :func:`record_amplitude`; the number of beats clipped at the image's edge is
     logged)."""
     from ecg2d.atomic import atomic_dir
+    from ecg2d.images import write_pack
 
     log = logging.getLogger("ecg2d.render")
     record = str(beats["record"])
@@ -120,6 +126,7 @@ def render_record(
     n = len(beats["sample"])
     scale = beat_amplitude(beats, amplitude, log)
     clipped = 0
+    names, images = [], []
     with atomic_dir(out_dir) as tmp:
         for i, (sample, start, end) in enumerate(
             zip(beats["sample"], beats["start"], beats["end"])
@@ -129,9 +136,13 @@ def render_record(
                 excursion = np.abs(segment - np.median(segment)).max()
                 clipped += bool(excursion > RECORD_RANGE * scale)
             image = render_beat(segment, size, amplitude=scale)
-            write_png(Path(tmp) / png_name(record, sample), image)
+            names.append(png_name(record, sample))
+            images.append(image)
+            write_png(Path(tmp) / names[-1], image)
             if (i + 1) % 500 == 0 or i + 1 == n:
                 log.info("record %s: rendered %d/%d beats", record, i + 1, n)
+        if pack:
+            write_pack(tmp, names, np.asarray(images, dtype=np.uint8).reshape(-1, size, size))
     if scale:
         log.info("record %s: %d of %d beats clipped at the image's edge", record, clipped, n)
     return n

@@ -15,5 +15,6 @@ rule crops:
     params:
         augment=lookup(dpath="experiments/{experiment}/augment", within=config),
         crop=config["crop"],
+        pack=config["pack_images"],
     script:
         "../scripts/crops.py"

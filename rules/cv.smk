@@ -35,6 +35,7 @@ rule cv_crops:
     params:
         augment=lookup(dpath="experiments/{experiment}/augment", within=config),
         crop=config["crop"],
+        pack=config["pack_images"],
         beats="test",
     script:
         "../scripts/crops.py"

@@ -26,5 +26,6 @@ with job(snakemake) as log:
         snakemake.output[0],
         p.crop["size"],
         tuple(p.crop["offsets"]),
+        p.pack,
     )
     log.info("%d crops of %d %s beats", n, len(source), which)

@@ -81,6 +81,9 @@ def test_the_records_are_unpacked_and_checked(run, mitdb):
     config = yaml.safe_load((work / "gpu_paper.yaml").read_text())
     assert config["data_dir"] == str(work / "mitdb")
     assert config["records"] == RECORDS.split()
+    assert config["pack_images"] is True  # the feed reads packs: the GPU's limit was the feed
+    for record in RECORDS.split():
+        assert (work / f"results/png/{record}/pack.npy").is_file(), record
 
 
 def test_the_script_is_valid_bash():

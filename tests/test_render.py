@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from ecg2d.augment import crop_record, nine_crops
+from ecg2d.images import PACK, PACK_NAMES, ImageReader
 from ecg2d.io import read_record
 from ecg2d.render import png_name, read_png, render_beat, render_record
 from ecg2d.segment import segment_record
@@ -20,8 +21,9 @@ def beats(mitdb):
 def test_png_is_square_8bit_grayscale(beats, tmp_path, size):
     out = tmp_path / "png"
     assert render_record(beats, out, size) == 40
-    files = sorted(out.iterdir())
+    files = sorted(out.glob("*.png"))
     assert [f.name for f in files] == [png_name("100", s) for s in beats["sample"]]
+    assert sorted(p.name for p in out.iterdir() if p.suffix != ".png") == [PACK, PACK_NAMES]
     image = cv2.imread(str(files[0]), cv2.IMREAD_UNCHANGED)
     assert image.shape == (size, size) and image.dtype == np.uint8
     assert not list(tmp_path.glob(".*"))  # no temporary leftovers
@@ -62,7 +64,7 @@ def test_crop_record_writes_nine_per_beat(beats, tmp_path):
     render_record(beats, tmp_path / "png", 128)
     samples = beats["sample"][:3]
     n = crop_record(tmp_path / "png", samples, "100", tmp_path / "crops")
-    files = sorted(p.name for p in (tmp_path / "crops").iterdir())
+    files = sorted(p.name for p in (tmp_path / "crops").glob("*.png"))
     assert n == 27 and len(files) == 27
     assert files[0] == f"100_{samples[0]:07d}_c0.png"
     crop4 = read_png(tmp_path / "crops" / f"100_{samples[0]:07d}_c4.png")
@@ -115,3 +117,39 @@ def test_record_amplitude_clips_and_counts_what_leaves_the_image(beats, tmp_path
     assert "1 of 40 beats clipped" in caplog.text
     image = read_png(tmp_path / "png" / png_name("100", scaled["sample"][3]))
     assert (image[2:5] < 128).any()  # clipped at the top edge
+
+
+def test_packs_hold_the_pngs_and_the_reader_takes_them(beats, tmp_path):
+    """render_record and crop_record pack every image beside its PNG, in the PNGs' order
+    (pack_names); an ImageReader gives the same arrays from the pack as from the PNGs, falls
+    back to the PNGs in a folder without a pack, and refuses a name its folder's pack lacks."""
+    render_record(beats, tmp_path / "png", 128)
+    crop_record(tmp_path / "png", beats["sample"][:3], "100", tmp_path / "crops")
+    paths = []
+    for folder in ("png", "crops"):
+        pack = np.load(tmp_path / folder / PACK, allow_pickle=False)
+        names = np.load(tmp_path / folder / PACK_NAMES, allow_pickle=False).tolist()
+        assert names == sorted(p.name for p in (tmp_path / folder).glob("*.png"))
+        assert pack.dtype == np.uint8 and pack.shape == (len(names), 128, 128)
+        for name, image in zip(names, pack):
+            np.testing.assert_array_equal(image, read_png(tmp_path / folder / name))
+        paths += [f"{folder}/{name}" for name in names[::7]]
+    packed = ImageReader(tmp_path).load(paths, 48)
+    assert packed.shape == (len(paths), 48, 48, 1) and packed.std() > 10
+    for folder in ("png", "crops"):  # the same folders without their packs: PNGs decoded
+        (tmp_path / folder / PACK).rename(tmp_path / folder / "moved.npy")
+    np.testing.assert_array_equal(ImageReader(tmp_path).load(paths, 48), packed)
+    (tmp_path / "png" / "moved.npy").rename(tmp_path / "png" / PACK)
+    (tmp_path / "png" / png_name("100", 1)).write_bytes(b"")  # a PNG the pack does not hold
+    with pytest.raises(OSError, match="not in .*pack.npy: the folder changed"):
+        ImageReader(tmp_path).read(f"png/{png_name('100', 1)}")
+
+
+def test_no_pack_for_a_beatless_record_or_with_pack_images_off(beats, tmp_path):
+    empty = {**beats, **{k: beats[k][:0] for k in ("sample", "start", "end")}}
+    assert render_record(empty, tmp_path / "png", 64) == 0
+    assert list((tmp_path / "png").iterdir()) == []
+    assert render_record(beats, tmp_path / "off", 128, pack=False) == 40
+    assert crop_record(tmp_path / "off", beats["sample"][:2], "100", tmp_path / "c", pack=False)
+    for folder in ("off", "c"):
+        assert {p.suffix for p in (tmp_path / folder).iterdir()} == {".png"}
