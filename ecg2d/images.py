@@ -94,13 +94,15 @@ class ImageReader:
 
 def _open_pack(folder: Path):
     """A folder's pack as (memory-mapped images, {file name: index}); ``None`` without one."""
+    from ecg2d.io import load_array
+
     path = folder / PACK
     if not path.exists():
         return None
     try:
-        images = np.load(path, mmap_mode="r", allow_pickle=False)
-        names = np.load(folder / PACK_NAMES, allow_pickle=False)
-    except (OSError, ValueError) as error:
+        images = load_array(path, mmap=True)
+        names = load_array(folder / PACK_NAMES)
+    except ValueError as error:
         raise ValueError(
             f"{path}: not a readable image pack ({error}); rebuild the folder"
         ) from error

@@ -406,6 +406,23 @@ def resample(
     return out, np.clip(moved, 0, len(out) - 1)
 
 
+def _np_load(path, mmap_mode=None):
+    """``np.load`` that never unpickles: the package's one call of it."""
+    return np.load(path, mmap_mode=mmap_mode, allow_pickle=False)
+
+
+def load_array(path: str | os.PathLike, mmap: bool = False) -> np.ndarray:
+    """A plain ``.npy`` array, never unpickling; memory-mapped (read-only) with ``mmap``. A file
+    that is not a readable ``.npy`` of plain values is a :class:`ValueError` naming it."""
+    try:
+        data = _np_load(path, "r" if mmap else None)
+    except (OSError, EOFError, ValueError) as exc:
+        raise ValueError(f"{path}: not a readable .npy array of plain values: {exc}") from exc
+    if not isinstance(data, np.ndarray):
+        raise ValueError(f"{path}: not a .npy array")
+    return data
+
+
 def load_npz(path: str | os.PathLike) -> dict[str, np.ndarray]:
     """Load an ``.npz`` of plain arrays, never unpickling.
 
@@ -426,7 +443,7 @@ def load_npz(path: str | os.PathLike) -> dict[str, np.ndarray]:
         return ValueError(f"{path}: not a readable .npz file: {exc}")
 
     try:
-        data = np.load(path, allow_pickle=False)
+        data = _np_load(path)
     except ValueError as exc:
         raise refused(exc) from exc
     except unreadable as exc:

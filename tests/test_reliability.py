@@ -26,6 +26,7 @@ import pytest
 import wfdb
 
 from ecg2d import atomic, io
+from ecg2d.images import PACK, PACK_NAMES, ImageReader
 from ecg2d.io import RecordError
 from ecg2d.segment import load_beats
 from tests.conftest import REPO, SNAKEMAKE, TRAINED_OUTPUTS, run_snakemake, write_config
@@ -705,6 +706,16 @@ def test_pickled_arrays_are_refused(real_beats, tmp_path):
     cut.write_bytes(real_beats.read_bytes()[:1000])
     with pytest.raises(ValueError, match=r"cut\.npz: not a readable \.npz file"):
         load_beats(cut)
+    # An image pack holding a pickle, memory-mapped or not: refused, the pack named.
+    folder = tmp_path / "png"
+    folder.mkdir()
+    np.save(folder / PACK, np.array([_Payload(marker)], dtype=object), allow_pickle=True)
+    np.save(folder / PACK_NAMES, np.array(["a.png"]))
+    for mmap in (False, True):
+        with pytest.raises(ValueError, match=r"pack\.npy: not a readable \.npy array"):
+            io.load_array(folder / PACK, mmap=mmap)
+    with pytest.raises(ValueError, match=r"pack\.npy: not a readable image pack"):
+        ImageReader(tmp_path).read("png/a.png")
     assert not marker.exists()
 
 
@@ -758,7 +769,7 @@ def test_no_code_unpickles_or_evaluates():
         for line in path.read_text().splitlines()
         if re.search(r"\bnp\.load\s*\(", line)
     ]
-    assert loads == ["ecg2d/io.py: data = np.load(path, allow_pickle=False)"]
+    assert loads == ["ecg2d/io.py: return np.load(path, mmap_mode=mmap_mode, allow_pickle=False)"]
 
 
 @pytest.mark.parametrize("target", ["results/beats/.x.npz", "results/../x/split/100.csv"])
