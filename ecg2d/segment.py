@@ -64,6 +64,14 @@ def rr_irregularity(pre_rr: np.ndarray, beats: int = LOCAL_RR_BEATS) -> np.ndarr
     return out
 
 
+def centred_windows(values: np.ndarray, beats: int) -> np.ndarray:
+    """For each of ``values``, the ``beats`` values centred on it (``2 * (beats // 2) + 1``
+    columns), NaN where the window reaches past either end."""
+    half = beats // 2
+    padded = np.concatenate([np.full(half, np.nan), values, np.full(half, np.nan)])
+    return np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1)
+
+
 def rhythm_irregularity(irregularity: np.ndarray, beats: int = RHYTHM_BEATS) -> np.ndarray:
     """The rhythm's irregularity around each beat: the median of the local
     :func:`rr_irregularity` over the ``beats`` beats centred on it (fewer at the record's ends).
@@ -74,13 +82,9 @@ def rhythm_irregularity(irregularity: np.ndarray, beats: int = RHYTHM_BEATS) -> 
     Counted in beats, not seconds, it means the same at any sampling rate.
     """
     x = np.asarray(irregularity, dtype=np.float64)
-    n = len(x)
-    if n == 0:
+    if len(x) == 0:
         return np.zeros(0, dtype=np.float64)
-    half = beats // 2
-    padded = np.concatenate([np.full(half, np.nan), x, np.full(half, np.nan)])
-    windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1)
-    return np.nanmedian(windows, axis=1)
+    return np.nanmedian(centred_windows(x, beats), axis=1)
 
 
 def upper_rr(pre_rr: np.ndarray, beats: int = RHYTHM_BEATS, q: float = UPPER_RR_QUANTILE):
@@ -96,13 +100,9 @@ def upper_rr(pre_rr: np.ndarray, beats: int = RHYTHM_BEATS, q: float = UPPER_RR_
     any sampling rate.
     """
     pre = np.asarray(pre_rr, dtype=np.float64)
-    n = len(pre)
-    if n == 0:
+    if len(pre) == 0:
         return np.zeros(0, dtype=np.float64)
-    half = beats // 2
-    padded = np.concatenate([np.full(half, np.nan), pre, np.full(half, np.nan)])
-    windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1)
-    return np.nanquantile(windows, q, axis=1)
+    return np.nanquantile(centred_windows(pre, beats), q, axis=1)
 
 
 def rhythm_cells(
