@@ -45,7 +45,7 @@ def crop_record(
     out_dir,
     crop_size: int = 96,
     offsets=(0, 16, 32),
-    pack: bool = True,
+    pack: bool = False,
 ) -> int:
     """Write the nine crops of the beats ``samples`` of ``record`` into ``out_dir`` atomically,
     as PNGs and, with ``pack``, packed beside them (:func:`ecg2d.images.write_pack`)."""

@@ -109,7 +109,7 @@ def render_record(
     out_dir,
     size: int = 128,
     amplitude: str = "beat",
-    pack: bool = True,
+    pack: bool = False,
 ) -> int:
     """Render every beat of a beats dict into ``out_dir`` (replaced atomically), as PNGs and,
     with ``pack``, packed beside them (:func:`ecg2d.images.write_pack`). Returns the count.

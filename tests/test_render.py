@@ -20,7 +20,7 @@ def beats(mitdb):
 @pytest.mark.parametrize("size", [128, 64])
 def test_png_is_square_8bit_grayscale(beats, tmp_path, size):
     out = tmp_path / "png"
-    assert render_record(beats, out, size) == 40
+    assert render_record(beats, out, size, pack=True) == 40
     files = sorted(out.glob("*.png"))
     assert [f.name for f in files] == [png_name("100", s) for s in beats["sample"]]
     assert sorted(p.name for p in out.iterdir() if p.suffix != ".png") == [PACK, PACK_NAMES]
@@ -123,8 +123,8 @@ def test_packs_hold_the_pngs_and_the_reader_takes_them(beats, tmp_path):
     """render_record and crop_record pack every image beside its PNG, in the PNGs' order
     (pack_names); an ImageReader gives the same arrays from the pack as from the PNGs, falls
     back to the PNGs in a folder without a pack, and refuses a name its folder's pack lacks."""
-    render_record(beats, tmp_path / "png", 128)
-    crop_record(tmp_path / "png", beats["sample"][:3], "100", tmp_path / "crops")
+    render_record(beats, tmp_path / "png", 128, pack=True)
+    crop_record(tmp_path / "png", beats["sample"][:3], "100", tmp_path / "crops", pack=True)
     paths = []
     for folder in ("png", "crops"):
         pack = np.load(tmp_path / folder / PACK, allow_pickle=False)
@@ -147,9 +147,9 @@ def test_packs_hold_the_pngs_and_the_reader_takes_them(beats, tmp_path):
 
 def test_no_pack_for_a_beatless_record_or_with_pack_images_off(beats, tmp_path):
     empty = {**beats, **{k: beats[k][:0] for k in ("sample", "start", "end")}}
-    assert render_record(empty, tmp_path / "png", 64) == 0
+    assert render_record(empty, tmp_path / "png", 64, pack=True) == 0
     assert list((tmp_path / "png").iterdir()) == []
-    assert render_record(beats, tmp_path / "off", 128, pack=False) == 40
-    assert crop_record(tmp_path / "off", beats["sample"][:2], "100", tmp_path / "c", pack=False)
+    assert render_record(beats, tmp_path / "off", 128) == 40  # pack_images' default: off
+    assert crop_record(tmp_path / "off", beats["sample"][:2], "100", tmp_path / "c")
     for folder in ("off", "c"):
         assert {p.suffix for p in (tmp_path / folder).iterdir()} == {".png"}
