@@ -39,38 +39,30 @@ def measure(args) -> dict:
     limit_threads(args.threads)
     import keras
     import yaml
+    from train_speed import training_feed
 
-    from ecg2d.config import experiment_classes
-    from ecg2d.feed import BeatBatches
     from ecg2d.images import ImageReader
     from ecg2d.model import build_model
     from ecg2d.rr import rr_columns, rr_feature_names
     from ecg2d.settings import resolve_settings
-    from ecg2d.split import read_table
 
     config = yaml.safe_load((REPO / "config/config.yaml").read_text())
     experiment = config["experiments"][args.experiment]
     settings = resolve_settings(experiment)
-    m, t = settings.model, settings.train
-    classes = experiment_classes(experiment)
-    rows = read_table(args.manifest)
-    train = rows[rows["split"] == "train"]
-    keras.utils.set_random_seed(0)
-    columns = rr_columns(m.rr_irregularity)
-    data = BeatBatches(
-        train,
-        classes,
-        m.input_size,
-        t.batch_size,
-        m.rr_features,
-        root=args.root,
+    classes, _, data = training_feed(
+        args.manifest,
+        experiment,
+        settings,
+        args.root,
         order="shuffle",
-        rr_columns=columns,
         seed=0,
         workers=args.threads,
         use_multiprocessing=False,
         max_queue_size=8,
     )
+    m, t = settings.model, settings.train
+    columns = rr_columns(m.rr_irregularity)
+    keras.utils.set_random_seed(0)
     steps = args.batches + 1
     if args.feed == "png":
         data.reader = ImageReader(args.root, use_packs=False)

@@ -23,6 +23,33 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 
 
+def training_feed(manifest, experiment: dict, settings, root, **options):
+    """``(classes, rows, batches)``: an experiment's classes, its manifest's rows, and an
+    :class:`ecg2d.feed.BeatBatches` over the training rows, fed as the experiment's model
+    (resolved ``settings``) reads them (``options``: the feed's order, sampling, workers...)."""
+    sys.path.insert(0, str(REPO))
+    from ecg2d.config import experiment_classes
+    from ecg2d.feed import BeatBatches
+    from ecg2d.rr import rr_columns
+    from ecg2d.split import read_table
+
+    m, t = settings.model, settings.train
+    classes = experiment_classes(experiment)
+    rows = read_table(manifest)
+    train = rows[rows["split"] == "train"]
+    batches = BeatBatches(
+        train,
+        classes,
+        m.input_size,
+        t.batch_size,
+        m.rr_features,
+        root=root,
+        rr_columns=rr_columns(m.rr_irregularity),
+        **options,
+    )
+    return classes, rows, batches
+
+
 def measure(manifest: str, experiment_name: str, preset: str, batches: int, threads: int, root):
     """Training and prediction images/s and peak RSS of one preset (in this process)."""
     sys.path.insert(0, str(REPO))
@@ -33,33 +60,24 @@ def measure(manifest: str, experiment_name: str, preset: str, batches: int, thre
     import yaml
 
     from ecg2d.classifier import Classifier
-    from ecg2d.config import experiment_classes
-    from ecg2d.feed import BeatBatches
     from ecg2d.model import build_model
     from ecg2d.rr import rr_columns, rr_feature_names
     from ecg2d.settings import resolve_settings
-    from ecg2d.split import read_table
 
     config = yaml.safe_load((REPO / "config/config.yaml").read_text())
     experiment = dict(config["experiments"][experiment_name], preset=preset)
     experiment.pop("train", None)
     settings = resolve_settings(experiment)
     m, t = settings.model, settings.train
-    classes = experiment_classes(experiment)
-    rows = read_table(manifest)
-    train = rows[rows["split"] == "train"]
-    keras.utils.set_random_seed(0)
-    data = BeatBatches(
-        train,
-        classes,
-        m.input_size,
-        t.batch_size,
-        m.rr_features,
-        root=root,
+    classes, rows, data = training_feed(
+        manifest,
+        experiment,
+        settings,
+        root,
         order="sampling",
-        rr_columns=rr_columns(m.rr_irregularity),
         samples_per_class=batches * t.batch_size,
     )
+    keras.utils.set_random_seed(0)
     model = build_model(len(classes), m, n_rr=len(rr_feature_names(rr_columns(m.rr_irregularity))))
     model.compile(keras.optimizers.Adam(t.learning_rate), "sparse_categorical_crossentropy")
     marks = []
