@@ -56,16 +56,18 @@ def crop_record(
     log = logging.getLogger("ecg2d.augment")
     samples = list(samples)
     reader = ImageReader(png_dir)
-    names, crops = [], []
+    names, crops = [], []  # kept for the pack only
     with atomic_dir(out_dir) as tmp:
         for i, sample in enumerate(samples):
             image = reader.read(png_name(record, sample))
             for k, crop in enumerate(nine_crops(image, crop_size, offsets)):
-                names.append(crop_name(record, sample, k))
-                crops.append(crop)
-                write_png(Path(tmp) / names[-1], crop)
+                name = crop_name(record, sample, k)
+                if pack:
+                    names.append(name)
+                    crops.append(crop)
+                write_png(Path(tmp) / name, crop)
             if (i + 1) % 500 == 0 or i + 1 == len(samples):
                 log.info("record %s: cropped %d/%d beats", record, i + 1, len(samples))
-        if pack and crops:
+        if crops:
             write_pack(tmp, names, np.stack(crops))
     return len(offsets) ** 2 * len(samples)

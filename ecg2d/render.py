@@ -126,7 +126,7 @@ def render_record(
     n = len(beats["sample"])
     scale = beat_amplitude(beats, amplitude, log)
     clipped = 0
-    names, images = [], []
+    names, images = [], []  # kept for the pack only
     with atomic_dir(out_dir) as tmp:
         for i, (sample, start, end) in enumerate(
             zip(beats["sample"], beats["start"], beats["end"])
@@ -136,9 +136,11 @@ def render_record(
                 excursion = np.abs(segment - np.median(segment)).max()
                 clipped += bool(excursion > RECORD_RANGE * scale)
             image = render_beat(segment, size, amplitude=scale)
-            names.append(png_name(record, sample))
-            images.append(image)
-            write_png(Path(tmp) / names[-1], image)
+            name = png_name(record, sample)
+            if pack:
+                names.append(name)
+                images.append(image)
+            write_png(Path(tmp) / name, image)
             if (i + 1) % 500 == 0 or i + 1 == n:
                 log.info("record %s: rendered %d/%d beats", record, i + 1, n)
         if pack:
