@@ -174,7 +174,7 @@ def plot_gallery(cells: list[Cell], per_cell: int, fs: float, title: str, path, 
     import matplotlib.pyplot as plt
 
     from ecg2d.atomic import save_figure
-    from ecg2d.render import read_png
+    from ecg2d.images import read_image
 
     rows = max(len(cells), 1)
     height = 1.2 * rows + 0.7
@@ -185,7 +185,7 @@ def plot_gallery(cells: list[Cell], per_cell: int, fs: float, title: str, path, 
         for side in ax.spines.values():
             side.set_visible(False)
     try:
-        _draw(axes, cells, per_cell, fs, root, read_png)
+        _draw(axes, cells, per_cell, fs, root, read_image)
         fig.suptitle(title, fontsize=10)
         fig.tight_layout(rect=(0, 0, 1, 1 - 0.5 / height))  # room for the title
         save_figure(fig, path)
@@ -193,7 +193,7 @@ def plot_gallery(cells: list[Cell], per_cell: int, fs: float, title: str, path, 
         plt.close(fig)
 
 
-def _draw(axes, cells: list[Cell], per_cell: int, fs: float, root, read_png) -> None:
+def _draw(axes, cells: list[Cell], per_cell: int, fs: float, root, read_image) -> None:
     """Fill the ``axes`` grid of :func:`plot_gallery`."""
     if not cells:
         axes[0][0].text(0.5, 0.5, "no test beats", ha="center", va="center", fontsize=9)
@@ -201,7 +201,7 @@ def _draw(axes, cells: list[Cell], per_cell: int, fs: float, root, read_png) -> 
         for j in range(min(per_cell, len(cell.beats))):
             beat = cell.beats.iloc[j]
             ax = axes[i][j]
-            ax.imshow(read_png(Path(root) / beat["path"]), cmap="gray", vmin=0, vmax=255)
+            ax.imshow(read_image(Path(root) / beat["path"]), cmap="gray", vmin=0, vmax=255)
             ax.set_title(beat_title(beat, fs), fontsize=6, pad=2)
             for side in ax.spines.values():
                 side.set_visible(True)

@@ -64,14 +64,6 @@ def write_png(path, image: np.ndarray) -> None:
         raise OSError(f"cannot write {path}")
 
 
-def read_png(path) -> np.ndarray:
-    """Read an 8-bit grayscale PNG as a 2-D uint8 array."""
-    image = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
-    if image is None:
-        raise OSError(f"cannot read image {path}")
-    return image
-
-
 def record_amplitude(signal: np.ndarray, fs: float, samples) -> float:
     """The record's median QRS amplitude: the median over its beats of the signal's
     peak-to-peak within +- :data:`QRS_HALF_MS` of the R peak (0.0 without beats)."""

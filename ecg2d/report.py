@@ -132,7 +132,7 @@ def plot_examples(
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from ecg2d.render import read_png
+    from ecg2d.images import read_image
 
     rows = max(len(picked), 1)
     fig, axes = plt.subplots(
@@ -147,7 +147,7 @@ def plot_examples(
                 side.set_visible(False)
             if j < len(beats):
                 beat = beats.iloc[j]
-                ax.imshow(read_png(beat["path"]), cmap="gray", vmin=0, vmax=255)
+                ax.imshow(read_image(beat["path"]), cmap="gray", vmin=0, vmax=255)
                 ax.set_title(f"{beat['record']}:{beat['sample']}", fontsize=6)
             elif j == 0:
                 ax.text(0.5, 0.5, "no beats", ha="center", va="center", fontsize=8)

@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 
 from ecg2d.augment import crop_record, nine_crops
-from ecg2d.images import PACK, PACK_NAMES, ImageReader
+from ecg2d.images import PACK, PACK_NAMES, ImageReader, read_image
 from ecg2d.io import read_record
-from ecg2d.render import png_name, read_png, render_beat, render_record
+from ecg2d.render import png_name, render_beat, render_record
 from ecg2d.segment import segment_record
 
 
@@ -67,8 +67,8 @@ def test_crop_record_writes_nine_per_beat(beats, tmp_path):
     files = sorted(p.name for p in (tmp_path / "crops").glob("*.png"))
     assert n == 27 and len(files) == 27
     assert files[0] == f"100_{samples[0]:07d}_c0.png"
-    crop4 = read_png(tmp_path / "crops" / f"100_{samples[0]:07d}_c4.png")
-    source = read_png(tmp_path / "png" / png_name("100", samples[0]))
+    crop4 = read_image(tmp_path / "crops" / f"100_{samples[0]:07d}_c4.png")
+    source = read_image(tmp_path / "png" / png_name("100", samples[0]))
     np.testing.assert_array_equal(crop4, nine_crops(source)[4])
 
 
@@ -115,7 +115,7 @@ def test_record_amplitude_clips_and_counts_what_leaves_the_image(beats, tmp_path
     with caplog.at_level(logging.INFO, logger="ecg2d.render"):
         render_record(scaled, tmp_path / "png", 64, amplitude="record")
     assert "1 of 40 beats clipped" in caplog.text
-    image = read_png(tmp_path / "png" / png_name("100", scaled["sample"][3]))
+    image = read_image(tmp_path / "png" / png_name("100", scaled["sample"][3]))
     assert (image[2:5] < 128).any()  # clipped at the top edge
 
 
@@ -132,7 +132,7 @@ def test_packs_hold_the_pngs_and_the_reader_takes_them(beats, tmp_path):
         assert names == sorted(p.name for p in (tmp_path / folder).glob("*.png"))
         assert pack.dtype == np.uint8 and pack.shape == (len(names), 128, 128)
         for name, image in zip(names, pack):
-            np.testing.assert_array_equal(image, read_png(tmp_path / folder / name))
+            np.testing.assert_array_equal(image, read_image(tmp_path / folder / name))
         paths += [f"{folder}/{name}" for name in names[::7]]
     packed = ImageReader(tmp_path).load(paths, 48)
     assert packed.shape == (len(paths), 48, 48, 1) and packed.std() > 10
