@@ -3,7 +3,6 @@ chooses the epoch (best weights kept, early stop on a plateau)."""
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import math
 import time
@@ -67,9 +66,6 @@ MIN_VALIDATION_SUPPORT = 20
 class Validation(_callback_base()):
     """Score the validation set after every epoch, keep the best weights, stop on a plateau.
 
-    With a moving average of the weights (``train.ema``), the average is what is scored and
-    kept; training goes on from the raw weights.
-
     Adds ``val_loss``, ``val_accuracy``, ``val_balanced_accuracy`` and ``val_macro_f1`` to the
     epoch logs (the two macro figures over the classes with at least
     :data:`MIN_VALIDATION_SUPPORT` validation beats). The weights of the epoch best by
@@ -111,8 +107,7 @@ class Validation(_callback_base()):
     def on_epoch_end(self, epoch, logs=None):
         if self.batches is None or len(self.batches.y) == 0:
             return
-        with averaged_weights(self.model):
-            scores, weights = self.score(), self.model.get_weights()
+        scores = self.score()
         if logs is not None:
             logs.update({k: (np.nan if v is None else v) for k, v in scores.items()})
         log.info(
@@ -130,7 +125,7 @@ class Validation(_callback_base()):
         )
         if better:
             self.best, self.best_epoch, self.wait = value, epoch + 1, 0
-            self.best_weights = weights
+            self.best_weights = self.model.get_weights()
         else:
             self.wait += 1
             if self.patience and self.wait >= self.patience:
@@ -146,31 +141,6 @@ class Validation(_callback_base()):
                 self.best,
             )
             self.model.set_weights(self.best_weights)
-
-
-@contextlib.contextmanager
-def averaged_weights(model):
-    """Within the block, ``model``'s trainable weights are its optimiser's moving averages
-    (``use_ema``); they are restored after it. Nothing changes without a moving average."""
-    optimizer = getattr(model, "optimizer", None)
-    averages = getattr(optimizer, "_model_variables_moving_average", None)
-    if not getattr(optimizer, "use_ema", False) or not averages:
-        yield
-        return
-    variables = model.trainable_variables
-    if len(averages) != len(variables):
-        raise RuntimeError(
-            f"the optimiser averages {len(averages)} weights, the model has {len(variables)}"
-        )
-    raw = [np.array(v.numpy()) for v in variables]
-    for variable, average in zip(variables, averages):
-        if average is not None:
-            variable.assign(average)
-    try:
-        yield
-    finally:
-        for variable, value in zip(variables, raw):
-            variable.assign(value)
 
 
 def _nan_to_none(value):

@@ -107,14 +107,10 @@ def build_model(
     return keras.Model(inputs, out, name="ecg2d_cnn")
 
 
-def make_optimizer(
-    name: str, learning_rate: float, schedule: str = "constant", steps: int = 0, ema: float = 0.0
-):
+def make_optimizer(name: str, learning_rate: float, schedule: str = "constant", steps: int = 0):
     """A Keras optimiser by name: ``adam``, ``sgd`` (momentum 0.9) or ``rmsprop``.
 
     ``schedule`` ``cosine`` decays the learning rate over ``steps`` steps to 5 % of its start.
-    ``ema`` > 0 keeps an exponential moving average of the weights with that momentum (Keras's
-    ``use_ema``; :class:`ecg2d.callbacks.Validation` scores and keeps the average).
     """
     import keras
 
@@ -122,15 +118,12 @@ def make_optimizer(
         learning_rate = keras.optimizers.schedules.CosineDecay(learning_rate, steps, alpha=0.05)
     elif schedule not in ("constant", "cosine"):
         raise ValueError(f"lr_schedule: unknown schedule {schedule!r} (constant or cosine)")
-    if not 0.0 <= ema < 1.0:
-        raise ValueError(f"train.ema: a momentum within [0, 1), got {ema}")
-    average = {"use_ema": True, "ema_momentum": ema} if ema > 0 else {}
     if name == "adam":
-        return keras.optimizers.Adam(learning_rate, **average)
+        return keras.optimizers.Adam(learning_rate)
     if name == "sgd":
-        return keras.optimizers.SGD(learning_rate, momentum=0.9, **average)
+        return keras.optimizers.SGD(learning_rate, momentum=0.9)
     if name == "rmsprop":
-        return keras.optimizers.RMSprop(learning_rate, **average)
+        return keras.optimizers.RMSprop(learning_rate)
     raise ValueError(f"optimizer: unknown optimiser {name!r} (adam, sgd or rmsprop)")
 
 

@@ -49,7 +49,6 @@ class TrainSettings:
     optimizer: str = "adam"
     learning_rate: float = 0.001
     lr_schedule: str = "cosine"
-    ema: float = 0.0
     batch_size: int = 64
     epochs: int = 8
     balance: str = "sampling"

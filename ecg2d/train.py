@@ -269,7 +269,6 @@ def fit_model(
             train.learning_rate,
             train.lr_schedule,
             train.epochs * len(fit_batches),
-            train.ema,
         ),
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],

@@ -301,42 +301,6 @@ def test_trained_model_carries_its_rhythm_expert(tmp_path):
         fit_model(manifest.drop(columns="rr_irregularity"), experiment, seed=1, root=tmp_path)
 
 
-def test_moving_average_of_the_weights_is_what_validation_scores_and_keeps(tmp_path):
-    """train.ema: the optimiser averages the weights; the validation callback scores the
-    average and restores the raw weights for training to go on; the model kept is the average
-    (one epoch: the chosen one), not the raw weights of the last step."""
-    from ecg2d.callbacks import averaged_weights
-
-    manifest = toy_manifest()
-    rng = np.random.default_rng(0)
-    for path in manifest["path"]:
-        cv2.imwrite(str(tmp_path / path), rng.integers(0, 256, (48, 48), dtype=np.uint8))
-    experiment = {
-        "protocol": "intra_patient",
-        "classes": {"N": "N", "A": "S"},
-        "preset": "tiny",
-        "train": {"ema": 0.9, "validation_fraction": 0.25, "learning_rate": 0.05},
-    }
-    model, history, info = fit_model(manifest, experiment, seed=1, root=tmp_path)
-    assert info["train"]["ema"] == 0.9 and "val_accuracy" in history[0]
-    optimizer = model.optimizer
-    assert optimizer.use_ema and optimizer.ema_momentum == pytest.approx(0.9)
-    averages = [np.array(a.numpy()) for a in optimizer._model_variables_moving_average]
-    kept = [np.array(v.numpy()) for v in model.trainable_variables]
-    assert all(np.array_equal(k, a) for k, a in zip(kept, averages))
-    # the average differs from the weights training reached, and the block swaps them in
-    raw = [k + 1.0 for k in kept]
-    for variable, value in zip(model.trainable_variables, raw):
-        variable.assign(value)
-    with averaged_weights(model):
-        inside = [np.array(v.numpy()) for v in model.trainable_variables]
-    after = [np.array(v.numpy()) for v in model.trainable_variables]
-    assert all(np.array_equal(i, a) for i, a in zip(inside, averages))
-    assert all(np.array_equal(a, r) for a, r in zip(after, raw))
-    with pytest.raises(ValueError, match="train.ema"):
-        fit_model(manifest, {**experiment, "train": {"ema": 1.0}}, seed=1, root=tmp_path)
-
-
 def test_classifier_with_irregularity_and_rr_logits(tmp_path):
     model = write_tiny(tmp_path / "model.h5", irregularity=True, rr_logits=True)
     assert model.get_layer("rr_logits").units == 3
