@@ -55,15 +55,26 @@ from ds1_cv import check_folds, fmt, fold_manifest, headline, machine  # noqa: E
 WEIGHTS = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0]
 
 
-def oof_expert(manifest, train_records, folds, classes, seed: int, kind: str = "rr") -> dict:
-    """Out-of-fold expert probabilities: ``{(record, sample): p}`` over all DS1 beats."""
+def expert_spec(item: str) -> tuple[str, int]:
+    """``(kind, min_leaf)`` of an ``--expert`` item: ``KIND`` (the trees' fewest beats per leaf
+    at the default of ``model.expert_min_leaf``) or ``KIND@MIN_LEAF``."""
+    from ecg2d.expert import MIN_LEAF
+
+    kind, _, leaf = item.partition("@")
+    return kind, int(leaf) if leaf else MIN_LEAF
+
+
+def oof_expert(manifest, train_records, folds, classes, seed: int, item: str = "rr") -> dict:
+    """Out-of-fold expert probabilities: ``{(record, sample): p}`` over all DS1 beats, of the
+    expert of ``--expert`` item ``item`` (:func:`expert_spec`)."""
     from ecg2d.expert import KIND_COLUMNS, expert_proba
     from ecg2d.train import fit_rhythm_expert
 
+    kind, min_leaf = expert_spec(item)
     out = {}
     for fold in folds:
         rows = fold_manifest(manifest, train_records, fold)
-        expert = fit_rhythm_expert(rows, kind, classes, seed)
+        expert = fit_rhythm_expert(rows, kind, classes, seed, min_leaf)
         test = rows[(rows["split"] == "test") & (rows["augmented"] == 0)]
         proba = expert_proba(expert, test[list(KIND_COLUMNS[kind])].to_numpy())
         out.update(zip(zip(test["record"].astype(str), test["sample"].astype(int)), proba))
@@ -235,7 +246,10 @@ def main(argv=None) -> None:
         "--fused", nargs="+", metavar="NAME", help="CNN tables with the expert fused in training"
     )
     parser.add_argument(
-        "--expert", nargs="+", default=["rr"], help="expert kinds, simplest first (rr rr_shape)"
+        "--expert",
+        nargs="+",
+        default=["rr"],
+        help="expert kinds, simplest first (rr rr_shape); KIND@N: trees with N beats per leaf",
     )
     args = parser.parse_args(argv)
     args.cnn = [tuple(item.split("=", 1)) for item in args.cnn]

@@ -48,6 +48,7 @@ from ecg2d.rr import (
     RR_CONTEXT,
     check_finite,
 )
+from ecg2d.settings import ModelSettings
 from ecg2d.shape import SHAPE2_COLUMNS, SHAPE_COLUMNS
 
 #: RR context columns the ``rr`` expert reads (manifest and beats-file columns).
@@ -114,6 +115,9 @@ TREE_SETTINGS = {
     "max_leaf_nodes": 15,
     "early_stopping": False,
 }
+#: The trees' fewest training beats per leaf, where no ``min_leaf`` is given: the default of
+#: ``model.expert_min_leaf`` (its home is :class:`ecg2d.settings.ModelSettings`).
+MIN_LEAF = ModelSettings.expert_min_leaf
 #: Expert kinds of the ``model.expert`` setting.
 EXPERTS = ("none", *KIND_COLUMNS)
 #: Inverse L2 regularisation of the logistic regression (features are standardised).
@@ -157,12 +161,15 @@ def expert_features(rr, kind: str = "rr") -> np.ndarray:
     return np.stack(features, axis=1)
 
 
-def fit_expert(rr, labels, classes, seed: int = 0, kind: str = "rr") -> dict:
+def fit_expert(
+    rr, labels, classes, seed: int = 0, kind: str = "rr", min_leaf: int = MIN_LEAF
+) -> dict:
     """Fit the expert on beats' RR context and labels; return its JSON-ready parameters.
 
     ``{"kind": "rr", "features", "classes", "mean", "scale", "coef", "intercept", "n_train"}``
     for the logistic regressions; the trees' kinds (:data:`TREE_KINDS`) have ``"trees"`` and
-    ``"baseline"`` instead of ``coef`` and ``intercept`` (:func:`fit_trees`). Classes absent
+    ``"baseline"`` instead of ``coef`` and ``intercept`` (:func:`fit_trees`, at most
+    ``min_leaf`` beats per leaf, recorded as ``"min_leaf"``). Classes absent
     from the training beats get no weight and a very low intercept (probability 0 for trees),
     so they are never chosen by the expert alone.
     """
@@ -176,7 +183,9 @@ def fit_expert(rr, labels, classes, seed: int = 0, kind: str = "rr") -> dict:
     if len(present) < 2:
         raise ValueError(f"the rhythm expert needs beats of two classes at least, got {present}")
     fitted = (
-        fit_trees(x, labels, seed) if kind in TREE_KINDS else fit_logistic(x, labels, classes, seed)
+        fit_trees(x, labels, seed, min_leaf)
+        if kind in TREE_KINDS
+        else fit_logistic(x, labels, classes, seed)
     )
     return {
         "kind": kind,
@@ -214,9 +223,10 @@ def fit_logistic(x: np.ndarray, labels: np.ndarray, classes: list[str], seed: in
     }
 
 
-def fit_trees(x: np.ndarray, labels: np.ndarray, seed: int) -> dict:
-    """Gradient-boosted trees (:data:`TREE_SETTINGS`, balanced class weights) of features ``x``,
-    as plain numbers: ``{"tree_classes", "baseline", "trees"}``.
+def fit_trees(x: np.ndarray, labels: np.ndarray, seed: int, min_leaf: int = MIN_LEAF) -> dict:
+    """Gradient-boosted trees (:data:`TREE_SETTINGS`, at least ``min_leaf`` training beats per
+    leaf, balanced class weights) of features ``x``, as plain numbers:
+    ``{"tree_classes", "baseline", "trees", "min_leaf"}``.
 
     ``trees`` holds, per boosting iteration, one tree per class (one for two classes), each
     ``{"feature", "threshold", "missing_left", "left", "right", "leaf", "value"}`` node arrays:
@@ -227,7 +237,7 @@ def fit_trees(x: np.ndarray, labels: np.ndarray, seed: int) -> dict:
     from sklearn.ensemble import HistGradientBoostingClassifier
 
     model = HistGradientBoostingClassifier(
-        class_weight="balanced", random_state=seed, **TREE_SETTINGS
+        class_weight="balanced", random_state=seed, min_samples_leaf=min_leaf, **TREE_SETTINGS
     )
     model.fit(x, labels)
     # The fitted trees are read from the estimator's predictors (sklearn's own layout, checked
@@ -251,6 +261,7 @@ def fit_trees(x: np.ndarray, labels: np.ndarray, seed: int) -> dict:
         "tree_classes": [str(c) for c in model.classes_],
         "baseline": np.asarray(model._baseline_prediction, dtype=np.float64).ravel().tolist(),
         "trees": trees,
+        "min_leaf": int(min_leaf),
     }
 
 

@@ -40,6 +40,8 @@ class ModelSettings:
     image_dropout: float = 0.0
     expert: str = "none"
     fusion_weight: float = 1.0
+    #: the tree experts' fewest training beats per leaf (scikit-learn's min_samples_leaf)
+    expert_min_leaf: int = 20
 
 
 @dataclass(frozen=True)

@@ -214,7 +214,7 @@ def fit_model(
         raise ValueError(f"train.balance: unknown {train.balance!r}; one of {BALANCE_MODES}")
     classes = experiment_classes(experiment)
     fit_rows, val_rows = prepare_rows(manifest, experiment, settings, seed)
-    expert = fit_rhythm_expert(manifest, model_cfg.expert, classes, seed)
+    expert = fit_rhythm_expert(manifest, model_cfg.expert, classes, seed, model_cfg.expert_min_leaf)
     use_rr = bool(model_cfg.rr_features)
     columns = rr_columns(model_cfg.rr_irregularity)
     rr_mean = rr_var = None
@@ -336,10 +336,13 @@ def fit_model(
     return model, history, info
 
 
-def fit_rhythm_expert(manifest: pd.DataFrame, kind: str, classes: list[str], seed: int):
+def fit_rhythm_expert(
+    manifest: pd.DataFrame, kind: str, classes: list[str], seed: int, min_leaf: int
+):
     """The rhythm expert (:mod:`ecg2d.expert`) of ``model.expert`` ``kind``, fitted on every
     original training beat of the manifest (validation records included: it has no epoch to
-    choose); ``None`` for ``none``."""
+    choose), trees with at least ``min_leaf`` beats per leaf (``model.expert_min_leaf``);
+    ``None`` for ``none``."""
     from ecg2d.expert import EXPERTS, KIND_COLUMNS, fit_expert
 
     if kind not in EXPERTS:
@@ -354,7 +357,7 @@ def fit_rhythm_expert(manifest: pd.DataFrame, kind: str, classes: list[str], see
             "and manifests built by this version: rebuild them)"
         )
     rows = manifest[(manifest["split"] == "train") & (manifest["augmented"] == 0)]
-    expert = fit_expert(rows[columns].to_numpy(), rows["label"], classes, seed, kind)
+    expert = fit_expert(rows[columns].to_numpy(), rows["label"], classes, seed, kind, min_leaf)
     log.info("rhythm expert fitted on %d training beats", len(rows))
     return expert
 

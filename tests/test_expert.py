@@ -217,6 +217,38 @@ def test_gbm_expert_is_plain_json_and_matches_scikit_learn(gbm_training):
     assert proba[:, 2].max() == 0.0  # V: absent from the training beats
 
 
+def test_trees_hold_at_least_min_leaf_beats_per_leaf(gbm_training):
+    """model.expert_min_leaf reaches scikit-learn's min_samples_leaf: every leaf of every tree
+    is reached by at least that many training beats (counted by routing them through the
+    stored trees), the expert records it, and the probabilities are still scikit-learn's."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    from ecg2d.expert import TREE_SETTINGS, _tree_values
+
+    x, y = gbm_training
+    features = expert_features(x, "gbm")
+    for min_leaf in (20, 400):
+        expert = fit_expert(x, y, CLASSES, seed=3, kind="gbm", min_leaf=min_leaf)
+        assert expert["min_leaf"] == min_leaf
+        smallest = np.inf
+        for iteration in expert["trees"][:20]:
+            for tree in iteration:
+                # a distinct value per leaf, to count the beats that reach each one
+                marked = {**tree, "value": list(range(len(tree["value"])))}
+                counts = np.bincount(_tree_values(marked, features).astype(int))
+                smallest = min(smallest, counts[counts > 0].min())
+        assert smallest >= min_leaf
+        if min_leaf == 20:
+            assert smallest < 400  # the default leaves smaller leaves than 400 beats
+    reference = HistGradientBoostingClassifier(
+        class_weight="balanced", random_state=3, min_samples_leaf=400, **TREE_SETTINGS
+    ).fit(features, y)
+    present = [CLASSES.index(str(c)) for c in reference.classes_]
+    np.testing.assert_allclose(
+        expert_proba(expert, x)[:, present], reference.predict_proba(features), atol=1e-9
+    )
+
+
 def test_gbm_expert_reads_short_rr_by_the_rhythm_around_it(mitdb, gbm_training):
     """Fitted on records 203 (atrial fibrillation), 209, 118 and 220 (atrial ectopy), the trees
     call almost no normal beat of record 201's atrial fibrillation premature, where the logistic
