@@ -108,6 +108,7 @@ PRESETS: dict[str, dict[str, dict]] = {
             "filters": (64, 128, 256),
             "convs_per_block": 2,
             "dense_units": 2048,
+            "dropout": 0.5,
         },
         "train": {
             "learning_rate": 0.0001,
