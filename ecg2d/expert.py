@@ -168,7 +168,7 @@ def fit_expert(
 
     ``{"kind": "rr", "features", "classes", "mean", "scale", "coef", "intercept", "n_train"}``
     for the logistic regressions; the trees' kinds (:data:`TREE_KINDS`) have ``"trees"`` and
-    ``"baseline"`` instead of ``coef`` and ``intercept`` (:func:`fit_trees`, at most
+    ``"baseline"`` instead of ``coef`` and ``intercept`` (:func:`fit_trees`, at least
     ``min_leaf`` beats per leaf, recorded as ``"min_leaf"``). Classes absent
     from the training beats get no weight and a very low intercept (probability 0 for trees),
     so they are never chosen by the expert alone.
