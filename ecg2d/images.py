@@ -1,12 +1,13 @@
 """Beat images as the network reads them: decoded to arrays and area-resized.
 
 An image folder (a record's beat images, or its crops) holds one PNG per image, the
-inspectable artefact, and beside them the same images packed once (:func:`write_pack`):
-``pack.npy``, uint8 N x S x S, and ``pack_names.npy``, the PNG file names in the same order.
-Training and evaluation read images through an :class:`ImageReader`, which takes them from
-the folder's pack (memory-mapped, opened once) where there is one and decodes the PNG where
-there is none (folders written before packs existed). Decoding PNGs costs CPU training about a
-fifth of its time with the files cached, and more without (``bench/feed_share.py``).
+inspectable artefact, and, with the ``pack_images`` setting (off by default), beside them the
+same images packed once (:func:`write_pack`): ``pack.npy``, uint8 N x S x S, and
+``pack_names.npy``, the PNG file names in the same order. Training and evaluation read images
+through an :class:`ImageReader`, which takes them from the folder's pack (memory-mapped,
+opened once) where there is one and decodes the PNG where there is none. Decoding PNGs costs
+CPU training about a fifth of its time with the files cached, and more without
+(``bench/feed_share.py``).
 """
 
 from __future__ import annotations
