@@ -36,6 +36,7 @@ CNN-only table like for like, give that one ``--weights`` of the configured fusi
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import sys
@@ -55,28 +56,37 @@ from ds1_cv import check_folds, fmt, fold_manifest, headline, machine  # noqa: E
 WEIGHTS = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0]
 
 
-def expert_spec(item: str) -> tuple[str, int]:
-    """``(kind, min_leaf)`` of an ``--expert`` item: ``KIND`` (the trees' fewest beats per leaf
-    at the default of ``model.expert_min_leaf``) or ``KIND@MIN_LEAF``."""
-    from ecg2d.expert import MIN_LEAF
+def expert_spec(item: str):
+    """The model settings (:class:`ecg2d.settings.ModelSettings`) of an ``--expert`` item:
+    ``KIND[@MIN_LEAF][~WEIGHTS]``, the expert kind, optionally the trees' fewest beats per leaf
+    (``model.expert_min_leaf``) and the beats' weighting (``model.expert_weights``); what is
+    left out takes the setting's default."""
+    from ecg2d.settings import ModelSettings
 
-    kind, _, leaf = item.partition("@")
-    return kind, int(leaf) if leaf else MIN_LEAF
+    rest, _, weights = item.partition("~")
+    kind, _, leaf = rest.partition("@")
+    default = ModelSettings()
+    return dataclasses.replace(
+        default,
+        expert=kind,
+        expert_min_leaf=int(leaf) if leaf else default.expert_min_leaf,
+        expert_weights=weights or default.expert_weights,
+    )
 
 
-def oof_expert(manifest, train_records, folds, classes, seed: int, item: str = "rr") -> dict:
+def oof_expert(manifest, train_records, folds, classes, seed: int, item="rr") -> dict:
     """Out-of-fold expert probabilities: ``{(record, sample): p}`` over all DS1 beats, of the
-    expert of ``--expert`` item ``item`` (:func:`expert_spec`)."""
+    expert of ``--expert`` item ``item`` (:func:`expert_spec`) or of model settings ``item``."""
     from ecg2d.expert import KIND_COLUMNS, expert_proba
     from ecg2d.train import fit_rhythm_expert
 
-    kind, min_leaf = expert_spec(item)
+    model = expert_spec(item) if isinstance(item, str) else item
     out = {}
     for fold in folds:
         rows = fold_manifest(manifest, train_records, fold)
-        expert = fit_rhythm_expert(rows, kind, classes, seed, min_leaf)
+        expert = fit_rhythm_expert(rows, model, classes, seed)
         test = rows[(rows["split"] == "test") & (rows["augmented"] == 0)]
-        proba = expert_proba(expert, test[list(KIND_COLUMNS[kind])].to_numpy())
+        proba = expert_proba(expert, test[list(KIND_COLUMNS[model.expert])].to_numpy())
         out.update(zip(zip(test["record"].astype(str), test["sample"].astype(int)), proba))
     return out
 
@@ -249,7 +259,8 @@ def main(argv=None) -> None:
         "--expert",
         nargs="+",
         default=["rr"],
-        help="expert kinds, simplest first (rr rr_shape); KIND@N: trees with N beats per leaf",
+        help="expert kinds, simplest first (rr rr_shape); KIND@N: trees with N beats per leaf; "
+        "KIND~W: beats weighed by W (model.expert_weights)",
     )
     args = parser.parse_args(argv)
     args.cnn = [tuple(item.split("=", 1)) for item in args.cnn]

@@ -70,8 +70,8 @@ def main(argv=None) -> None:
     check_folds(folds, train_records)
     manifest = read_table(args.manifest)
     manifest = manifest[manifest["record"].astype(str).isin(train_records)]
-    item = f"{model.expert}@{model.expert_min_leaf}"
-    expert = oof_expert(manifest, train_records, folds, classes, 0, item)
+    item = f"{model.expert}@{model.expert_min_leaf}~{model.expert_weights}"
+    expert = oof_expert(manifest, train_records, folds, classes, 0, model)
     seeds = {}
     for seed in args.seeds:
         table = cnn_table(args.cnn, seed, len(folds), train_records)

@@ -118,6 +118,9 @@ TREE_SETTINGS = {
 #: The trees' fewest training beats per leaf, where no ``min_leaf`` is given: the default of
 #: ``model.expert_min_leaf`` (its home is :class:`ecg2d.settings.ModelSettings`).
 MIN_LEAF = ModelSettings.expert_min_leaf
+#: How the expert weighs its training beats, the ``model.expert_weights`` setting
+#: (:func:`beat_weights`).
+WEIGHTINGS = ("class", "record", "record_sqrt")
 #: Expert kinds of the ``model.expert`` setting.
 EXPERTS = ("none", *KIND_COLUMNS)
 #: Inverse L2 regularisation of the logistic regression (features are standardised).
@@ -161,15 +164,53 @@ def expert_features(rr, kind: str = "rr") -> np.ndarray:
     return np.stack(features, axis=1)
 
 
+def beat_weights(labels, records, weighting: str) -> np.ndarray | None:
+    """Training weights of beats of ``labels`` from ``records``, by ``model.expert_weights``.
+
+    Every class present weighs the same in total (balanced class weights) in every mode. With
+    ``class`` that is all, and ``None`` is returned: the estimators' own balanced class weights.
+    Within each class, ``record`` gives every record the same share, and ``record_sqrt`` gives
+    each a share in proportion to the square root of its beats of that class (between the
+    beats' count and equal shares), so that a class's rule is not one patient's when one
+    record holds most of the class's beats. The weights average 1.
+    """
+    if weighting not in WEIGHTINGS:
+        raise ValueError(f"model.expert_weights: unknown {weighting!r}; one of {WEIGHTINGS}")
+    if weighting == "class":
+        return None
+    labels = np.asarray(labels, dtype=str)
+    if records is None or len(records) != len(labels):
+        raise ValueError(f"model.expert_weights {weighting!r} needs each beat's record")
+    records = np.asarray(records, dtype=str)
+    weights = np.zeros(len(labels))
+    present = np.unique(labels)
+    for label in present:
+        in_class = labels == label
+        names, index, counts = np.unique(records[in_class], return_inverse=True, return_counts=True)
+        share = np.ones(len(names)) if weighting == "record" else np.sqrt(counts)
+        share = share / share.sum()  # each record's share of its class
+        weights[in_class] = share[index] / counts[index]
+    return weights * len(labels) / len(present)
+
+
 def fit_expert(
-    rr, labels, classes, seed: int = 0, kind: str = "rr", min_leaf: int = MIN_LEAF
+    rr,
+    labels,
+    classes,
+    seed: int = 0,
+    kind: str = "rr",
+    min_leaf: int = MIN_LEAF,
+    records=None,
+    weighting: str = "class",
 ) -> dict:
     """Fit the expert on beats' RR context and labels; return its JSON-ready parameters.
 
     ``{"kind": "rr", "features", "classes", "mean", "scale", "coef", "intercept", "n_train"}``
     for the logistic regressions; the trees' kinds (:data:`TREE_KINDS`) have ``"trees"`` and
     ``"baseline"`` instead of ``coef`` and ``intercept`` (:func:`fit_trees`, at least
-    ``min_leaf`` beats per leaf, recorded as ``"min_leaf"``). Classes absent
+    ``min_leaf`` beats per leaf, recorded as ``"min_leaf"``). The beats are weighed by
+    ``weighting`` (:func:`beat_weights`, with ``records`` each beat's record), recorded as
+    ``"weighting"``. Classes absent
     from the training beats get no weight and a very low intercept (probability 0 for trees),
     so they are never chosen by the expert alone.
     """
@@ -182,13 +223,15 @@ def fit_expert(
     present = [c for c in classes if c in set(labels)]
     if len(present) < 2:
         raise ValueError(f"the rhythm expert needs beats of two classes at least, got {present}")
+    weights = beat_weights(labels, records, weighting)
     fitted = (
-        fit_trees(x, labels, seed, min_leaf)
+        fit_trees(x, labels, seed, min_leaf, weights)
         if kind in TREE_KINDS
-        else fit_logistic(x, labels, classes, seed)
+        else fit_logistic(x, labels, classes, seed, weights)
     )
     return {
         "kind": kind,
+        "weighting": weighting,
         "features": list(KIND_FEATURES[kind]),
         "columns": list(KIND_COLUMNS[kind]),
         "classes": classes,
@@ -197,14 +240,22 @@ def fit_expert(
     }
 
 
-def fit_logistic(x: np.ndarray, labels: np.ndarray, classes: list[str], seed: int) -> dict:
-    """The balanced logistic regression of standardised features ``x``, as plain numbers:
-    ``{"mean", "scale", "coef", "intercept"}`` (a row per class of ``classes``)."""
+def fit_logistic(
+    x: np.ndarray, labels: np.ndarray, classes: list[str], seed: int, weights=None
+) -> dict:
+    """The logistic regression of standardised features ``x``, with balanced class weights or
+    the beats' ``weights`` (:func:`beat_weights`), as plain numbers: ``{"mean", "scale",
+    "coef", "intercept"}`` (a row per class of ``classes``)."""
     from sklearn.linear_model import LogisticRegression
 
     mean, scale = x.mean(axis=0), np.maximum(x.std(axis=0), 1e-6)
-    model = LogisticRegression(class_weight="balanced", C=C, max_iter=5000, random_state=seed)
-    model.fit((x - mean) / scale, labels)
+    model = LogisticRegression(
+        class_weight="balanced" if weights is None else None,
+        C=C,
+        max_iter=5000,
+        random_state=seed,
+    )
+    model.fit((x - mean) / scale, labels, sample_weight=weights)
     coef = np.zeros((len(classes), x.shape[1]))
     intercept = np.full(len(classes), -30.0)
     fitted = [str(c) for c in model.classes_]
@@ -223,9 +274,12 @@ def fit_logistic(x: np.ndarray, labels: np.ndarray, classes: list[str], seed: in
     }
 
 
-def fit_trees(x: np.ndarray, labels: np.ndarray, seed: int, min_leaf: int = MIN_LEAF) -> dict:
+def fit_trees(
+    x: np.ndarray, labels: np.ndarray, seed: int, min_leaf: int = MIN_LEAF, weights=None
+) -> dict:
     """Gradient-boosted trees (:data:`TREE_SETTINGS`, at least ``min_leaf`` training beats per
-    leaf, balanced class weights) of features ``x``, as plain numbers:
+    leaf, balanced class weights or the beats' ``weights``, :func:`beat_weights`) of features
+    ``x``, as plain numbers:
     ``{"tree_classes", "baseline", "trees", "min_leaf"}``.
 
     ``trees`` holds, per boosting iteration, one tree per class (one for two classes), each
@@ -237,9 +291,12 @@ def fit_trees(x: np.ndarray, labels: np.ndarray, seed: int, min_leaf: int = MIN_
     from sklearn.ensemble import HistGradientBoostingClassifier
 
     model = HistGradientBoostingClassifier(
-        class_weight="balanced", random_state=seed, min_samples_leaf=min_leaf, **TREE_SETTINGS
+        class_weight="balanced" if weights is None else None,
+        random_state=seed,
+        min_samples_leaf=min_leaf,
+        **TREE_SETTINGS,
     )
-    model.fit(x, labels)
+    model.fit(x, labels, sample_weight=weights)
     # The fitted trees are read from the estimator's predictors (sklearn's own layout, checked
     # against its predict_proba by the tests), and stored as JSON numbers, never pickled.
     trees = [

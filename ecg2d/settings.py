@@ -42,6 +42,8 @@ class ModelSettings:
     fusion_weight: float = 1.0
     #: the tree experts' fewest training beats per leaf (scikit-learn's min_samples_leaf)
     expert_min_leaf: int = 20
+    #: how the expert weighs its training beats: class | record | record_sqrt
+    expert_weights: str = "class"
 
 
 @dataclass(frozen=True)

@@ -47,7 +47,7 @@ from ecg2d.config import experiment_classes
 from ecg2d.feed import BeatBatches
 from ecg2d.io import lead_names
 from ecg2d.rr import rr_columns, rr_feature_names, rr_matrix
-from ecg2d.settings import Settings, resolve_settings
+from ecg2d.settings import ModelSettings, Settings, resolve_settings
 from ecg2d.split import seeded_rng
 
 log = logging.getLogger("ecg2d.train")
@@ -214,7 +214,7 @@ def fit_model(
         raise ValueError(f"train.balance: unknown {train.balance!r}; one of {BALANCE_MODES}")
     classes = experiment_classes(experiment)
     fit_rows, val_rows = prepare_rows(manifest, experiment, settings, seed)
-    expert = fit_rhythm_expert(manifest, model_cfg.expert, classes, seed, model_cfg.expert_min_leaf)
+    expert = fit_rhythm_expert(manifest, model_cfg, classes, seed)
     use_rr = bool(model_cfg.rr_features)
     columns = rr_columns(model_cfg.rr_irregularity)
     rr_mean = rr_var = None
@@ -336,15 +336,13 @@ def fit_model(
     return model, history, info
 
 
-def fit_rhythm_expert(
-    manifest: pd.DataFrame, kind: str, classes: list[str], seed: int, min_leaf: int
-):
-    """The rhythm expert (:mod:`ecg2d.expert`) of ``model.expert`` ``kind``, fitted on every
-    original training beat of the manifest (validation records included: it has no epoch to
-    choose), trees with at least ``min_leaf`` beats per leaf (``model.expert_min_leaf``);
-    ``None`` for ``none``."""
+def fit_rhythm_expert(manifest: pd.DataFrame, model: ModelSettings, classes: list[str], seed: int):
+    """The rhythm expert (:mod:`ecg2d.expert`) of ``model.expert``, fitted on every original
+    training beat of the manifest (validation records included: it has no epoch to choose), as
+    ``model.expert_min_leaf`` and ``model.expert_weights`` say; ``None`` for ``none``."""
     from ecg2d.expert import EXPERTS, KIND_COLUMNS, fit_expert
 
+    kind = model.expert
     if kind not in EXPERTS:
         raise ValueError(f"model.expert: unknown expert {kind!r}; one of {EXPERTS}")
     if kind == "none":
@@ -357,7 +355,16 @@ def fit_rhythm_expert(
             "and manifests built by this version: rebuild them)"
         )
     rows = manifest[(manifest["split"] == "train") & (manifest["augmented"] == 0)]
-    expert = fit_expert(rows[columns].to_numpy(), rows["label"], classes, seed, kind, min_leaf)
+    expert = fit_expert(
+        rows[columns].to_numpy(),
+        rows["label"],
+        classes,
+        seed,
+        kind,
+        model.expert_min_leaf,
+        rows["record"].astype(str).to_numpy(),
+        model.expert_weights,
+    )
     log.info("rhythm expert fitted on %d training beats", len(rows))
     return expert
 

@@ -185,8 +185,11 @@ def test_shape_expert_reads_the_qrs_shape_too(mitdb):
 
 @pytest.fixture(scope="module")
 def gbm_training(mitdb):
-    parts = [kind_beats(mitdb, r, "gbm") for r in ("203", "209", "118", "220")]
-    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+    names = ("203", "209", "118", "220")
+    parts = [kind_beats(mitdb, r, "gbm") for r in names]
+    records = np.concatenate([[r] * len(p[1]) for r, p in zip(names, parts)])
+    x, y = np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+    return x, y, records
 
 
 def test_gbm_expert_is_plain_json_and_matches_scikit_learn(gbm_training):
@@ -196,7 +199,7 @@ def test_gbm_expert_is_plain_json_and_matches_scikit_learn(gbm_training):
 
     from ecg2d.expert import KIND_COLUMNS, TREE_SETTINGS
 
-    x, y = gbm_training
+    x, y, _ = gbm_training
     expert = json.loads(json.dumps(fit_expert(x, y, CLASSES, seed=3, kind="gbm")))
     assert expert["columns"] == list(KIND_COLUMNS["gbm"]) and "coef" not in expert
     reference = HistGradientBoostingClassifier(
@@ -225,7 +228,7 @@ def test_trees_hold_at_least_min_leaf_beats_per_leaf(gbm_training):
 
     from ecg2d.expert import TREE_SETTINGS, _tree_values
 
-    x, y = gbm_training
+    x, y, _ = gbm_training
     features = expert_features(x, "gbm")
     for min_leaf in (20, 400):
         expert = fit_expert(x, y, CLASSES, seed=3, kind="gbm", min_leaf=min_leaf)
@@ -249,13 +252,55 @@ def test_trees_hold_at_least_min_leaf_beats_per_leaf(gbm_training):
     )
 
 
+def test_record_weights_share_each_class_among_its_records(gbm_training):
+    """model.expert_weights: every class weighs the same in total in every mode; within a
+    class, ``record`` gives each record the same total and ``record_sqrt`` a total in proportion
+    to the square root of its beats; the fitted trees and the logistic regression are
+    scikit-learn's own fits with those sample weights, and the mode is recorded."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    from ecg2d.expert import TREE_SETTINGS, beat_weights
+
+    x, y, records = gbm_training
+    assert beat_weights(y, records, "class") is None
+    counts = {(c, r): int(((y == c) & (records == r)).sum()) for c in set(y) for r in set(records)}
+    s_counts = {r: counts[("S", r)] for r in set(records) if counts[("S", r)]}
+    assert max(s_counts.values()) > 5 * min(s_counts.values())  # unequal records, or no test
+    for mode in ("record", "record_sqrt"):
+        w = beat_weights(y, records, mode)
+        assert np.isclose(w.mean(), 1.0) and (w > 0).all()
+        totals = [w[y == c].sum() for c in set(y)]
+        np.testing.assert_allclose(totals, totals[0])
+        per_record = {r: w[(y == "S") & (records == r)].sum() for r in s_counts}
+        expected = {r: 1.0 if mode == "record" else np.sqrt(n) for r, n in s_counts.items()}
+        ratio = [per_record[r] / expected[r] for r in s_counts]
+        np.testing.assert_allclose(ratio, ratio[0])
+    with pytest.raises(ValueError, match="needs each beat's record"):
+        beat_weights(y, None, "record")
+    with pytest.raises(ValueError, match="expert_weights: unknown 'patient'"):
+        beat_weights(y, records, "patient")
+
+    w = beat_weights(y, records, "record_sqrt")
+    expert = fit_expert(x, y, CLASSES, seed=3, kind="gbm", records=records, weighting="record_sqrt")
+    assert expert["weighting"] == "record_sqrt"
+    reference = HistGradientBoostingClassifier(random_state=3, **TREE_SETTINGS)
+    reference.fit(expert_features(x, "gbm"), y, sample_weight=w)
+    present = [CLASSES.index(str(c)) for c in reference.classes_]
+    proba = expert_proba(expert, x)[:, present]
+    np.testing.assert_allclose(proba, reference.predict_proba(expert_features(x, "gbm")), atol=1e-9)
+    balanced = fit_expert(x, y, CLASSES, seed=3, kind="gbm")
+    assert expert["trees"][0] != balanced["trees"][0]  # the weights change the trees
+    linear = fit_expert(x[:, :-1], y, CLASSES, kind="rr_shape", records=records, weighting="record")
+    assert linear["weighting"] == "record" and np.isfinite(linear["coef"]).all()
+
+
 def test_gbm_expert_reads_short_rr_by_the_rhythm_around_it(mitdb, gbm_training):
     """Fitted on records 203 (atrial fibrillation), 209, 118 and 220 (atrial ectopy), the trees
     call almost no normal beat of record 201's atrial fibrillation premature, where the logistic
     rr_shape expert on the same beats calls 30 % of them S, and they find the S beats of 223 and
     207 as well as it does (measured: 201 N called S 0.1 % against 30.4 %; S found on 223
     64 % against 62 %, on 207 100 % against 98 %)."""
-    x, y = gbm_training
+    x, y, _ = gbm_training
     gbm = fit_expert(x, y, CLASSES, kind="gbm")
     linear = fit_expert(x[:, :-1], y, CLASSES, kind="rr_shape")
 

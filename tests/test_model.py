@@ -298,8 +298,12 @@ def test_trained_model_carries_its_rhythm_expert(tmp_path):
     from ecg2d.shape import SHAPE_COLUMNS
 
     trees = manifest.assign(rhythm_irregularity=0.02, **{c: 1.0 for c in SHAPE_COLUMNS})
-    gbm = {**experiment, "model": {"expert": "gbm", "expert_min_leaf": 7}}
-    assert fit_model(trees, gbm, seed=1, root=tmp_path)[2]["expert"]["min_leaf"] == 7
+    gbm = {
+        **experiment,
+        "model": {"expert": "gbm", "expert_min_leaf": 7, "expert_weights": "record"},
+    }
+    fitted = fit_model(trees, gbm, seed=1, root=tmp_path)[2]
+    assert fitted["expert"]["min_leaf"] == 7 and fitted["expert"]["weighting"] == "record"
     without = fit_model(manifest, {**experiment, "model": {}}, seed=1, root=tmp_path)[2]
     assert without["expert"] is None and without["fusion_weight"] == 1.0
     with pytest.raises(ValueError, match="no column rr_irregularity"):
