@@ -7,7 +7,7 @@ at start-up), with the threads ``make run`` gives a training job (``limit_thread
   2,048 training images of a real manifest, files already in the page cache;
 - ``model``: ``train_on_batch`` of the experiment's network on in-memory random batches (no
   feed), for 8 s after two untimed batches, for every ``--variant`` (``ENV=VALUE`` and
-  ``model.KEY=VALUE`` / ``batch_size=N`` / ``jit_compile=1`` items, comma-separated).
+  ``model.KEY=VALUE`` (a tuple as ``A:B:C``) / ``batch_size=N`` / ``jit_compile=1`` items, comma-separated).
 
     .venv/bin/python bench/model_speed.py --manifest results/jun2018/manifest.csv \\
         --variant default --variant TF_ENABLE_ONEDNN_OPTS=0 \\
@@ -64,7 +64,10 @@ def measure_model(variant: str, threads: int, seconds: float = 8.0) -> dict:
     for item in filter(None, variant.split(",")):
         key, _, value = item.partition("=")
         if key.startswith("model."):
-            model_keys[key[6:]] = int(value) if value.isdigit() else value
+            if ":" in value:  # a tuple, e.g. model.filters=32:64:128
+                model_keys[key[6:]] = tuple(int(v) for v in value.split(":"))
+            else:
+                model_keys[key[6:]] = int(value) if value.isdigit() else value
         elif key == "batch_size":
             batch_size = int(value)
         elif key == "jit_compile":
