@@ -1,0 +1,69 @@
+"""DS1 probe, not built into the workflow: does a P-wave likeness help the tree expert?
+
+The DS1 folds miss all of record 201's aberrated atrial premature beats (``bench/ds1_records.py``);
+a P wave before the beat is the textbook sign that tells an aberrated APC from a PVC. This adds
+``bench/ds1_expert_study.py``'s ``p_corr`` (the band-passed 250-70 ms before R, correlated with
+the record's median of it) to the ``gbm_premature`` expert's features, as an extra kind
+``gbm_p`` registered here only, and runs ``bench/ds1_fusion.py``'s DS1 comparison with its
+rule. DS1 only; DS2 is never read.
+
+    .venv/bin/python bench/ds1_pwave_probe.py --manifest <run>/results/inter_patient/manifest.csv \\
+        --cnn results/ds1_cv/window_cpb1_cnn/fixed_cpb1_cnn --data-dir ../shared/data/mitdb
+
+Results: ``bench/results/ds1_fusion_pwave_probe.json`` and ``.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
+
+import ds1_fusion  # noqa: E402
+from ds1_expert_study import p_wave_corr  # noqa: E402
+
+import ecg2d.expert as expert  # noqa: E402
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--manifest", required=True)
+    parser.add_argument("--cnn", required=True, help="out-of-fold CNN tables (ds1_cv.py train)")
+    parser.add_argument("--data-dir", required=True)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[42, 43, 44])
+    args = parser.parse_args(argv)
+    config = yaml.safe_load((REPO / "config/config.yaml").read_text())
+    ds1 = [str(r) for r in config["experiments"]["inter_patient"]["train_records"]]
+    rows = pd.read_csv(args.manifest, dtype={"record": str})
+    rows = rows[rows["record"].isin(ds1)].copy()
+    originals = rows["augmented"] == 0
+    rows["p_corr"] = np.nan
+    for record, group in rows[originals].groupby("record"):
+        rows.loc[group.index, "p_corr"] = p_wave_corr(args.data_dir, record, group["sample"])
+    rows["p_corr"] = rows.groupby(["record", "sample"])["p_corr"].transform("first")
+    # the extra kind, for this process only
+    expert.KIND_COLUMNS["gbm_p"] = (*expert.KIND_COLUMNS["gbm_premature"], "p_corr")
+    expert.KIND_FEATURES["gbm_p"] = (*expert.KIND_FEATURES["gbm_premature"], "p_corr")
+    expert.TREE_KINDS = (*expert.TREE_KINDS, "gbm_p")
+    expert.EXPERTS = (*expert.EXPERTS, "gbm_p")
+    with tempfile.TemporaryDirectory() as tmp:
+        manifest = Path(tmp) / "manifest.csv"
+        rows.to_csv(manifest, index=False)
+        ds1_fusion.main(
+            ["--name", "pwave_probe", "--cnn", f"fixed_cpb1={args.cnn}"]
+            + ["--manifest", str(manifest), "--expert", "gbm_premature", "gbm_p"]
+            + ["--seeds", *map(str, args.seeds)]
+        )
+
+
+if __name__ == "__main__":
+    main()
