@@ -10,12 +10,15 @@ rule. DS1 only; DS2 is never read.
     .venv/bin/python bench/ds1_pwave_probe.py --manifest <run>/results/inter_patient/manifest.csv \\
         --cnn results/ds1_cv/window_cpb1_cnn/fixed_cpb1_cnn --data-dir ../shared/data/mitdb
 
-Results: ``bench/results/ds1_fusion_pwave_probe.json`` and ``.md``.
+Results: ``bench/results/ds1_fusion_pwave_probe.json`` and ``.md``; the likeness's median per
+record and beat symbol, for every DS1 record, in ``bench/results/ds1_pwave_probe_medians.json``
+(``--medians-only`` writes that alone).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import tempfile
 from pathlib import Path
@@ -40,6 +43,7 @@ def main(argv=None) -> None:
     parser.add_argument("--cnn", required=True, help="out-of-fold CNN tables (ds1_cv.py train)")
     parser.add_argument("--data-dir", required=True)
     parser.add_argument("--seeds", type=int, nargs="+", default=[42, 43, 44])
+    parser.add_argument("--medians-only", action="store_true")
     args = parser.parse_args(argv)
     config = yaml.safe_load((REPO / "config/config.yaml").read_text())
     ds1 = [str(r) for r in config["experiments"]["inter_patient"]["train_records"]]
@@ -50,6 +54,17 @@ def main(argv=None) -> None:
     for record, group in rows[originals].groupby("record"):
         rows.loc[group.index, "p_corr"] = p_wave_corr(args.data_dir, record, group["sample"])
     rows["p_corr"] = rows.groupby(["record", "sample"])["p_corr"].transform("first")
+    medians = {
+        record: {
+            symbol: {"beats": int(len(beats)), "median": round(float(beats.median()), 3)}
+            for symbol, beats in group.groupby("symbol")["p_corr"]
+        }
+        for record, group in rows[originals].groupby("record")
+    }
+    out = REPO / "bench/results/ds1_pwave_probe_medians.json"
+    out.write_text(json.dumps(medians, indent=1) + "\n")
+    if args.medians_only:
+        return
     # the extra kind, for this process only
     expert.KIND_COLUMNS["gbm_p"] = (*expert.KIND_COLUMNS["gbm_premature"], "p_corr")
     expert.KIND_FEATURES["gbm_p"] = (*expert.KIND_FEATURES["gbm_premature"], "p_corr")
