@@ -7,7 +7,8 @@ at start-up), with the threads ``make run`` gives a training job (``limit_thread
   2,048 training images of a real manifest, files already in the page cache;
 - ``model``: ``train_on_batch`` of the experiment's network on in-memory random batches (no
   feed), for 8 s after two untimed batches, for every ``--variant`` (``ENV=VALUE`` and
-  ``model.KEY=VALUE`` (a tuple as ``A:B:C``) / ``batch_size=N`` / ``jit_compile=1`` items, comma-separated).
+  ``model.KEY=VALUE`` (a tuple as ``A:B:C``) / ``batch_size=N`` / ``jit_compile=1`` items,
+  comma-separated).
 
     .venv/bin/python bench/model_speed.py --manifest results/jun2018/manifest.csv \\
         --variant default --variant TF_ENABLE_ONEDNN_OPTS=0 \\

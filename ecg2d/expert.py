@@ -210,9 +210,8 @@ def fit_expert(
     ``"baseline"`` instead of ``coef`` and ``intercept`` (:func:`fit_trees`, at least
     ``min_leaf`` beats per leaf, recorded as ``"min_leaf"``). The beats are weighed by
     ``weighting`` (:func:`beat_weights`, with ``records`` each beat's record), recorded as
-    ``"weighting"``. Classes absent
-    from the training beats get no weight and a very low intercept (probability 0 for trees),
-    so they are never chosen by the expert alone.
+    ``"weighting"``. Classes absent from the training beats get no weight and a very low
+    intercept (probability 0 for trees), so they are never chosen by the expert alone.
     """
     x = expert_features(rr, kind)
     labels = np.asarray(labels, dtype=str)
