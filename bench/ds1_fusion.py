@@ -74,13 +74,13 @@ def expert_spec(item: str):
     )
 
 
-def oof_expert(manifest, train_records, folds, classes, seed: int, item="rr") -> dict:
+def oof_expert(manifest, train_records, folds, classes, seed: int, model) -> dict:
     """Out-of-fold expert probabilities: ``{(record, sample): p}`` over all DS1 beats, of the
-    expert of ``--expert`` item ``item`` (:func:`expert_spec`) or of model settings ``item``."""
+    expert that model settings ``model`` describe (:func:`expert_spec` of an ``--expert``
+    item)."""
     from ecg2d.expert import KIND_COLUMNS, expert_proba
     from ecg2d.train import fit_rhythm_expert
 
-    model = expert_spec(item) if isinstance(item, str) else item
     out = {}
     for fold in folds:
         rows = fold_manifest(manifest, train_records, fold)
@@ -115,7 +115,8 @@ def score(args, experiment: dict, folds, classes) -> dict:
     train_records = [str(r) for r in experiment["train_records"]]
     manifest = manifest[manifest["record"].astype(str).isin(train_records)]
     experts = {
-        kind: oof_expert(manifest, train_records, folds, classes, 0, kind) for kind in args.expert
+        kind: oof_expert(manifest, train_records, folds, classes, 0, expert_spec(kind))
+        for kind in args.expert
     }
     result = {"variants": {}}
     variants = [

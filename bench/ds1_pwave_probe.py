@@ -48,18 +48,17 @@ def main(argv=None) -> None:
     config = yaml.safe_load((REPO / "config/config.yaml").read_text())
     ds1 = [str(r) for r in config["experiments"]["inter_patient"]["train_records"]]
     rows = pd.read_csv(args.manifest, dtype={"record": str})
-    rows = rows[rows["record"].isin(ds1)].copy()
-    originals = rows["augmented"] == 0
+    # the expert reads original beats only: their crops are left out
+    rows = rows[rows["record"].isin(ds1) & (rows["augmented"] == 0)].copy()
     rows["p_corr"] = np.nan
-    for record, group in rows[originals].groupby("record"):
+    for record, group in rows.groupby("record"):
         rows.loc[group.index, "p_corr"] = p_wave_corr(args.data_dir, record, group["sample"])
-    rows["p_corr"] = rows.groupby(["record", "sample"])["p_corr"].transform("first")
     medians = {
         record: {
             symbol: {"beats": int(len(beats)), "median": round(float(beats.median()), 3)}
             for symbol, beats in group.groupby("symbol")["p_corr"]
         }
-        for record, group in rows[originals].groupby("record")
+        for record, group in rows.groupby("record")
     }
     out = REPO / "bench/results/ds1_pwave_probe_medians.json"
     out.write_text(json.dumps(medians, indent=1) + "\n")
