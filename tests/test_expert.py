@@ -447,3 +447,83 @@ def test_gbm_premature_calls_fewer_normal_beats_premature(mitdb):
     false_without = sum(called_s(without, r)[0] for r in test[:3])
     assert false_with < 0.85 * false_without
     assert called_s(with_premature, "207")[1] >= 100 and (beats["207"][1] == "S").sum() >= 100
+
+
+def s_scores(expert: dict, features: np.ndarray) -> np.ndarray:
+    """Class S's raw score (its log-odds against the rest) of one-vs-rest trees."""
+    from ecg2d.expert import _tree_values
+
+    k = expert["tree_classes"].index("S")
+    return expert["baseline"][k] + sum(_tree_values(it[k], features) for it in expert["trees"])
+
+
+def test_monotone_trees_never_call_a_later_beat_more_premature(mitdb):
+    """model.expert_trees: one_vs_rest and monotone trees are scikit-learn's own binary fits
+    (each class against the rest, weighing as much as the rest), normalised over the classes,
+    and a class absent from training gets probability 0;
+    with monotone, class S's score never rises as the RR interval before the beat lengthens
+    against the record, the previous interval or the dominant cycle, for any real beat, where
+    the unconstrained trees' score does rise for some (so the check can fail)."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    from ecg2d.expert import KIND_FEATURES, MONOTONE_FEATURES, TREE_SETTINGS
+
+    train = ("118", "220", "223", "119", "209")  # no Q beat: one class absent
+    beats = [kind_beats(mitdb, r, "gbm_premature") for r in train]
+    x, y = np.concatenate([b[0] for b in beats]), np.concatenate([b[1] for b in beats])
+    fitted = {
+        mode: json.loads(json.dumps(fit_expert(x, y, CLASSES, kind="gbm_premature", trees=mode)))
+        for mode in ("one_vs_rest", "monotone")
+    }
+    features = expert_features(x, "gbm_premature")
+    names = KIND_FEATURES["gbm_premature"]
+    constrained = [names.index(f) for f in MONOTONE_FEATURES]
+    assert len(constrained) == 3
+    assert fitted["monotone"]["tree_mode"] == "monotone" and fitted["monotone"]["one_vs_rest"]
+    assert fitted["monotone"]["constraints"]["S"] == [
+        -1 if i in constrained else 0 for i in range(len(names))
+    ]
+
+    # scikit-learn's own binary fits, balanced, each class weighed up to the rest's total
+    present = sorted(set(y))
+    counts = {c: int((y == c).sum()) for c in present}
+    balanced = np.array([len(y) / (len(present) * counts[c]) for c in y])
+    expected = []
+    for c in present:
+        member = y == c
+        w = np.where(member, balanced * balanced[~member].sum() / balanced[member].sum(), balanced)
+        cst = fitted["monotone"]["constraints"]["S"] if c == "S" else None
+        reference = HistGradientBoostingClassifier(
+            random_state=0, min_samples_leaf=20, monotonic_cst=cst, **TREE_SETTINGS
+        ).fit(features, member, sample_weight=w)
+        expected.append(reference.predict_proba(features[:500])[:, 1])
+    expected = np.stack(expected, axis=1)
+    expected /= expected.sum(axis=1, keepdims=True)
+    proba = expert_proba(fitted["monotone"], x[:500])
+    np.testing.assert_allclose(proba[:, [CLASSES.index(c) for c in present]], expected, atol=1e-9)
+    absent = [CLASSES.index(c) for c in CLASSES if c not in present]
+    assert absent and proba[:, absent].max() == 0.0
+
+    rng = np.random.default_rng(0)
+    sample = features[rng.choice(len(features), 400, replace=False)]
+    steps = np.linspace(-1.0, 1.0, 21)  # log units: from e^-1 to e^1 times the interval
+    rises = {}
+    for mode, expert in fitted.items():
+        rises[mode] = 0
+        for j in constrained:
+            sweep = np.repeat(sample, len(steps), axis=0)
+            sweep[:, j] = np.tile(steps, len(sample))
+            scores = s_scores(expert, sweep).reshape(len(sample), len(steps))
+            rises[mode] += int((np.diff(scores, axis=1) > 1e-9).sum())
+    assert rises["monotone"] == 0
+    assert rises["one_vs_rest"] > 0
+
+    with pytest.raises(ValueError, match="expert_trees: unknown 'forest'"):
+        fit_expert(x, y, CLASSES, kind="gbm_premature", trees="forest")
+    with pytest.raises(ValueError, match="needs a tree expert"):
+        fit_expert(x[:, :5], y, CLASSES, kind="rr", trees="monotone")
+    aami = {"N": "N", "S": "SVEB", "V": "V", "F": "F", "Q": "Q"}
+    with pytest.raises(ValueError, match="constrains class 'S'"):
+        fit_expert(
+            x, [aami[c] for c in y], list(aami.values()), kind="gbm_premature", trees="monotone"
+        )
