@@ -19,10 +19,8 @@ criterion is chosen; then, as in ds1_cv.py, variants are taken in the order give
 one replaces the current choice only if its best criterion is higher by more than the larger
 seed-to-seed standard deviation of the two; a CNN named in ``--cheaper`` (one that costs less
 to train, e.g. one convolution per block) replaces it unless its best criterion is lower by
-more than that, and so does an expert named in ``--prior`` (one that encodes prior knowledge
-DS1 folds can only partly judge); an expert named in ``--shown`` is scored for comparison and
-never chosen. With several ``--expert`` kinds (simplest first), the variants are every kind with
-every CNN, kinds in the order given.
+more than that. With several ``--expert`` kinds (simplest first), the variants are every kind
+with every CNN, kinds in the order given.
 
 ``--fused NAME ...``: out-of-fold tables that ``bench/ds1_cv.py`` wrote with the experiment's
 expert already fused in (a variant trained while ``model.expert`` is set makes a model that
@@ -60,13 +58,11 @@ WEIGHTS = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0]
 
 def expert_spec(item: str):
     """The model settings (:class:`ecg2d.settings.ModelSettings`) of an ``--expert`` item:
-    ``KIND[@MIN_LEAF][~WEIGHTS][/TREES]``, the expert kind, optionally the trees' fewest beats
-    per leaf (``model.expert_min_leaf``), the beats' weighting (``model.expert_weights``) and
-    how the trees are fitted (``model.expert_trees``); what is left out takes the setting's
-    default."""
+    ``KIND[@MIN_LEAF][~WEIGHTS]``, the expert kind, optionally the trees' fewest beats per leaf
+    (``model.expert_min_leaf``) and the beats' weighting (``model.expert_weights``); what is
+    left out takes the setting's default."""
     from ecg2d.settings import ModelSettings
 
-    item, _, trees = item.partition("/")
     rest, _, weights = item.partition("~")
     kind, _, leaf = rest.partition("@")
     default = ModelSettings()
@@ -75,7 +71,6 @@ def expert_spec(item: str):
         expert=kind,
         expert_min_leaf=int(leaf) if leaf else default.expert_min_leaf,
         expert_weights=weights or default.expert_weights,
-        expert_trees=trees or default.expert_trees,
     )
 
 
@@ -187,16 +182,13 @@ def score(args, experiment: dict, folds, classes) -> dict:
             "best_weight": best,
         }
     chosen = variants[0][0]
-    cheaper, prior, shown = set(args.cheaper or []), set(args.prior or []), set(args.shown or [])
-    for name, cnn, _, kind in variants[1:]:
-        if kind in shown:
-            continue
+    cheaper = set(args.cheaper or [])
+    for name, cnn, _, _ in variants[1:]:
         scored = result["variants"]
         a = scored[chosen]["weights"][scored[chosen]["best_weight"]]["criterion"]
         b = scored[name]["weights"][scored[name]["best_weight"]]["criterion"]
         margin = max(np.nan_to_num(a["sd"]), np.nan_to_num(b["sd"]))
-        lenient = cnn in cheaper or kind in prior
-        if b["mean"] - a["mean"] > margin or (lenient and a["mean"] - b["mean"] <= margin):
+        if b["mean"] - a["mean"] > margin or (cnn in cheaper and a["mean"] - b["mean"] <= margin):
             chosen = name
     result["decision"] = {
         "chosen": chosen,
@@ -265,24 +257,14 @@ def main(argv=None) -> None:
         "--fused", nargs="+", metavar="NAME", help="CNN tables with the expert fused in training"
     )
     parser.add_argument(
-        "--prior", nargs="+", metavar="KIND", help="experts that encode a prior (lenient rule)"
-    )
-    parser.add_argument(
-        "--shown", nargs="+", metavar="KIND", help="experts shown for comparison, never chosen"
-    )
-    parser.add_argument(
         "--expert",
         nargs="+",
         default=["rr"],
         help="expert kinds, simplest first (rr rr_shape); KIND@N: trees with N beats per leaf; "
-        "KIND~W: beats weighed by W (model.expert_weights); KIND/T: trees fitted as T "
-        "(model.expert_trees)",
+        "KIND~W: beats weighed by W (model.expert_weights)",
     )
     args = parser.parse_args(argv)
     args.cnn = [tuple(item.split("=", 1)) for item in args.cnn]
-    stray = sorted((set(args.prior or []) | set(args.shown or [])) - set(args.expert))
-    if stray:
-        raise SystemExit(f"--prior/--shown name experts outside --expert: {stray}")
     if any(len(item) != 2 for item in args.cnn):
         raise SystemExit("--cnn takes NAME=DIR")
     from ecg2d.config import experiment_classes

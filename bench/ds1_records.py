@@ -70,7 +70,7 @@ def main(argv=None) -> None:
     check_folds(folds, train_records)
     manifest = read_table(args.manifest)
     manifest = manifest[manifest["record"].astype(str).isin(train_records)]
-    item = f"{model.expert}@{model.expert_min_leaf}~{model.expert_weights}/{model.expert_trees}"
+    item = f"{model.expert}@{model.expert_min_leaf}~{model.expert_weights}"
     expert = oof_expert(manifest, train_records, folds, classes, 0, model)
     seeds = {}
     for seed in args.seeds:

@@ -29,11 +29,7 @@ Kinds ``rr`` and ``rr_shape`` are a multinomial logistic regression with balance
 weights. Kinds ``gbm``, ``gbm_af``, ``gbm_2lead`` and ``gbm_premature`` are gradient-boosted
 trees (scikit-learn's ``HistGradientBoostingClassifier``, balanced class weights): trees can
 learn that a short RR interval means a premature beat in a regular rhythm and nothing in atrial
-fibrillation, which a linear model cannot. The trees are one multiclass model, or, with
-``model.expert_trees``, binary trees per class against the rest (:func:`fit_one_vs_rest`),
-optionally with class S's score constrained never to rise as the beat comes later
-(:data:`MONOTONE_FEATURES`): prematurity defines a premature beat for every patient, where
-fitted boxes only describe DS1's. Both are fitted with scikit-learn, applied with
+fibrillation, which a linear model cannot. Both are fitted with scikit-learn, applied with
 NumPy and stored as plain numbers in ``model.json`` (never pickled). Their class
 probabilities are fused with the CNN's by a weighted geometric mean (:func:`fuse`):
 ``p ∝ p_cnn^w · p_expert^(1-w)``, with ``w`` the model setting ``fusion_weight``, chosen by
@@ -125,16 +121,6 @@ MIN_LEAF = ModelSettings.expert_min_leaf
 #: How the expert weighs its training beats, the ``model.expert_weights`` setting
 #: (:func:`beat_weights`).
 WEIGHTINGS = ("class", "record", "record_sqrt")
-#: How the tree experts are fitted, the ``model.expert_trees`` setting (:func:`fit_trees`):
-#: ``multiclass`` trees, ``one_vs_rest`` binary trees per class, or ``monotone``: one-vs-rest,
-#: with :data:`MONOTONE_CLASS`'s trees never scoring higher as :data:`MONOTONE_FEATURES` grow.
-TREE_MODES = ("multiclass", "one_vs_rest", "monotone")
-#: The class that ``monotone`` trees constrain: AAMI's supraventricular ectopic beats.
-MONOTONE_CLASS = "S"
-#: Features along which :data:`MONOTONE_CLASS`'s score may not rise (the RR interval before
-#: the beat, against the record's mean RR, the previous interval and the dominant cycle): a
-#: premature beat is early, for every patient.
-MONOTONE_FEATURES = ("log_pre_over_record", "log_pre_over_prev", "log_pre_over_upper")
 #: Expert kinds of the ``model.expert`` setting.
 EXPERTS = ("none", *KIND_COLUMNS)
 #: Inverse L2 regularisation of the logistic regression (features are standardised).
@@ -216,7 +202,6 @@ def fit_expert(
     min_leaf: int = MIN_LEAF,
     records=None,
     weighting: str = "class",
-    trees: str = "multiclass",
 ) -> dict:
     """Fit the expert on beats' RR context and labels; return its JSON-ready parameters.
 
@@ -225,8 +210,7 @@ def fit_expert(
     ``"baseline"`` instead of ``coef`` and ``intercept`` (:func:`fit_trees`, at least
     ``min_leaf`` beats per leaf, recorded as ``"min_leaf"``). The beats are weighed by
     ``weighting`` (:func:`beat_weights`, with ``records`` each beat's record), recorded as
-    ``"weighting"``; the trees are fitted as ``trees`` says (:data:`TREE_MODES`), recorded as
-    ``"tree_mode"``. Classes absent from the training beats get no weight and a very low
+    ``"weighting"``. Classes absent from the training beats get no weight and a very low
     intercept (probability 0 for trees), so they are never chosen by the expert alone.
     """
     x = expert_features(rr, kind)
@@ -238,32 +222,15 @@ def fit_expert(
     present = [c for c in classes if c in set(labels)]
     if len(present) < 2:
         raise ValueError(f"the rhythm expert needs beats of two classes at least, got {present}")
-    if trees not in TREE_MODES:
-        raise ValueError(f"model.expert_trees: unknown {trees!r}; one of {TREE_MODES}")
-    if trees != "multiclass" and kind not in TREE_KINDS:
-        raise ValueError(
-            f"model.expert_trees {trees!r} needs a tree expert {TREE_KINDS}, not {kind!r}"
-        )
     weights = beat_weights(labels, records, weighting)
-    if kind not in TREE_KINDS:
-        fitted = fit_logistic(x, labels, classes, seed, weights)
-    elif trees == "multiclass":
-        fitted = fit_trees(x, labels, seed, min_leaf, weights)
-    else:
-        constraints = None
-        if trees == "monotone":
-            if MONOTONE_CLASS not in classes:
-                raise ValueError(
-                    f"model.expert_trees monotone constrains class {MONOTONE_CLASS!r}, which the "
-                    f"experiment's classes {classes} lack"
-                )
-            names = KIND_FEATURES[kind]
-            constraints = {MONOTONE_CLASS: [-1 if f in MONOTONE_FEATURES else 0 for f in names]}
-        fitted = fit_one_vs_rest(x, labels, seed, min_leaf, weights, constraints)
+    fitted = (
+        fit_trees(x, labels, seed, min_leaf, weights)
+        if kind in TREE_KINDS
+        else fit_logistic(x, labels, classes, seed, weights)
+    )
     return {
         "kind": kind,
         "weighting": weighting,
-        **({"tree_mode": trees} if kind in TREE_KINDS else {}),
         "features": list(KIND_FEATURES[kind]),
         "columns": list(KIND_COLUMNS[kind]),
         "classes": classes,
@@ -329,84 +296,28 @@ def fit_trees(
         **TREE_SETTINGS,
     )
     model.fit(x, labels, sample_weight=weights)
+    # The fitted trees are read from the estimator's predictors (sklearn's own layout, checked
+    # against its predict_proba by the tests), and stored as JSON numbers, never pickled.
+    trees = [
+        [
+            {
+                "feature": predictor.nodes["feature_idx"].tolist(),
+                "threshold": predictor.nodes["num_threshold"].tolist(),
+                "missing_left": predictor.nodes["missing_go_to_left"].astype(bool).tolist(),
+                "left": predictor.nodes["left"].tolist(),
+                "right": predictor.nodes["right"].tolist(),
+                "leaf": predictor.nodes["is_leaf"].astype(bool).tolist(),
+                "value": predictor.nodes["value"].tolist(),
+            }
+            for predictor in iteration
+        ]
+        for iteration in model._predictors
+    ]
     return {
         "tree_classes": [str(c) for c in model.classes_],
         "baseline": np.asarray(model._baseline_prediction, dtype=np.float64).ravel().tolist(),
-        "trees": [[_tree_json(p) for p in iteration] for iteration in model._predictors],
+        "trees": trees,
         "min_leaf": int(min_leaf),
-    }
-
-
-def _tree_json(predictor) -> dict:
-    """One fitted tree of scikit-learn's ``HistGradientBoostingClassifier`` as JSON numbers.
-
-    The nodes are read from the estimator's predictors (scikit-learn's own layout, checked
-    against its ``predict_proba`` by the tests), and stored as numbers, never pickled."""
-    nodes = predictor.nodes
-    return {
-        "feature": nodes["feature_idx"].tolist(),
-        "threshold": nodes["num_threshold"].tolist(),
-        "missing_left": nodes["missing_go_to_left"].astype(bool).tolist(),
-        "left": nodes["left"].tolist(),
-        "right": nodes["right"].tolist(),
-        "leaf": nodes["is_leaf"].astype(bool).tolist(),
-        "value": nodes["value"].tolist(),
-    }
-
-
-def fit_one_vs_rest(
-    x: np.ndarray,
-    labels: np.ndarray,
-    seed: int,
-    min_leaf: int = MIN_LEAF,
-    weights=None,
-    constraints: dict | None = None,
-) -> dict:
-    """One-vs-rest gradient-boosted trees (:data:`TREE_SETTINGS`, ``min_leaf``) of features
-    ``x``: for each class, binary trees of that class against the rest, as :func:`fit_trees`
-    stores them, with ``"one_vs_rest": true``.
-
-    The beats weigh as in :func:`fit_trees` (balanced class weights, or ``weights``), and in
-    each binary problem the class's beats are weighed up so that it weighs as much as the rest
-    together. ``constraints`` maps a class to scikit-learn's ``monotonic_cst`` for its trees
-    (-1: its score never rises as that feature grows, other features equal). ``trees`` holds,
-    per iteration, one tree per class of ``tree_classes``; each class's score is its log-odds
-    against the rest, and the probabilities are those of each class against the rest,
-    normalised to sum to 1, as scikit-learn's ``OneVsRestClassifier`` does (:func:`_tree_proba`).
-    """
-    from sklearn.ensemble import HistGradientBoostingClassifier
-
-    labels = np.asarray(labels, dtype=str)
-    classes, index, counts = np.unique(labels, return_inverse=True, return_counts=True)
-    if weights is None:  # balanced class weights, as scikit-learn computes them
-        weights = (len(labels) / (len(classes) * counts))[index]
-    weights = np.asarray(weights, dtype=np.float64)
-    constraints = constraints or {}
-    unknown = sorted(set(constraints) - set(classes))
-    if unknown:
-        raise ValueError(f"monotone constraints for classes {unknown} absent from the beats")
-    baseline, per_class = [], []
-    for label in classes:
-        member = labels == label
-        rest, own = weights[~member].sum(), weights[member].sum()
-        model = HistGradientBoostingClassifier(
-            random_state=seed,
-            min_samples_leaf=min_leaf,
-            monotonic_cst=constraints.get(str(label)),
-            **TREE_SETTINGS,
-        )
-        model.fit(x, member, sample_weight=np.where(member, weights * rest / own, weights))
-        baseline.append(float(np.ravel(model._baseline_prediction)[0]))
-        per_class.append([_tree_json(iteration[0]) for iteration in model._predictors])
-    if len({len(t) for t in per_class}) != 1:
-        raise RuntimeError(f"one-vs-rest trees of unequal lengths {[len(t) for t in per_class]}")
-    return {
-        "tree_classes": [str(c) for c in classes],
-        "baseline": baseline,
-        "trees": [list(iteration) for iteration in zip(*per_class)],
-        "min_leaf": int(min_leaf),
-        "one_vs_rest": True,
-        "constraints": {str(k): list(v) for k, v in constraints.items()},
     }
 
 
@@ -436,16 +347,11 @@ def _tree_proba(expert: dict, x: np.ndarray) -> np.ndarray:
     for iteration in expert["trees"]:
         for k, tree in enumerate(iteration):
             raw[:, k] += _tree_values(tree, x)
-    if expert.get("one_vs_rest"):  # log-odds against the rest: log-sigmoid, then normalised
-        log_p = -np.logaddexp(0.0, -raw)
-        p = np.exp(log_p - log_p.max(axis=1, keepdims=True))
-        p /= p.sum(axis=1, keepdims=True)
-    else:
-        if raw.shape[1] == 1:  # two classes: the score is the second one's log-odds
-            raw = np.concatenate([np.zeros_like(raw), raw], axis=1)
-        raw -= raw.max(axis=1, keepdims=True)
-        p = np.exp(raw)
-        p /= p.sum(axis=1, keepdims=True)
+    if raw.shape[1] == 1:  # two classes: the score is the second one's log-odds
+        raw = np.concatenate([np.zeros_like(raw), raw], axis=1)
+    raw -= raw.max(axis=1, keepdims=True)
+    p = np.exp(raw)
+    p /= p.sum(axis=1, keepdims=True)
     out = np.zeros((len(x), len(expert["classes"])))
     out[:, [list(expert["classes"]).index(c) for c in expert["tree_classes"]]] = p
     return out

@@ -44,8 +44,6 @@ class ModelSettings:
     expert_min_leaf: int = 20
     #: how the expert weighs its training beats: class | record | record_sqrt
     expert_weights: str = "class"
-    #: how the tree experts are fitted: multiclass | one_vs_rest | monotone
-    expert_trees: str = "multiclass"
 
 
 @dataclass(frozen=True)

@@ -339,8 +339,7 @@ def fit_model(
 def fit_rhythm_expert(manifest: pd.DataFrame, model: ModelSettings, classes: list[str], seed: int):
     """The rhythm expert (:mod:`ecg2d.expert`) of ``model.expert``, fitted on every original
     training beat of the manifest (validation records included: it has no epoch to choose), as
-    ``model.expert_min_leaf``, ``model.expert_weights`` and ``model.expert_trees`` say;
-    ``None`` for ``none``."""
+    ``model.expert_min_leaf`` and ``model.expert_weights`` say; ``None`` for ``none``."""
     from ecg2d.expert import EXPERTS, KIND_COLUMNS, fit_expert
 
     kind = model.expert
@@ -365,7 +364,6 @@ def fit_rhythm_expert(manifest: pd.DataFrame, model: ModelSettings, classes: lis
         model.expert_min_leaf,
         rows["record"].astype(str).to_numpy(),
         model.expert_weights,
-        model.expert_trees,
     )
     log.info("rhythm expert fitted on %d training beats", len(rows))
     return expert

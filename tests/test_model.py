@@ -300,16 +300,10 @@ def test_trained_model_carries_its_rhythm_expert(tmp_path):
     trees = manifest.assign(rhythm_irregularity=0.02, **{c: 1.0 for c in SHAPE_COLUMNS})
     gbm = {
         **experiment,
-        "model": {
-            "expert": "gbm",
-            "expert_min_leaf": 7,
-            "expert_weights": "record",
-            "expert_trees": "one_vs_rest",
-        },
+        "model": {"expert": "gbm", "expert_min_leaf": 7, "expert_weights": "record"},
     }
     fitted = fit_model(trees, gbm, seed=1, root=tmp_path)[2]
     assert fitted["expert"]["min_leaf"] == 7 and fitted["expert"]["weighting"] == "record"
-    assert fitted["expert"]["tree_mode"] == "one_vs_rest" and fitted["expert"]["one_vs_rest"]
     without = fit_model(manifest, {**experiment, "model": {}}, seed=1, root=tmp_path)[2]
     assert without["expert"] is None and without["fusion_weight"] == 1.0
     with pytest.raises(ValueError, match="no column rr_irregularity"):
