@@ -5,14 +5,17 @@ grayscale and resizes it to 128 px with Lanczos interpolation. ecg2d draws the t
 into a 128 px raster (anti-aliased polyline) and writes the PNG.
 
 Usage: .venv/bin/python bench/render_bench.py [--data-dir ../shared/data/mitdb] [--beats 500]
+[--out bench/results/render.json]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import tempfile
 import time
+from datetime import date
 from pathlib import Path
 
 import cv2
@@ -22,6 +25,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 from ecg2d.io import read_record  # noqa: E402
 from ecg2d.render import render_beat, write_png  # noqa: E402
 from ecg2d.segment import segment_record  # noqa: E402
@@ -51,6 +55,7 @@ def main():
     parser.add_argument("--record", default="208")
     parser.add_argument("--beats", type=int, default=500)
     parser.add_argument("--sample-out", help="write a side-by-side PNG of a few beats here")
+    parser.add_argument("--out", help="also write the figures, date and machine to this JSON")
     args = parser.parse_args()
 
     beats = segment_record(read_record(args.data_dir, args.record), "jun2018")
@@ -82,6 +87,24 @@ def main():
     for name, ms in results.items():
         print(f"| {name} | {ms:.3f} |")
     print(f"speed-up: {seed_ms / ours_ms:.0f}x")
+    if args.out:
+        from ds1_cv import machine
+
+        Path(args.out).write_text(
+            json.dumps(
+                {
+                    "command": " ".join(sys.argv[1:]),
+                    "date": str(date.today()),
+                    "machine": machine(),
+                    "record": args.record,
+                    "beats": len(segments),
+                    "ms_per_beat": results,
+                    "speed_up": seed_ms / ours_ms,
+                },
+                indent=1,
+            )
+            + "\n"
+        )
 
 
 if __name__ == "__main__":
