@@ -24,7 +24,6 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
@@ -35,6 +34,7 @@ import ds1_fusion  # noqa: E402
 from ds1_expert_study import p_wave_corr  # noqa: E402
 
 import ecg2d.expert as expert  # noqa: E402
+from ecg2d.split import read_table  # noqa: E402
 
 
 def main(argv=None) -> None:
@@ -47,7 +47,7 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     config = yaml.safe_load((REPO / "config/config.yaml").read_text())
     ds1 = [str(r) for r in config["experiments"]["inter_patient"]["train_records"]]
-    rows = pd.read_csv(args.manifest, dtype={"record": str})
+    rows = read_table(args.manifest)
     # the expert reads original beats only: their crops are left out
     rows = rows[rows["record"].isin(ds1) & (rows["augmented"] == 0)].copy()
     rows["p_corr"] = np.nan
