@@ -227,7 +227,10 @@ def feed(args) -> None:
     write_json(
         args.out,
         {
-            "what": "BeatBatches batches read (PNG decode, resize, float32) by a thread pool",
+            "what": "BeatBatches batches read ("
+            + ("packed uint8 arrays" if config.get("pack_images") else "PNG decode")
+            + ", resize, float32) by a thread pool",
+            "pack_images": bool(config.get("pack_images")),
             "input_size": settings.model.input_size,
             "batch_size": settings.train.batch_size,
             "n_fit_images": len(fit_rows),
