@@ -224,13 +224,14 @@ def feed(args) -> None:
     rates = [feed_rate(batches, n, args.seconds) for n in sorted({1, args.threads})]
     for rate in rates:
         print(f"feed: {rate}", flush=True)
+    packed = bool(config.get("pack_images"))
     write_json(
         args.out,
         {
             "what": "BeatBatches batches read ("
-            + ("packed uint8 arrays" if config.get("pack_images") else "PNG decode")
+            + ("packed uint8 arrays" if packed else "PNG decode")
             + ", resize, float32) by a thread pool",
-            "pack_images": bool(config.get("pack_images")),
+            "pack_images": packed,
             "input_size": settings.model.input_size,
             "batch_size": settings.train.batch_size,
             "n_fit_images": len(fit_rows),
