@@ -88,13 +88,15 @@ def check_folds(folds: list[list[str]], train_records: list[str]) -> None:
 
 
 def train_phase(args, experiment: dict, folds, variants) -> None:
+    from ecg2d.model import limit_threads
+
+    limit_threads(args.threads)  # before anything imports TensorFlow
+
     from ecg2d.classifier import Classifier
     from ecg2d.evaluate import evaluation_rows, predict_rows, predictions_table
-    from ecg2d.model import limit_threads
     from ecg2d.split import read_table
     from ecg2d.train import fit_model
 
-    limit_threads(args.threads)
     manifest = read_table(args.manifest)
     train_records = [str(r) for r in experiment["train_records"]]
     for name, overrides in variants:

@@ -45,13 +45,15 @@ def headline(metrics: dict) -> dict:
 
 
 def run_seed(experiment_name: str, experiment: dict, seed: int, path: Path, threads: int) -> dict:
+    from ecg2d.model import limit_threads
+
+    limit_threads(threads)  # before anything imports TensorFlow
+
     from ecg2d.classifier import Classifier
     from ecg2d.evaluate import evaluation_rows, metrics_report, predict_rows, predictions_table
-    from ecg2d.model import limit_threads
     from ecg2d.split import read_table
     from ecg2d.train import fit_model
 
-    limit_threads(threads)
     manifest = read_table(f"results/{experiment_name}/manifest.csv")
     start = time.perf_counter()
     model, _, info = fit_model(

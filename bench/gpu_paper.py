@@ -195,15 +195,17 @@ def feed_rate(batches, threads: int, seconds: float) -> dict:
 
 def feed(args) -> None:
     """Images/s of the real data feed (BeatBatches over the manifest's training rows)."""
+    from ecg2d.model import limit_threads
+
+    limit_threads(args.threads)  # before anything imports Keras
+
     from ecg2d.config import experiment_classes
     from ecg2d.feed import BeatBatches
-    from ecg2d.model import limit_threads
     from ecg2d.rr import rr_columns
     from ecg2d.settings import resolve_settings
     from ecg2d.split import read_table
     from ecg2d.train import prepare_rows
 
-    limit_threads(args.threads)
     config = load_config(args.config)
     experiment = config["experiments"][args.experiment]
     settings = resolve_settings(experiment)

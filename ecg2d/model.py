@@ -130,7 +130,8 @@ def make_optimizer(name: str, learning_rate: float, schedule: str = "constant", 
 def limit_threads(n: int) -> None:
     """Use at most ``n`` CPU threads in TensorFlow, OpenMP and OpenCV, and oneDNN's kernels.
 
-    Call before Keras is imported (TensorFlow reads its thread counts once, at start-up).
+    Call before Keras is imported (TensorFlow reads its thread counts once, at start-up);
+    called after TensorFlow was imported, it raises ``RuntimeError`` rather than do nothing.
     TensorFlow turns its oneDNN kernels on by itself only on CPUs with AVX512_VNNI, BF16 or
     AMX; elsewhere (e.g. AMD EPYC without AVX-512) it falls back to slower Eigen kernels.
     ``TF_ENABLE_ONEDNN_OPTS=1`` asks for oneDNN everywhere: on one 2-core AMD EPYC the default
@@ -140,7 +141,14 @@ def limit_threads(n: int) -> None:
     kind of kernels. A value the user set is kept.
     """
     import os
+    import sys
 
+    if "tensorflow" in sys.modules:
+        raise RuntimeError(
+            "limit_threads() was called after TensorFlow was imported, whose thread counts and "
+            "oneDNN setting are fixed at import: call it before importing keras or the modules "
+            "that import it (ecg2d.train, ecg2d.feed, ecg2d.callbacks)"
+        )
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
     n = str(max(1, int(n)))
     for key in ("TF_NUM_INTRAOP_THREADS", "OMP_NUM_THREADS"):

@@ -437,3 +437,35 @@ def test_limit_threads_asks_for_onednn_unless_the_user_said_otherwise(given, exp
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
     )
     assert out.stdout.split() == [expected, "2"]
+
+
+LATE = "import ecg2d.train; from ecg2d.model import limit_threads; limit_threads(2)"
+# The bench scripts' training entries, started where no manifest exists: they must reach the
+# manifest (FileNotFoundError), i.e. set the thread counts before TensorFlow is imported.
+BENCH_ENTRIES = [
+    "import final_seeds; from pathlib import Path; "
+    "final_seeds.run_seed('jun2018', {}, 1, Path('x.json'), 2)",
+    "import ds1_cv, types; "
+    "ds1_cv.train_phase(types.SimpleNamespace(threads=2, manifest='none.csv'), {}, [], [])",
+]
+
+
+@pytest.mark.parametrize("code", [LATE, *BENCH_ENTRIES])
+def test_thread_limits_come_before_tensorflow_or_fail_loudly(code, tmp_path):
+    """TensorFlow fixes its thread counts and oneDNN at import: ``limit_threads`` after it
+    would silently do nothing (a bench script ran at half speed so), so it raises instead."""
+    import os
+    import subprocess
+    import sys
+
+    repo = Path(__file__).resolve().parents[1]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(repo), str(repo / "bench")]))
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, cwd=tmp_path, capture_output=True, text=True
+    )
+    assert out.returncode != 0
+    if code == LATE:
+        assert "RuntimeError: limit_threads() was called after TensorFlow" in out.stderr
+    else:
+        assert "RuntimeError" not in out.stderr
+        assert "FileNotFoundError" in out.stderr, out.stderr[-2000:]
