@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import subprocess
 import sys
@@ -49,6 +50,20 @@ def tiny_experiments(validation_record: str = "118") -> dict:
             "train": {**TINY["train"], "validation_records": [validation_record]},
         },
     }
+
+
+@functools.cache
+def _segmented(record: str, mode: str) -> dict:
+    from ecg2d.io import read_record
+    from ecg2d.segment import segment_record
+
+    return segment_record(read_record(MITDB, record), mode)
+
+
+def segmented(record: str, mode: str = "jun2018") -> dict:
+    """``segment_record(read_record(mitdb, record), mode)``, computed once per session (tests
+    segment the same records many times over) and handed out as a fresh copy."""
+    return {key: value.copy() for key, value in _segmented(record, mode).items()}
 
 
 @pytest.fixture(scope="session")

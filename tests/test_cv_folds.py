@@ -21,8 +21,6 @@ from ecg2d.cv import (
     fold_manifest,
     summary_markdown,
 )
-from ecg2d.io import read_record
-from ecg2d.segment import segment_record
 from ecg2d.split import build_manifest, read_table, split_table
 from tests.conftest import (
     REPO,
@@ -30,6 +28,7 @@ from tests.conftest import (
     TINY_IMAGES,
     TRAINED_OUTPUTS,
     run_snakemake,
+    segmented,
     write_config,
 )
 
@@ -49,7 +48,7 @@ def manifest(mitdb, tmp_path_factory):
     root = tmp_path_factory.mktemp("cv")
     splits = []
     for record in RECORDS:
-        table = split_table(segment_record(read_record(mitdb, record)), JUN, 42, f"png/{record}")
+        table = split_table(segmented(record), JUN, 42, f"png/{record}")
         splits.append(root / f"{record}.csv")
         write_csv(table, splits[-1])
     crops = [f"results/jun2018/crops/{r}" for r in RECORDS]

@@ -19,8 +19,7 @@ from ecg2d.expert import (
     fit_expert,
     fuse,
 )
-from ecg2d.io import read_record
-from ecg2d.segment import segment_record
+from tests.conftest import segmented
 
 AAMI = {"N": "N", "L": "N", "R": "N", "e": "N", "j": "N", "A": "S", "a": "S", "J": "S", "S": "S"}
 AAMI |= {"V": "V", "E": "V", "F": "F", "/": "Q", "f": "Q", "Q": "Q"}
@@ -32,7 +31,7 @@ def kind_beats(mitdb, record: str, kind: str = "rr"):
     AAMI beats."""
     from ecg2d.expert import KIND_COLUMNS
 
-    b = segment_record(read_record(mitdb, record), "jun2018")
+    b = segmented(record, "jun2018")
     keep = np.isin(b["symbol"], list(AAMI))
     x = np.stack([b[c] for c in KIND_COLUMNS[kind]], axis=1)[keep]
     return x, np.array([AAMI[s] for s in b["symbol"][keep]])

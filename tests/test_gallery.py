@@ -19,11 +19,9 @@ from ecg2d.gallery import (
     plot_gallery,
     read_predictions,
 )
-from ecg2d.io import read_record
 from ecg2d.render import png_name, render_record
-from ecg2d.segment import segment_record
 from ecg2d.split import crop_table, split_table
-from tests.conftest import REPO
+from tests.conftest import REPO, segmented
 
 CONFIG = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
 JUN = CONFIG["experiments"]["jun2018"]
@@ -49,7 +47,7 @@ def run(tmp_path_factory, mitdb):
     root = tmp_path_factory.mktemp("gallery")
     tables = []
     for record in RECORDS:
-        beats = segment_record(read_record(mitdb, record))
+        beats = segmented(record)
         render_record(beats, root / "results/png" / record, size=32)
         table = split_table(beats, JUN, 42, f"results/png/{record}")
         tables += [table, crop_table(table, ["A", "V"], f"results/crops/{record}", 4)]

@@ -21,11 +21,10 @@ from sklearn.metrics import balanced_accuracy_score
 from ecg2d.atomic import write_csv
 from ecg2d.classifier import Classifier
 from ecg2d.evaluate import evaluation_rows, predict_rows
-from ecg2d.io import read_record
 from ecg2d.render import render_record
-from ecg2d.segment import segment_record
 from ecg2d.split import build_manifest, check_manifest, split_table
 from ecg2d.train import fit_model, save_model
+from tests.conftest import segmented
 
 RECORDS = ("106", "119")
 SEED = 3
@@ -50,7 +49,7 @@ def task(tmp_path_factory, mitdb):
     root = tmp_path_factory.mktemp("learning")
     split_csvs = []
     for record in RECORDS:
-        beats = segment_record(read_record(mitdb, record))
+        beats = segmented(record)
         render_record(beats, root / "png" / record, RENDER_SIZE)
         split_csvs.append(root / "split" / f"{record}.csv")
         write_csv(split_table(beats, EXPERIMENT, SEED, Path("png") / record), split_csvs[-1])

@@ -27,7 +27,7 @@ from ecg2d.predict import (
     write_annotations,
 )
 from ecg2d.train import data_settings
-from tests.conftest import REPO, run_snakemake, write_config
+from tests.conftest import REPO, run_snakemake, segmented, write_config
 
 TEST_RECORD = "119"  # 156 N and 41 V beats in its first 3 minutes (ventricular bigeminy)
 TRAIN_RECORDS = ("106", "208")  # N and V beats of other patients
@@ -65,12 +65,11 @@ def training_data(mitdb, per_record=600, seed=0):
     up to ``per_record`` N and V beats of each training record."""
     from ecg2d.predict import render_images
     from ecg2d.rr import RR_COLUMNS
-    from ecg2d.segment import segment_record
 
     rng = np.random.default_rng(seed)
     images, rr, labels = [], [], []
     for record in TRAIN_RECORDS:
-        beats = segment_record(read_record(mitdb, record))
+        beats = segmented(record)
         for k, label in enumerate(CLASSES):
             index = np.flatnonzero(beats["symbol"] == label)
             index = np.sort(rng.choice(index, min(per_record, len(index)), replace=False))
@@ -174,12 +173,11 @@ def expert_model(tmp_path_factory, mitdb, trained_model):
     import shutil
 
     from ecg2d.expert import KIND_COLUMNS, fit_expert
-    from ecg2d.segment import segment_record
 
     columns = KIND_COLUMNS["gbm_2lead"]
     x, y = [], []
     for record in TRAIN_RECORDS:
-        beats = segment_record(read_record(mitdb, record))
+        beats = segmented(record)
         keep = np.isin(beats["symbol"], CLASSES)
         x.append(np.stack([beats[c] for c in columns], axis=1)[keep])
         y.append(beats["symbol"][keep])

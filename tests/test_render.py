@@ -9,11 +9,12 @@ from ecg2d.images import PACK, PACK_NAMES, ImageReader, read_image
 from ecg2d.io import read_record
 from ecg2d.render import png_name, render_beat, render_record
 from ecg2d.segment import segment_record
+from tests.conftest import segmented
 
 
 @pytest.fixture(scope="module")
 def beats(mitdb):
-    beats = segment_record(read_record(mitdb, "100"), "jun2018")
+    beats = segmented("100", "jun2018")
     return {k: (v[:40] if v.ndim and k not in ("signal",) else v) for k, v in beats.items()}
 
 

@@ -16,6 +16,7 @@ from ecg2d.segment import (
     save_beats,
     segment_record,
 )
+from tests.conftest import segmented
 
 # 207 has flutter waves (!), VEB (E) and many non-beat marks; 232 has long pauses; 102 has
 # no MLII and falls back to channel 0.
@@ -32,7 +33,7 @@ def _reference_beats(mitdb, record):
 @pytest.mark.parametrize("mode", ["jun2018", "midpoint"])
 def test_counts_match_rdann_minus_first_and_last(mitdb, record, mode):
     samples, symbols, _ = _reference_beats(mitdb, record)
-    beats = segment_record(read_record(mitdb, record), mode)
+    beats = segmented(record, mode)
     # These modes need both neighbours: exactly the first and last beat annotations are lost.
     assert Counter(beats["symbol"].tolist()) == Counter(symbols[1:-1])
     np.testing.assert_array_equal(beats["sample"], samples[1:-1])
@@ -43,13 +44,13 @@ def test_non_beat_annotations_never_become_beats(mitdb):
     _, _, all_symbols = _reference_beats(mitdb, "207")
     non_beats = set(all_symbols) - BEAT_SYMBOLS
     assert {"+", "~"} <= non_beats  # 207 really has rhythm and noise marks
-    beats = segment_record(read_record(mitdb, "207"), "midpoint")
+    beats = segmented("207", "midpoint")
     assert not set(beats["symbol"].tolist()) & non_beats
     assert "!" in set(beats["symbol"].tolist())  # flutter waves are kept as a class
 
 
 def test_jun2018_windows_span_neighbour_r_peaks_with_20_sample_margins(mitdb):
-    beats = segment_record(read_record(mitdb, "100"), "jun2018")
+    beats = segmented("100", "jun2018")
     samples, _, _ = _reference_beats(mitdb, "100")
     np.testing.assert_array_equal(beats["start"], samples[:-2] + 20)
     np.testing.assert_array_equal(beats["end"], samples[2:] - 20 + 1)
@@ -168,7 +169,7 @@ def test_beats_file_records_the_lead_read(mitdb, tmp_path, record):
     """102 has no MLII: its beats file names the lead read instead, as a plain string array."""
     names = wfdb.rdheader(str(mitdb / record)).sig_name
     expected = "MLII" if "MLII" in names else names[0]
-    save_beats(segment_record(read_record(mitdb, record)), tmp_path / "beats.npz")
+    save_beats(segmented(record), tmp_path / "beats.npz")
     beats = load_beats(tmp_path / "beats.npz")  # allow_pickle=False
     assert beats["lead"].dtype.kind == "U" and beats["lead"].shape == ()
     assert str(beats["lead"]) == expected
@@ -180,7 +181,7 @@ def test_beats_file_records_the_lead_read(mitdb, tmp_path, record):
 def test_beats_file_of_an_older_version_is_named(mitdb, tmp_path):
     """A beats file without the QRS shape arrays (made before ecg2d.shape) is refused with one
     error naming the file, the arrays and how to rebuild."""
-    beats = segment_record(read_record(mitdb, "100"))
+    beats = segmented("100")
     assert {"qrs_corr", "qrs_amp", "qrs_width"} <= set(beats)
     old = {k: v for k, v in beats.items() if not k.startswith("qrs_")}
     save_beats(old, tmp_path / "old.npz")
@@ -209,7 +210,7 @@ def test_rhythm_irregularity_is_high_in_atrial_fibrillation_only(mitdb):
 
     medians = {}
     for name in ("100", "203"):  # sinus rhythm; atrial fibrillation and flutter throughout
-        beats = segment_record(read_record(mitdb, name), "jun2018")
+        beats = segmented(name, "jun2018")
         assert "rhythm_irregularity" in beats
         medians[name] = float(np.median(beats["rhythm_irregularity"]))
     assert medians["203"] > 5 * medians["100"]  # measured: 0.29 against 0.02
@@ -240,7 +241,7 @@ def test_rhythm_cells_tells_fibrillation_from_frequent_ectopy(mitdb):
 
     beats = {}
     for name in ("119", "203"):
-        beats[name] = segment_record(read_record(mitdb, name), "jun2018")
+        beats[name] = segmented(name, "jun2018")
         assert "rhythm_cells" in beats[name]
     median = {k: float(np.median(b["rhythm_cells"])) for k, b in beats.items()}
     above = {k: float((b["rhythm_cells"] > 0.9).mean()) for k, b in beats.items()}

@@ -10,11 +10,12 @@ import pytest
 from ecg2d.io import Record, at_rate, read_record, resample
 from ecg2d.segment import segment_record
 from ecg2d.shape import SHAPE2_COLUMNS, SHAPE_COLUMNS, shape_features
+from tests.conftest import segmented
 
 
 @pytest.fixture(scope="module")
 def beats119(mitdb):
-    return segment_record(read_record(mitdb, "119"), "jun2018")
+    return segmented("119", "jun2018")
 
 
 def test_ventricular_beats_depart_from_the_records_usual_beat(beats119):

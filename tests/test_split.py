@@ -6,8 +6,6 @@ import pytest
 import yaml
 
 from ecg2d.atomic import write_csv
-from ecg2d.io import read_record
-from ecg2d.segment import segment_record
 from ecg2d.split import (
     LeakageError,
     assign_split,
@@ -17,7 +15,7 @@ from ecg2d.split import (
     label_beats,
     split_table,
 )
-from tests.conftest import REPO
+from tests.conftest import REPO, segmented
 
 CONFIG = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
 JUN = CONFIG["experiments"]["jun2018"]
@@ -26,7 +24,7 @@ INTER = CONFIG["experiments"]["inter_patient"]
 
 @pytest.fixture(scope="module")
 def beats(mitdb):
-    return {r: segment_record(read_record(mitdb, r)) for r in ["100", "207", "208"]}
+    return {r: segmented(r) for r in ["100", "207", "208"]}
 
 
 def test_label_beats_maps_and_leaves_out():
