@@ -103,23 +103,33 @@ def run_snakemake(
     return proc
 
 
-#: Records of the tiny report run: inter_patient trains on 101, validates on 118, tests on 100.
+#: Records of the tiny run: inter_patient trains on 101, validates on 118, tests on 100.
 REPORT_RECORDS = ["100", "101", "118"]
+#: inter_patient's window in the tiny run: a window of its own, one amplitude scale per record.
+OWN_WINDOW = {"mode": "fixed", "fixed_ms": [250, 400], "amplitude": "record"}
 
 
 @pytest.fixture(scope="session")
-def tiny_report(tmp_path_factory, mitdb):
-    """A finished tiny `snakemake` (rule all) of both experiments and its report made as
-    `make report` makes it, shared by tests/test_report.py and tests/test_browser.py:
-    (workdir, report.html)."""
-    root = tmp_path_factory.mktemp("report")
+def tiny_run(tmp_path_factory, mitdb):
+    """One finished tiny `snakemake` (rule all) of both experiments, inter_patient with a
+    window of its own (OWN_WINDOW), shared by the tests of training, evaluation and the
+    report: (workdir, configfile, the dry run of rule all made before it)."""
+    root = tmp_path_factory.mktemp("tiny_run")
+    experiments = tiny_experiments()
+    experiments["inter_patient"]["window"] = OWN_WINDOW
     config = write_config(
-        root / "config.yaml",
-        records=REPORT_RECORDS,
-        **TINY_IMAGES,
-        experiments=tiny_experiments(),
+        root / "config.yaml", records=REPORT_RECORDS, **TINY_IMAGES, experiments=experiments
     )
+    dry = run_snakemake(root, "-n", configfile=config)
     run_snakemake(root, "--cores", "2", configfile=config, timeout=900)
+    return root, config, dry.stdout
+
+
+@pytest.fixture(scope="session")
+def tiny_report(tiny_run):
+    """The tiny run's report, made as `make report` makes it, shared by tests/test_report.py
+    and tests/test_browser.py: (workdir, report.html)."""
+    root, config, _ = tiny_run
     out = root / "report.html"
     stylesheet = str(REPO / "report" / "report.css")
     run_snakemake(

@@ -11,26 +11,21 @@ import yaml
 from ecg2d.expert import TREE_KINDS
 from ecg2d.rr import rr_columns
 from ecg2d.settings import resolve_settings
-from tests.conftest import REPO, TRAINED_OUTPUTS, run_snakemake, tiny_experiments, write_config
+from tests.conftest import OWN_WINDOW, REPO, REPORT_RECORDS, TRAINED_OUTPUTS
 
-RECORDS = ["100", "101", "118"]  # inter_patient: 101 trains, 118 validates, 100 tests
+RECORDS = REPORT_RECORDS  # inter_patient: 101 trains, 118 validates, 100 tests
 EXPERIMENTS = ["jun2018", "inter_patient"]
 #: inter_patient cuts its beats with a window of its own; jun2018 keeps the top-level one.
-FIXED = {"mode": "fixed", "fixed_ms": [250, 400], "amplitude": "record"}
+FIXED = OWN_WINDOW
 OWN = "results/windows/fixed_250_400_record"
 
 
 @pytest.fixture(scope="module")
-def workdir(tmp_path_factory, mitdb):
-    """Models and metrics of both experiments (tiny preset), and the dry run of rule all."""
-    root = tmp_path_factory.mktemp("train")
-    experiments = tiny_experiments()
-    experiments["inter_patient"]["window"] = FIXED
-    config = write_config(root / "config.yaml", records=RECORDS, experiments=experiments)
-    dry = run_snakemake(root, "-n", configfile=config)  # rule all
-    targets = [f"results/{e}/{name}" for e in EXPERIMENTS for name in ("model.h5", "metrics.json")]
-    run_snakemake(root, "--cores", "2", *targets, configfile=config, timeout=600)
-    return root, dry.stdout
+def workdir(tiny_run):
+    """Models and metrics of both experiments (tiny preset; conftest's ``tiny_run``, with
+    inter_patient's own window), and the dry run of rule all made before it."""
+    root, _, dry = tiny_run
+    return root, dry
 
 
 def test_rule_all_trains_and_evaluates_every_experiment(workdir):
