@@ -127,11 +127,16 @@ def make_optimizer(name: str, learning_rate: float, schedule: str = "constant", 
     raise ValueError(f"optimizer: unknown optimiser {name!r} (adam, sgd or rmsprop)")
 
 
+#: The thread count that :func:`limit_threads` set in this process (None: not called yet).
+_THREADS: str | None = None
+
+
 def limit_threads(n: int) -> None:
     """Use at most ``n`` CPU threads in TensorFlow, OpenMP and OpenCV, and oneDNN's kernels.
 
     Call before Keras is imported (TensorFlow reads its thread counts once, at start-up);
-    called after TensorFlow was imported, it raises ``RuntimeError`` rather than do nothing.
+    called first after TensorFlow was imported, it raises ``RuntimeError`` rather than do
+    nothing (called again with the same ``n``, e.g. once per seed, it does nothing).
     TensorFlow turns its oneDNN kernels on by itself only on CPUs with AVX512_VNNI, BF16 or
     AMX; elsewhere (e.g. AMD EPYC without AVX-512) it falls back to slower Eigen kernels.
     ``TF_ENABLE_ONEDNN_OPTS=1`` asks for oneDNN everywhere: on one 2-core AMD EPYC the default
@@ -143,6 +148,15 @@ def limit_threads(n: int) -> None:
     import os
     import sys
 
+    global _THREADS
+    n = str(max(1, int(n)))
+    if _THREADS is not None:  # set by an earlier call: again with the same n is a no-op
+        if n != _THREADS:
+            raise RuntimeError(
+                f"limit_threads({n}) after limit_threads({_THREADS}): the thread counts of a "
+                "process are set once"
+            )
+        return
     if "tensorflow" in sys.modules:
         raise RuntimeError(
             "limit_threads() was called after TensorFlow was imported, whose thread counts and "
@@ -150,7 +164,6 @@ def limit_threads(n: int) -> None:
             "that import it (ecg2d.train, ecg2d.feed, ecg2d.callbacks)"
         )
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
-    n = str(max(1, int(n)))
     for key in ("TF_NUM_INTRAOP_THREADS", "OMP_NUM_THREADS"):
         os.environ.setdefault(key, n)
     os.environ.setdefault("TF_NUM_INTEROP_THREADS", "1" if n == "1" else "2")
@@ -158,3 +171,4 @@ def limit_threads(n: int) -> None:
     import cv2
 
     cv2.setNumThreads(1)
+    _THREADS = n

@@ -440,17 +440,24 @@ def test_limit_threads_asks_for_onednn_unless_the_user_said_otherwise(given, exp
 
 
 LATE = "import ecg2d.train; from ecg2d.model import limit_threads; limit_threads(2)"
-# The bench scripts' training entries, started where no manifest exists: they must reach the
-# manifest (FileNotFoundError), i.e. set the thread counts before TensorFlow is imported.
+AGAIN = (
+    "from ecg2d.model import limit_threads; limit_threads(2); import ecg2d.train; "
+    "limit_threads(2); print('again: fine'); limit_threads(1)"
+)
+# The bench scripts' training entries (final_seeds twice: two seeds), started where no manifest
+# exists: they must reach the manifest (FileNotFoundError), i.e. set the thread counts before
+# TensorFlow is imported.
 BENCH_ENTRIES = [
-    "import final_seeds; from pathlib import Path; "
-    "final_seeds.run_seed('jun2018', {}, 1, Path('x.json'), 2)",
+    "import final_seeds, contextlib; from pathlib import Path\n"
+    "with contextlib.suppress(FileNotFoundError): "
+    "final_seeds.run_seed('jun2018', {}, 1, Path('x.json'), 2)\n"
+    "final_seeds.run_seed('jun2018', {}, 2, Path('x.json'), 2)",  # a second seed
     "import ds1_cv, types; "
     "ds1_cv.train_phase(types.SimpleNamespace(threads=2, manifest='none.csv'), {}, [], [])",
 ]
 
 
-@pytest.mark.parametrize("code", [LATE, *BENCH_ENTRIES])
+@pytest.mark.parametrize("code", [LATE, AGAIN, *BENCH_ENTRIES])
 def test_thread_limits_come_before_tensorflow_or_fail_loudly(code, tmp_path):
     """TensorFlow fixes its thread counts and oneDNN at import: ``limit_threads`` after it
     would silently do nothing (a bench script ran at half speed so), so it raises instead."""
@@ -466,6 +473,9 @@ def test_thread_limits_come_before_tensorflow_or_fail_loudly(code, tmp_path):
     assert out.returncode != 0
     if code == LATE:
         assert "RuntimeError: limit_threads() was called after TensorFlow" in out.stderr
+    elif code == AGAIN:  # once per seed in one process: fine; with another count: refused
+        assert out.stdout.strip() == "again: fine"
+        assert "RuntimeError: limit_threads(1) after limit_threads(2)" in out.stderr
     else:
         assert "RuntimeError" not in out.stderr
         assert "FileNotFoundError" in out.stderr, out.stderr[-2000:]
