@@ -22,12 +22,14 @@
 #   1. data stages up to results/EXPERIMENT/manifest.csv, --cores CORES, timed ("data"); beside
 #      them (PROBE=1) a probe times the network alone on synthetic batches under float32 and
 #      mixed_bfloat16: the accelerator's ceiling, and whether mixed precision pays.
-#   2. feed: images/s of ecg2d.feed.BeatBatches from the real PNGs with 1 and CORES threads.
+#   2. feed: images/s of ecg2d.feed.BeatBatches from the real images (packs) with 1, 2, 4 and
+#      CORES threads (those up to CORES).
 #   3. plan: the dtype policy (DTYPE_POLICY=auto: mixed_bfloat16 if the probe found it >= 10 %
 #      faster on a GPU, float32 otherwise) and the epochs that fit TRAIN_BUDGET_S seconds at 70 %
 #      of the slower of probe and feed (at most the preset's 30; 3 without a probe); EPOCHS=N
 #      fixes them instead.
-#   4. train + evaluate ("train_evaluate"), every core reading images for the train job. Keras
+#   4. train + evaluate ("train_evaluate"); the train job reads images with the thread count
+#      the feed measured fastest (plan: feed_threads; more threads can contend). Keras
 #      reads no setting or variable for its dtype policy, so bench/gpu_paper_sitecustomize.py,
 #      put on PYTHONPATH as sitecustomize, sets the policy named in ECG2D_DTYPE_POLICY when
 #      keras is imported. With DEADLINE_S this step is cut (SIGINT) so that the script ends
@@ -234,7 +236,7 @@ SECONDS_OF[feed]=$(seconds_since "$t")
   --feed "$WORK_DIR/feed.json" --policy "$DTYPE_POLICY" --epochs "$EPOCHS" \
   --budget "$TRAIN_BUDGET_S" --out-dir "$WORK_DIR"
 # shellcheck source=/dev/null
-source "$WORK_DIR/plan.env" # sets DTYPE_POLICY_CHOSEN
+source "$WORK_DIR/plan.env" # sets DTYPE_POLICY_CHOSEN and FEED_THREADS_CHOSEN
 
 # --- 4. train and evaluate ------------------------------------------------------------------
 if [[ -n $DEADLINE_S ]]; then
@@ -249,6 +251,7 @@ export PYTHONPATH=$WORK_DIR/site:$PYTHONPATH # its sitecustomize sets that polic
 t=$EPOCHREALTIME
 status=0
 smk "$WORK_DIR/smk_train.log" "results/$EXPERIMENT/metrics.json" "$CONFIG" "$WORK_DIR/plan.yaml" \
-  -- --set-threads "train=$CORES" "evaluate=$CORES" --rerun-triggers mtime || status=$?
+  -- --set-threads "train=${FEED_THREADS_CHOSEN:-$CORES}" "evaluate=$CORES" \
+  --rerun-triggers mtime || status=$?
 SECONDS_OF[train_evaluate]=$(seconds_since "$t")
 exit "$status" # collect() fills OUT_DIR

@@ -119,6 +119,9 @@ def test_gpu_paper_json(run):
     assert set(report["probe"]["policies"]) == {"float32", "mixed_bfloat16"}
     assert all(p["images_per_s"] > 0 for p in report["probe"]["policies"].values())
     assert [r["threads"] for r in report["feed"]["rates"]] == [1, 2]
+    assert report["plan"]["feed_threads"] in (1, 2)  # the faster, which the train job got
+    logs = (out / "logs.txt").read_text()
+    assert f"--set-threads train={report['plan']['feed_threads']} evaluate=2" in logs
     assert report["plan"]["dtype_policy"] == report["dtype_policy"] == "float32"
     assert report["plan"]["epochs"] == report["epochs_run"] == 1
     # the plan counted an epoch's images as training did (square-root sampling: 8 classes x 32)
@@ -221,7 +224,8 @@ def test_plan_picks_mixed_precision_where_it_pays_and_fits_the_budget(tmp_path):
     epoch_s = 100000 / 6300 + 8000 / 4000 + 8000 / 27000 + 1
     assert plan["planned_epoch_s"] == pytest.approx(epoch_s, abs=0.1)
     assert plan["epochs"] == int((360 - 60) // epoch_s) == 15
-    assert (folder / "plan.env").read_text() == "DTYPE_POLICY_CHOSEN=mixed_bfloat16\n"
+    env = "DTYPE_POLICY_CHOSEN=mixed_bfloat16\nFEED_THREADS_CHOSEN=16\n"
+    assert (folder / "plan.env").read_text() == env and plan["feed_threads"] == 16
     assert "epochs: 15" in (folder / "plan.yaml").read_text()
 
 
@@ -238,3 +242,23 @@ def test_plan_keeps_float32_where_mixed_precision_does_not_pay_or_no_gpu(tmp_pat
     assert _plan(tmp_path, GPU_PROBE, FEED, epochs=3)["epochs"] == 3
     plan = _plan(tmp_path, None, None, policy="mixed_bfloat16")
     assert plan["epochs"] == 3 and plan["dtype_policy"] == "mixed_bfloat16"
+
+
+def test_plan_gives_the_train_job_the_feeds_fastest_thread_count(tmp_path):
+    """The train job reads images with as many threads as it has; where more threads contend
+    (16 read 11,300 packed images/s on the H200 machine, one 30,000), the plan gives it the
+    fastest count the feed measured, the fewest on a tie; none measured: the script's CORES."""
+    contended = {
+        **FEED,
+        "rates": [
+            {"threads": 1, "images_per_s": 30000.0},
+            {"threads": 2, "images_per_s": 30000.0},
+            {"threads": 16, "images_per_s": 11300.0},
+        ],
+    }
+    plan = _plan(tmp_path, GPU_PROBE, contended)
+    assert plan["feed_threads"] == 1 and plan["feed_images_per_s"] == 30000.0
+    plan = _plan(tmp_path, None, None)
+    assert plan["feed_threads"] is None
+    script = SCRIPT.read_text()
+    assert '--set-threads "train=${FEED_THREADS_CHOSEN:-$CORES}"' in script
