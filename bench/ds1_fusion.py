@@ -106,22 +106,6 @@ def cnn_table(folder, seed: int, n_folds: int, train_records: list[str]) -> pd.D
     return table
 
 
-def per_record_counts(tables: list[dict]) -> dict:
-    """Per DS1 record, the EC57 SVEB and VEB counts (TP, FN, FP) of ``metrics_report``'s
-    ``per_record`` tables (one per seed), mean over the seeds: which patients' beats the
-    pooled figures miss or invent."""
-    out = {}
-    for record in sorted(tables[0]):
-        out[record] = {
-            name: {
-                key: float(np.mean([t[record]["counts"][name][key] for t in tables]))
-                for key in ("TP", "FN", "FP")
-            }
-            for name in ("SVEB", "VEB")
-        }
-    return out
-
-
 def score(args, experiment: dict, folds, classes) -> dict:
     from ecg2d.evaluate import metrics_report
     from ecg2d.expert import fuse
@@ -164,7 +148,6 @@ def score(args, experiment: dict, folds, classes) -> dict:
         expert = experts[kind]
         # a table with the expert fused in is scored as it is (no second fusion)
         per_weight = {w: [] for w in ([1.0] if cnn in fused_in else args.weights)}
-        counts = {w: [] for w in per_weight}  # per-record EC57 counts of every seed
         for seed in args.seeds:
             table = tables[(folder, seed)]
             keep = [k in common for k in zip(table["record"], table["sample"].astype(int))]
@@ -178,7 +161,6 @@ def score(args, experiment: dict, folds, classes) -> dict:
                 scored["predicted"] = np.asarray(classes, dtype=object)[fused.argmax(axis=1)]
                 report = metrics_report(scored, classes, name, "inter_patient")
                 per_weight[w].append({"seed": seed, **headline(report)})
-                counts[w].append(report["per_record"])
         weights = {}
         for w, runs in per_weight.items():
             weights[str(w)] = {
@@ -198,7 +180,6 @@ def score(args, experiment: dict, folds, classes) -> dict:
             "expert": kind,
             "weights": weights,
             "best_weight": best,
-            "per_record": per_record_counts(counts[float(best)]),
         }
     chosen = variants[0][0]
     cheaper = set(args.cheaper or [])
@@ -249,18 +230,6 @@ def markdown(result: dict, args) -> str:
             cells = [f"{fmt(s[k]['mean'])} ± {fmt(s[k]['sd'])}" for k in keys]
             lines.append(f"| {name} | {w}{mark} | " + " | ".join(cells) + " |")
     d = result["decision"]
-    chosen = result["variants"][d["chosen"]]
-    lines += [
-        "",
-        f"Per DS1 record, the chosen configuration ({d['chosen']} at weight "
-        f"{chosen['best_weight']}): EC57 counts, mean over the seeds.",
-        "",
-        "| record | SVEB TP | SVEB FN | SVEB FP | VEB TP | VEB FN | VEB FP |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for record, c in chosen["per_record"].items():
-        cells = [f"{c[n][k]:.1f}" for n in ("SVEB", "VEB") for k in ("TP", "FN", "FP")]
-        lines.append(f"| {record} | " + " | ".join(cells) + " |")
     lines += [
         "",
         f"Chosen: **{d['chosen']}**: expert {d['expert']}, fusion_weight **{d['fusion_weight']}**",

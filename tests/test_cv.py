@@ -85,35 +85,3 @@ def test_decision_needs_a_margin_beyond_the_seed_spread():
     assert cv.decide(close, ["plain", "rich"])["chosen"] == "plain"
     clear = {"variants": {"plain": variant(0.50, 0.02), "rich": variant(0.60, 0.03)}}
     assert cv.decide(clear, ["plain", "rich"])["chosen"] == "rich"
-
-
-def test_fusion_table_says_which_ds1_records_the_pooled_figures_miss():
-    """bench/ds1_fusion.py's per-record table: each record's EC57 SVEB/VEB counts from
-    metrics_report, mean over the seeds (here two 'seeds' that differ in one beat)."""
-    import sys
-
-    from ecg2d.evaluate import metrics_report
-
-    sys.path.insert(0, str(REPO / "bench"))
-    try:
-        spec = importlib.util.spec_from_file_location("ds1_fusion", REPO / "bench/ds1_fusion.py")
-        fusion = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(fusion)
-    finally:
-        sys.path.remove(str(REPO / "bench"))
-    classes = ["N", "S", "V", "F", "Q"]
-    rows = [("201", "S", "V"), ("201", "S", "N"), ("201", "N", "N"), ("209", "S", "S")]
-    rows += [("209", "N", "S"), ("209", "V", "V"), ("209", "F", "V")]
-    reports = []
-    for flip in (False, True):
-        table = pd.DataFrame(rows, columns=["record", "true", "predicted"])
-        table["sample"] = range(len(table))
-        if flip:  # the second seed finds 201's second S beat
-            table.loc[1, "predicted"] = "S"
-        reports.append(metrics_report(table, classes, "x", "inter_patient"))
-    counts = fusion.per_record_counts([r["per_record"] for r in reports])
-    assert list(counts) == ["201", "209"]
-    assert counts["201"]["SVEB"] == {"TP": 0.5, "FN": 1.5, "FP": 0.0}
-    assert counts["201"]["VEB"] == {"TP": 0.0, "FN": 0.0, "FP": 1.0}  # an S beat called V
-    assert counts["209"]["SVEB"] == {"TP": 1.0, "FN": 0.0, "FP": 1.0}
-    assert counts["209"]["VEB"] == {"TP": 1.0, "FN": 0.0, "FP": 0.0}  # F called V: not false
