@@ -85,3 +85,25 @@ def test_decision_needs_a_margin_beyond_the_seed_spread():
     assert cv.decide(close, ["plain", "rich"])["chosen"] == "plain"
     clear = {"variants": {"plain": variant(0.50, 0.02), "rich": variant(0.60, 0.03)}}
     assert cv.decide(clear, ["plain", "rich"])["chosen"] == "rich"
+
+
+def test_pause_probe_sums_the_intervals_around_a_beat_against_two_dominant_cycles():
+    """bench/ds1_pause_probe.py's feature: a PVC's full compensatory pause gives 1, an APC that
+    resets the node less; intervals are floored as the expert's own features are."""
+    import sys
+
+    sys.path.insert(0, str(REPO / "bench"))
+    try:
+        spec = importlib.util.spec_from_file_location("pause", REPO / "bench/ds1_pause_probe.py")
+        probe = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(probe)
+    finally:
+        sys.path.remove(str(REPO / "bench"))
+    from ecg2d.rr import MIN_RR
+
+    rows = pd.DataFrame(
+        {"pre_rr": [0.6, 0.6, 0.0], "post_rr": [1.4, 1.0, 1.0], "upper_rr": [1.0, 1.0, 1.0]}
+    )
+    ratio = probe.pause_ratio(rows)
+    assert ratio[:2].tolist() == [1.0, 0.8]
+    assert ratio[2] == (MIN_RR + 1.0) / 2
