@@ -6,7 +6,8 @@ is the same for every seed here: only training's randomness changes) and its tes
 scored with :func:`ecg2d.evaluate.metrics_report`. Nothing here chooses a setting: it measures
 how far one seed's figures can be trusted. Per seed, the metrics go to
 ``results/final_seeds/{experiment}/seed{N}.json`` (skipped where present); the summary
-(mean ± sd over seeds) to ``bench/results/final_seeds_{experiment}.json`` and ``.md``.
+(mean ± sd over seeds) to ``bench/results/final_seeds_{experiment}.json`` and ``.md``
+(``final_seeds_{experiment}_{tag}`` with ``--tag``, e.g. the CPU's kind).
 
     .venv/bin/python bench/final_seeds.py --experiment inter_patient --seeds 42 43 44
 """
@@ -90,6 +91,9 @@ def main(argv=None) -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[42, 43, 44])
     parser.add_argument("--config", default=str(REPO / "config/config.yaml"))
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--tag", default="", help="suffix of the summary's name: final_seeds_{experiment}_{tag}"
+    )
     args = parser.parse_args(argv)
     config = yaml.safe_load(Path(args.config).read_text())
     experiment = config["experiments"][args.experiment]
@@ -111,7 +115,8 @@ def main(argv=None) -> None:
         "summary": summary,
         "train_seconds": [runs[s]["train_seconds"] for s in args.seeds],
     }
-    out = REPO / "bench" / "results" / f"final_seeds_{args.experiment}"
+    tag = f"_{args.tag}" if args.tag else ""
+    out = REPO / "bench" / "results" / f"final_seeds_{args.experiment}{tag}"
     Path(f"{out}.json").write_text(json.dumps(result, indent=1) + "\n")
     lines = [
         f"# Seed spread of the final `{args.experiment}` configuration on its test split",
