@@ -106,6 +106,27 @@ def cnn_table(folder, seed: int, n_folds: int, train_records: list[str]) -> pd.D
     return table
 
 
+def probe_extra_column(rows, column: str, kind: str, name: str, cnn: str, seeds) -> None:
+    """Run this comparison for a probe: ``gbm_premature`` against an extra expert kind ``kind``
+    that also reads manifest column ``column`` of ``rows`` (DS1 originals), registered for this
+    process only; results as ``--name name``."""
+    import tempfile
+
+    import ecg2d.expert as expert
+
+    expert.KIND_COLUMNS[kind] = (*expert.KIND_COLUMNS["gbm_premature"], column)
+    expert.KIND_FEATURES[kind] = (*expert.KIND_FEATURES["gbm_premature"], column)
+    expert.TREE_KINDS = (*expert.TREE_KINDS, kind)
+    expert.EXPERTS = (*expert.EXPERTS, kind)
+    with tempfile.TemporaryDirectory() as tmp:
+        manifest = Path(tmp) / "manifest.csv"
+        rows.to_csv(manifest, index=False)
+        main(
+            ["--name", name, "--cnn", f"fixed_cpb1={cnn}", "--manifest", str(manifest)]
+            + ["--expert", "gbm_premature", kind, "--seeds", *map(str, seeds)]
+        )
+
+
 def score(args, experiment: dict, folds, classes) -> dict:
     from ecg2d.evaluate import metrics_report
     from ecg2d.expert import fuse

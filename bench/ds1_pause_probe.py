@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -30,7 +29,6 @@ sys.path.insert(0, str(REPO / "bench"))
 
 import ds1_fusion  # noqa: E402
 
-import ecg2d.expert as expert  # noqa: E402
 from ecg2d.rr import MIN_RR  # noqa: E402
 from ecg2d.split import read_table  # noqa: E402
 
@@ -56,19 +54,9 @@ def main(argv=None) -> None:
     # the expert reads original beats only: their crops are left out
     rows = rows[rows["record"].isin(ds1) & (rows["augmented"] == 0)].copy()
     rows["pause_ratio"] = pause_ratio(rows)
-    # the extra kind, for this process only
-    expert.KIND_COLUMNS["gbm_pause"] = (*expert.KIND_COLUMNS["gbm_premature"], "pause_ratio")
-    expert.KIND_FEATURES["gbm_pause"] = (*expert.KIND_FEATURES["gbm_premature"], "pause_ratio")
-    expert.TREE_KINDS = (*expert.TREE_KINDS, "gbm_pause")
-    expert.EXPERTS = (*expert.EXPERTS, "gbm_pause")
-    with tempfile.TemporaryDirectory() as tmp:
-        manifest = Path(tmp) / "manifest.csv"
-        rows.to_csv(manifest, index=False)
-        ds1_fusion.main(
-            ["--name", "pause_probe", "--cnn", f"fixed_cpb1={args.cnn}"]
-            + ["--manifest", str(manifest), "--expert", "gbm_premature", "gbm_pause"]
-            + ["--seeds", *map(str, args.seeds)]
-        )
+    ds1_fusion.probe_extra_column(
+        rows, "pause_ratio", "gbm_pause", "pause_probe", args.cnn, args.seeds
+    )
 
 
 if __name__ == "__main__":

@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -33,7 +32,6 @@ sys.path.insert(0, str(REPO / "bench"))
 import ds1_fusion  # noqa: E402
 from ds1_expert_study import p_wave_corr  # noqa: E402
 
-import ecg2d.expert as expert  # noqa: E402
 from ecg2d.split import read_table  # noqa: E402
 
 
@@ -64,19 +62,7 @@ def main(argv=None) -> None:
     out.write_text(json.dumps(medians, indent=1) + "\n")
     if args.medians_only:
         return
-    # the extra kind, for this process only
-    expert.KIND_COLUMNS["gbm_p"] = (*expert.KIND_COLUMNS["gbm_premature"], "p_corr")
-    expert.KIND_FEATURES["gbm_p"] = (*expert.KIND_FEATURES["gbm_premature"], "p_corr")
-    expert.TREE_KINDS = (*expert.TREE_KINDS, "gbm_p")
-    expert.EXPERTS = (*expert.EXPERTS, "gbm_p")
-    with tempfile.TemporaryDirectory() as tmp:
-        manifest = Path(tmp) / "manifest.csv"
-        rows.to_csv(manifest, index=False)
-        ds1_fusion.main(
-            ["--name", "pwave_probe", "--cnn", f"fixed_cpb1={args.cnn}"]
-            + ["--manifest", str(manifest), "--expert", "gbm_premature", "gbm_p"]
-            + ["--seeds", *map(str, args.seeds)]
-        )
+    ds1_fusion.probe_extra_column(rows, "p_corr", "gbm_p", "pwave_probe", args.cnn, args.seeds)
 
 
 if __name__ == "__main__":
