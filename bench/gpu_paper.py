@@ -305,13 +305,14 @@ def plan(args) -> None:
             policy, why = "float32", "auto: no probe result"
     model_rate = rates.get(policy, {}).get("images_per_s")
     feed_rates = (feed_result or {}).get("rates", [])
-    feed_rate_n = max((r["images_per_s"] for r in feed_rates), default=None)
-    feed_rate_1 = next((r["images_per_s"] for r in feed_rates if r["threads"] == 1), None)
     # the train job reads its images with as many threads as it has: the fastest count
     # measured (the fewest on a tie), since more threads can contend (16 read 11,300 packed
     # images/s on the H200 machine, one 30,000)
     fastest = max(feed_rates, key=lambda r: (r["images_per_s"], -r["threads"]), default=None)
-    feed_threads = fastest["threads"] if fastest else None
+    feed_rate_n, feed_threads = (
+        (fastest["images_per_s"], fastest["threads"]) if fastest else (None, None)
+    )
+    feed_rate_1 = next((r["images_per_s"] for r in feed_rates if r["threads"] == 1), None)
     n_fit = (feed_result or {}).get("n_fit_images")
     n_val = (feed_result or {}).get("n_validation", 0)
     n_classes = (feed_result or {}).get("n_fit_classes") or len(experiment_classes(experiment))
