@@ -106,6 +106,18 @@ def cnn_table(folder, seed: int, n_folds: int, train_records: list[str]) -> pd.D
     return table
 
 
+def ds1_originals(manifest_path) -> pd.DataFrame:
+    """The original (uncropped) DS1 beats of an inter-patient manifest, DS1 as configured in
+    ``config/config.yaml``: what a probe computes its extra column on (the expert reads
+    original beats only)."""
+    from ecg2d.split import read_table
+
+    config = yaml.safe_load((REPO / "config/config.yaml").read_text())
+    ds1 = [str(r) for r in config["experiments"]["inter_patient"]["train_records"]]
+    rows = read_table(manifest_path)
+    return rows[rows["record"].isin(ds1) & (rows["augmented"] == 0)].copy()
+
+
 def probe_extra_column(rows, column: str, kind: str, name: str, cnn: str, seeds) -> None:
     """Run this comparison for a probe: ``gbm_premature`` against an extra expert kind ``kind``
     that also reads manifest column ``column`` of ``rows`` (DS1 originals), registered for this

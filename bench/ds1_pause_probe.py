@@ -21,7 +21,6 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -30,7 +29,6 @@ sys.path.insert(0, str(REPO / "bench"))
 import ds1_fusion  # noqa: E402
 
 from ecg2d.rr import MIN_RR  # noqa: E402
-from ecg2d.split import read_table  # noqa: E402
 
 
 def pause_ratio(rows) -> np.ndarray:
@@ -48,11 +46,7 @@ def main(argv=None) -> None:
     parser.add_argument("--cnn", required=True, help="out-of-fold CNN tables (ds1_cv.py train)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[42, 43, 44])
     args = parser.parse_args(argv)
-    config = yaml.safe_load((REPO / "config/config.yaml").read_text())
-    ds1 = [str(r) for r in config["experiments"]["inter_patient"]["train_records"]]
-    rows = read_table(args.manifest)
-    # the expert reads original beats only: their crops are left out
-    rows = rows[rows["record"].isin(ds1) & (rows["augmented"] == 0)].copy()
+    rows = ds1_fusion.ds1_originals(args.manifest)
     rows["pause_ratio"] = pause_ratio(rows)
     ds1_fusion.probe_extra_column(
         rows, "pause_ratio", "gbm_pause", "pause_probe", args.cnn, args.seeds

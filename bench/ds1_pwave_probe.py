@@ -23,7 +23,6 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -31,8 +30,6 @@ sys.path.insert(0, str(REPO / "bench"))
 
 import ds1_fusion  # noqa: E402
 from ds1_expert_study import p_wave_corr  # noqa: E402
-
-from ecg2d.split import read_table  # noqa: E402
 
 
 def main(argv=None) -> None:
@@ -43,11 +40,7 @@ def main(argv=None) -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[42, 43, 44])
     parser.add_argument("--medians-only", action="store_true")
     args = parser.parse_args(argv)
-    config = yaml.safe_load((REPO / "config/config.yaml").read_text())
-    ds1 = [str(r) for r in config["experiments"]["inter_patient"]["train_records"]]
-    rows = read_table(args.manifest)
-    # the expert reads original beats only: their crops are left out
-    rows = rows[rows["record"].isin(ds1) & (rows["augmented"] == 0)].copy()
+    rows = ds1_fusion.ds1_originals(args.manifest)
     rows["p_corr"] = np.nan
     for record, group in rows.groupby("record"):
         rows.loc[group.index, "p_corr"] = p_wave_corr(args.data_dir, record, group["sample"])
