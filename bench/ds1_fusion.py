@@ -118,18 +118,26 @@ def ds1_originals(manifest_path) -> pd.DataFrame:
     return rows[rows["record"].isin(ds1) & (rows["augmented"] == 0)].copy()
 
 
-def probe_extra_column(rows, column: str, kind: str, name: str, cnn: str, seeds) -> None:
-    """Run this comparison for a probe: ``gbm_premature`` against an extra expert kind ``kind``
-    that also reads manifest column ``column`` of ``rows`` (DS1 originals), registered for this
-    process only; results as ``--name name``."""
-    import tempfile
-
+def register_probe_kind(kind: str, column) -> None:
+    """Register, for this process only, tree expert kind ``kind``: ``gbm_premature`` that also
+    reads manifest column ``column`` (a name, or a tuple of names) as features as they are."""
     import ecg2d.expert as expert
 
-    expert.KIND_COLUMNS[kind] = (*expert.KIND_COLUMNS["gbm_premature"], column)
-    expert.KIND_FEATURES[kind] = (*expert.KIND_FEATURES["gbm_premature"], column)
+    columns = (column,) if isinstance(column, str) else tuple(column)
+    expert.KIND_COLUMNS[kind] = (*expert.KIND_COLUMNS["gbm_premature"], *columns)
+    expert.KIND_FEATURES[kind] = (*expert.KIND_FEATURES["gbm_premature"], *columns)
     expert.TREE_KINDS = (*expert.TREE_KINDS, kind)
     expert.EXPERTS = (*expert.EXPERTS, kind)
+
+
+def probe_extra_column(rows, column, kind: str, name: str, cnn: str, seeds) -> None:
+    """Run this comparison for a probe: ``gbm_premature`` against an extra expert kind ``kind``
+    that also reads manifest column ``column`` (a name, or a tuple of names) of ``rows`` (DS1
+    originals) as features as they are, registered for this process only; results as
+    ``--name name``."""
+    import tempfile
+
+    register_probe_kind(kind, column)
     with tempfile.TemporaryDirectory() as tmp:
         manifest = Path(tmp) / "manifest.csv"
         rows.to_csv(manifest, index=False)

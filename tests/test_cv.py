@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import importlib.util
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -107,3 +108,39 @@ def test_pause_probe_sums_the_intervals_around_a_beat_against_two_dominant_cycle
     ratio = probe.pause_ratio(rows)
     assert ratio[:2].tolist() == [1.0, 0.8]
     assert ratio[2] == (MIN_RR + 1.0) / 2
+
+
+def test_seconds_probe_gives_the_tree_expert_the_intervals_themselves(monkeypatch):
+    """bench/ds1_seconds_probe.py's kind: ``gbm_premature``'s features, then the four RR
+    intervals in seconds, unchanged (two beats with the same ratios but other intervals differ
+    only there)."""
+    import sys
+
+    import ecg2d.expert as expert
+
+    for name in ("KIND_COLUMNS", "KIND_FEATURES"):
+        monkeypatch.setattr(expert, name, dict(getattr(expert, name)))
+    monkeypatch.setattr(expert, "TREE_KINDS", expert.TREE_KINDS)
+    monkeypatch.setattr(expert, "EXPERTS", expert.EXPERTS)
+    sys.path.insert(0, str(REPO / "bench"))
+    try:
+        spec = importlib.util.spec_from_file_location("secs", REPO / "bench/ds1_seconds_probe.py")
+        probe = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(probe)
+        probe.ds1_fusion.register_probe_kind("gbm_seconds", probe.SECONDS_COLUMNS)
+    finally:
+        sys.path.remove(str(REPO / "bench"))
+    base = expert.KIND_COLUMNS["gbm_premature"]
+    assert expert.KIND_COLUMNS["gbm_seconds"] == (*base, *probe.SECONDS_COLUMNS)
+    assert "gbm_seconds" in expert.TREE_KINDS
+    # The same beat at two heart rates: every ratio and shape equal, the seconds halved.
+    intervals = ("pre_rr", "post_rr", "local_rr", "record_rr", "prev_rr", "upper_rr")
+    rows = pd.DataFrame([{c: 0.3 for c in base}] * 2)
+    rows[list(intervals)] = [[0.8, 1.0, 1.0, 1.0, 1.0, 1.0], [0.4, 0.5, 0.5, 0.5, 0.5, 0.5]]
+    rows[list(expert.MAY_BE_MISSING)] = np.nan
+    probe.add_seconds(rows)
+    features = expert.expert_features(rows[list(expert.KIND_COLUMNS["gbm_seconds"])], "gbm_seconds")
+    n = len(expert.KIND_FEATURES["gbm_premature"])
+    assert features.shape == (2, n + 4)
+    np.testing.assert_allclose(features[0, :n], features[1, :n])
+    np.testing.assert_allclose(features[:, n:], [[0.8, 1.0, 1.0, 1.0], [0.4, 0.5, 0.5, 0.5]])
