@@ -118,6 +118,15 @@ def ds1_originals(manifest_path) -> pd.DataFrame:
     return rows[rows["record"].isin(ds1) & (rows["augmented"] == 0)].copy()
 
 
+def probe_args(description: str, argv=None) -> argparse.Namespace:
+    """A DS1 probe's command line: ``--manifest``, ``--cnn`` and ``--seeds``."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--manifest", required=True)
+    parser.add_argument("--cnn", required=True, help="out-of-fold CNN tables (ds1_cv.py train)")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[42, 43, 44])
+    return parser.parse_args(argv)
+
+
 def register_probe_kind(kind: str, column) -> None:
     """Register, for this process only, tree expert kind ``kind``: ``gbm_premature`` that also
     reads manifest column ``column`` (a name, or a tuple of names) as features as they are."""

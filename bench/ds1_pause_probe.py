@@ -16,7 +16,6 @@ Results: ``bench/results/ds1_fusion_pause_probe.json`` and ``.md``.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -41,11 +40,7 @@ def pause_ratio(rows) -> np.ndarray:
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--manifest", required=True)
-    parser.add_argument("--cnn", required=True, help="out-of-fold CNN tables (ds1_cv.py train)")
-    parser.add_argument("--seeds", type=int, nargs="+", default=[42, 43, 44])
-    args = parser.parse_args(argv)
+    args = ds1_fusion.probe_args(__doc__.split("\n")[0], argv)
     rows = ds1_fusion.ds1_originals(args.manifest)
     rows["pause_ratio"] = pause_ratio(rows)
     ds1_fusion.probe_extra_column(

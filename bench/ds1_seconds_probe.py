@@ -19,7 +19,6 @@ Results: ``bench/results/ds1_fusion_seconds_probe.json`` and ``.md``.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -42,11 +41,7 @@ def add_seconds(rows) -> None:
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--manifest", required=True)
-    parser.add_argument("--cnn", required=True, help="out-of-fold CNN tables (ds1_cv.py train)")
-    parser.add_argument("--seeds", type=int, nargs="+", default=[42, 43, 44])
-    args = parser.parse_args(argv)
+    args = ds1_fusion.probe_args(__doc__.split("\n")[0], argv)
     rows = ds1_fusion.ds1_originals(args.manifest)
     add_seconds(rows)
     ds1_fusion.probe_extra_column(
