@@ -5,7 +5,8 @@ Trains the ``jun2018`` experiment of config/config.yaml on an existing manifest 
 ``section.key=value`` overrides of its model/train settings (``default`` for none). Reports,
 per variant, the training seconds and images seen, and the validation accuracy, balanced
 accuracy and macro F1 after every epoch (the validation beats: ``train.validation_fraction`` of
-the training beats, with their crops held out; ecg2d.train.validation_split).
+the training beats, with their crops held out; ecg2d.train.validation_split). ``--manifest``
+trains on a cv fold's training beats instead, as ``snakemake cv`` does.
 
     .venv/bin/python bench/jun2018_validation.py --root /tmp/final3 \\
         --variant default --variant model.convs_per_block=1,train.samples_per_class=3600
@@ -33,6 +34,12 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--root", required=True, help="working directory of a finished run")
+    parser.add_argument(
+        "--manifest",
+        default="results/jun2018/manifest.csv",
+        help="manifest under --root whose training beats train (a cv fold's: "
+        "results/jun2018/cv/foldK/manifest.csv); its test beats are never read",
+    )
     parser.add_argument("--variant", action="append", required=True)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=42)
@@ -43,7 +50,7 @@ def main() -> None:
     from ecg2d.train import fit_model
 
     config = yaml.safe_load((REPO / "config/config.yaml").read_text())
-    manifest = read_table(Path(args.root) / "results/jun2018/manifest.csv")
+    manifest = read_table(Path(args.root) / args.manifest)
     rows = []
     for variant in args.variant:
         experiment = copy.deepcopy(config["experiments"]["jun2018"])
@@ -68,6 +75,7 @@ def main() -> None:
         rows.append(row)
         print(json.dumps(row), flush=True)
     result = {"date": date.today().isoformat(), "machine": machine(), "seed": args.seed}
+    result["manifest"] = args.manifest
     result["variants"] = rows
     Path(args.out).write_text(json.dumps(result, indent=1) + "\n")
 
