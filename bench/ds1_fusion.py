@@ -118,13 +118,18 @@ def ds1_originals(manifest_path) -> pd.DataFrame:
     return rows[rows["record"].isin(ds1) & (rows["augmented"] == 0)].copy()
 
 
-def probe_args(description: str, argv=None) -> argparse.Namespace:
+def probe_parser(description: str) -> argparse.ArgumentParser:
     """A DS1 probe's command line: ``--manifest``, ``--cnn`` and ``--seeds``."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--manifest", required=True)
     parser.add_argument("--cnn", required=True, help="out-of-fold CNN tables (ds1_cv.py train)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[42, 43, 44])
-    return parser.parse_args(argv)
+    return parser
+
+
+def probe_args(description: str, argv=None) -> argparse.Namespace:
+    """A DS1 probe's parsed command line (:func:`probe_parser`)."""
+    return probe_parser(description).parse_args(argv)
 
 
 def register_probe_kind(kind: str, column) -> None:

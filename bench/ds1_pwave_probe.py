@@ -17,7 +17,6 @@ record and beat symbol, for every DS1 record, in ``bench/results/ds1_pwave_probe
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
@@ -33,11 +32,8 @@ from ds1_expert_study import p_wave_corr  # noqa: E402
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--manifest", required=True)
-    parser.add_argument("--cnn", required=True, help="out-of-fold CNN tables (ds1_cv.py train)")
+    parser = ds1_fusion.probe_parser(__doc__.split("\n")[0])
     parser.add_argument("--data-dir", required=True)
-    parser.add_argument("--seeds", type=int, nargs="+", default=[42, 43, 44])
     parser.add_argument("--medians-only", action="store_true")
     args = parser.parse_args(argv)
     rows = ds1_fusion.ds1_originals(args.manifest)
