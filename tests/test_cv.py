@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import importlib.util
+import sys
 
 import numpy as np
 import pandas as pd
@@ -14,11 +15,20 @@ from conftest import REPO
 from ecg2d.config import ConfigError, check_config
 
 
-def load_cv():
-    spec = importlib.util.spec_from_file_location("ds1_cv", REPO / "bench" / "ds1_cv.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+def load_bench(name: str):
+    """A script of bench/ as a module (bench/ on sys.path while it imports, as when it runs)."""
+    sys.path.insert(0, str(REPO / "bench"))
+    try:
+        spec = importlib.util.spec_from_file_location(name, REPO / "bench" / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(REPO / "bench"))
     return module
+
+
+def load_cv():
+    return load_bench("ds1_cv")
 
 
 @pytest.fixture(scope="module")
@@ -91,15 +101,7 @@ def test_decision_needs_a_margin_beyond_the_seed_spread():
 def test_pause_probe_sums_the_intervals_around_a_beat_against_two_dominant_cycles():
     """bench/ds1_pause_probe.py's feature: a PVC's full compensatory pause gives 1, an APC that
     resets the node less; intervals are floored as the expert's own features are."""
-    import sys
-
-    sys.path.insert(0, str(REPO / "bench"))
-    try:
-        spec = importlib.util.spec_from_file_location("pause", REPO / "bench/ds1_pause_probe.py")
-        probe = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(probe)
-    finally:
-        sys.path.remove(str(REPO / "bench"))
+    probe = load_bench("ds1_pause_probe")
     from ecg2d.rr import MIN_RR
 
     rows = pd.DataFrame(
@@ -114,22 +116,14 @@ def test_seconds_probe_gives_the_tree_expert_the_intervals_themselves(monkeypatc
     """bench/ds1_seconds_probe.py's kind: ``gbm_premature``'s features, then the four RR
     intervals in seconds, unchanged (two beats with the same ratios but other intervals differ
     only there)."""
-    import sys
-
     import ecg2d.expert as expert
 
     for name in ("KIND_COLUMNS", "KIND_FEATURES"):
         monkeypatch.setattr(expert, name, dict(getattr(expert, name)))
     monkeypatch.setattr(expert, "TREE_KINDS", expert.TREE_KINDS)
     monkeypatch.setattr(expert, "EXPERTS", expert.EXPERTS)
-    sys.path.insert(0, str(REPO / "bench"))
-    try:
-        spec = importlib.util.spec_from_file_location("secs", REPO / "bench/ds1_seconds_probe.py")
-        probe = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(probe)
-        probe.ds1_fusion.register_probe_kind("gbm_seconds", probe.SECONDS_COLUMNS)
-    finally:
-        sys.path.remove(str(REPO / "bench"))
+    probe = load_bench("ds1_seconds_probe")
+    probe.ds1_fusion.register_probe_kind("gbm_seconds", probe.SECONDS_COLUMNS)
     base = expert.KIND_COLUMNS["gbm_premature"]
     assert expert.KIND_COLUMNS["gbm_seconds"] == (*base, *probe.SECONDS_COLUMNS)
     assert "gbm_seconds" in expert.TREE_KINDS
