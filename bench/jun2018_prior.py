@@ -33,17 +33,14 @@ sys.path[:0] = [str(REPO), str(REPO / "bench")]
 
 
 def scores(y: np.ndarray, proba: np.ndarray, n_classes: int) -> dict:
-    """Accuracy, balanced accuracy and macro F1 as the training callback computes them."""
-    from ecg2d.callbacks import MIN_VALIDATION_SUPPORT
-    from ecg2d.evaluate import class_metrics, confusion_matrix, nanmean
+    """Accuracy, balanced accuracy and macro F1 (%), as the training callback computes them
+    (:func:`ecg2d.callbacks.validation_scores`)."""
+    from ecg2d.callbacks import validation_scores
 
-    metrics = class_metrics(confusion_matrix(y, proba.argmax(axis=1), range(n_classes)))
-    rows = [r for r in metrics["per_class"].values() if r["support"] >= MIN_VALIDATION_SUPPORT]
-    rows = rows or list(metrics["per_class"].values())
+    val = validation_scores(y, proba, n_classes)
     return {
-        "accuracy": round(100 * metrics["accuracy"], 3),
-        "balanced_accuracy": round(100 * nanmean([r["sensitivity"] for r in rows]), 3),
-        "macro_f1": round(100 * nanmean([r["f1"] for r in rows]), 3),
+        key: round(100 * val[f"val_{key}"], 3)
+        for key in ("accuracy", "balanced_accuracy", "macro_f1")
     }
 
 

@@ -63,6 +63,24 @@ class Progress(_callback_base()):
 MIN_VALIDATION_SUPPORT = 20
 
 
+def validation_scores(y: np.ndarray, proba: np.ndarray, n_classes: int) -> dict[str, float]:
+    """``val_loss``, ``val_accuracy``, ``val_balanced_accuracy`` and ``val_macro_f1`` of class
+    probabilities ``proba`` (N x n_classes) against class indices ``y``; the two macro figures
+    over the classes with at least :data:`MIN_VALIDATION_SUPPORT` beats (all, if none has)."""
+    loss = float(-np.mean(np.log(np.clip(proba[np.arange(len(y)), y], 1e-7, 1.0))))
+    matrix = confusion_matrix(y, proba.argmax(axis=1), range(n_classes))
+    metrics = class_metrics(matrix)
+    # Classes with too few validation beats would make the choice of epoch a lottery.
+    rows = [r for r in metrics["per_class"].values() if r["support"] >= MIN_VALIDATION_SUPPORT]
+    rows = rows or list(metrics["per_class"].values())
+    return {
+        "val_loss": loss,
+        "val_accuracy": metrics["accuracy"],
+        "val_balanced_accuracy": _nan_to_none(nanmean([r["sensitivity"] for r in rows])),
+        "val_macro_f1": _nan_to_none(nanmean([r["f1"] for r in rows])),
+    }
+
+
 class Validation(_callback_base()):
     """Score the validation set after every epoch, keep the best weights, stop on a plateau.
 
@@ -90,19 +108,7 @@ class Validation(_callback_base()):
     def score(self) -> dict[str, float]:
         """Validation loss and metrics of the current weights."""
         proba = predict_batches(self.model, self.batches)
-        y = self.batches.y
-        loss = float(-np.mean(np.log(np.clip(proba[np.arange(len(y)), y], 1e-7, 1.0))))
-        matrix = confusion_matrix(y, proba.argmax(axis=1), range(self.n_classes))
-        metrics = class_metrics(matrix)
-        # Classes with too few validation beats would make the choice of epoch a lottery.
-        rows = [r for r in metrics["per_class"].values() if r["support"] >= MIN_VALIDATION_SUPPORT]
-        rows = rows or list(metrics["per_class"].values())
-        return {
-            "val_loss": loss,
-            "val_accuracy": metrics["accuracy"],
-            "val_balanced_accuracy": _nan_to_none(nanmean([r["sensitivity"] for r in rows])),
-            "val_macro_f1": _nan_to_none(nanmean([r["f1"] for r in rows])),
-        }
+        return validation_scores(self.batches.y, proba, self.n_classes)
 
     def on_epoch_end(self, epoch, logs=None):
         if self.batches is None or len(self.batches.y) == 0:

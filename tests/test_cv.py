@@ -138,3 +138,21 @@ def test_seconds_probe_gives_the_tree_expert_the_intervals_themselves(monkeypatc
     assert features.shape == (2, n + 4)
     np.testing.assert_allclose(features[0, :n], features[1, :n])
     np.testing.assert_allclose(features[:, n:], [[0.8, 1.0, 1.0, 1.0], [0.4, 0.5, 0.5, 0.5]])
+
+
+def test_prior_probe_undoes_the_draws_class_shares():
+    """bench/jun2018_prior.py: a class drawn as often as another (crops included) but ten
+    times rarer among the beats gets a tenth of the other's factor; a correction by equal
+    factors changes nothing."""
+    probe = load_bench("jun2018_prior")
+    rows = pd.DataFrame(
+        {
+            "label": ["N"] * 100 + ["A"] * 100,
+            "augmented": [0] * 100 + [0] * 10 + [1] * 90,
+        }
+    )
+    ratio = probe.prior_ratio(rows, ["N", "A", "V"], power=0.5)
+    np.testing.assert_allclose(ratio, [(100 / 110) / 0.5, (10 / 110) / 0.5, 0.0])
+    proba = np.array([[0.5, 0.5, 0.0], [0.2, 0.7, 0.1]])
+    np.testing.assert_allclose(probe.correct(proba, ratio)[0], [10 / 11, 1 / 11, 0.0])
+    np.testing.assert_allclose(probe.correct(proba, np.full(3, 2.0)), proba)

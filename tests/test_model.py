@@ -479,3 +479,22 @@ def test_thread_limits_come_before_tensorflow_or_fail_loudly(code, tmp_path):
     else:
         assert "RuntimeError" not in out.stderr
         assert "FileNotFoundError" in out.stderr, out.stderr[-2000:]
+
+
+def test_validation_scores_leave_rare_classes_out_of_the_macro_figures():
+    """The figures that choose the epoch: a class with fewer than MIN_VALIDATION_SUPPORT
+    validation beats counts in accuracy but not in the macro averages."""
+    from ecg2d.callbacks import MIN_VALIDATION_SUPPORT, validation_scores
+
+    y = np.array([0] * 30 + [1] * 25 + [2] * 3)
+    predicted = np.array([0] * 30 + [1] * 20 + [0] * 5 + [0] * 3)
+    proba = np.full((len(y), 3), 0.1)
+    proba[np.arange(len(y)), predicted] = 0.8
+    scores = validation_scores(y, proba, 3)
+    assert 3 < MIN_VALIDATION_SUPPORT <= 25
+    assert scores["val_accuracy"] == pytest.approx(50 / 58)
+    assert scores["val_balanced_accuracy"] == pytest.approx((1.0 + 0.8) / 2)
+    f1_0, f1_1 = 2 * 30 / (2 * 30 + 8), 2 * 20 / (2 * 20 + 5)
+    assert scores["val_macro_f1"] == pytest.approx((f1_0 + f1_1) / 2)
+    right = predicted == y
+    assert scores["val_loss"] == pytest.approx(-np.mean(np.where(right, np.log(0.8), np.log(0.1))))
