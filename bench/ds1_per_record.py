@@ -1,0 +1,127 @@
+"""Per DS1 record, out of fold: how many of its S and V beats the shipped fusion finds.
+
+DS1 folds only (DS2 is never read). The pooled DS1 figures of ``bench/ds1_fusion.py`` are
+dominated by the records with the most ectopic beats (209 holds 383 of DS1's S beats); this
+table shows each record, to see which ones the configuration fails as a whole. For every seed
+of the stored out-of-fold CNN table, the CNN's probabilities are fused with the out-of-fold
+expert's at the configured weight (``model.expert`` and ``model.fusion_weight`` of
+``inter_patient`` in config/config.yaml, unless given), and per record the S and V beats, those
+called S or V, and the beats of other classes called S or V are counted. What each missed S
+beat was called is counted too.
+
+    .venv/bin/python bench/ds1_per_record.py --manifest <run>/results/inter_patient/manifest.csv \\
+        --cnn results/ds1_cv/window_cpb1_cnn/fixed_cpb1_cnn
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(REPO), str(REPO / "bench")]
+
+import ds1_fusion  # noqa: E402
+from ds1_cv import machine  # noqa: E402
+
+
+def record_counts(records, true, predicted) -> dict:
+    """Per record: S and V beats, found, and false calls; what missed S beats were called."""
+    out = {}
+    for record in sorted(set(records)):
+        mask = records == record
+        t, p = true[mask], predicted[mask]
+        row = {}
+        for label in ("S", "V"):
+            row[f"{label}_beats"] = int((t == label).sum())
+            row[f"{label}_found"] = int(((t == label) & (p == label)).sum())
+            row[f"{label}_false"] = int(((t != label) & (p == label)).sum())
+        row["S_missed_as"] = dict(Counter(p[(t == "S") & (p != "S")].tolist()))
+        out[str(record)] = row
+    return out
+
+
+def main(argv=None) -> None:
+    from ecg2d.config import experiment_classes
+    from ecg2d.expert import fuse
+    from ecg2d.split import read_table
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--manifest", required=True, help="an inter_patient manifest.csv")
+    parser.add_argument("--cnn", required=True, help="folder of out-of-fold CNN tables")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[42, 43, 44])
+    parser.add_argument("--expert", default=None, help="expert kind (default: the config's)")
+    parser.add_argument("--weight", type=float, default=None, help="CNN weight (the config's)")
+    parser.add_argument("--out", default=str(REPO / "bench/results/ds1_per_record.json"))
+    args = parser.parse_args(argv)
+    config = yaml.safe_load((REPO / "config/config.yaml").read_text())
+    experiment = config["experiments"]["inter_patient"]
+    kind = args.expert or experiment["model"]["expert"]
+    weight = args.weight if args.weight is not None else experiment["model"]["fusion_weight"]
+    classes = experiment_classes(experiment)
+    train = [str(r) for r in experiment["train_records"]]
+    folds = [[str(r) for r in fold] for fold in experiment["cv_folds"]]
+    manifest = read_table(args.manifest)
+    manifest = manifest[manifest["record"].astype(str).isin(train)]
+    expert = ds1_fusion.oof_expert(manifest, train, folds, classes, 0, ds1_fusion.expert_spec(kind))
+    per_seed = {}
+    for seed in args.seeds:
+        table = ds1_fusion.cnn_table(args.cnn, seed, len(folds), train)
+        keys = list(zip(table["record"].astype(str), table["sample"].astype(int)))
+        keep = np.array([k in expert for k in keys])
+        table = table[keep]
+        p_expert = np.stack([expert[k] for k, kept in zip(keys, keep) if kept])
+        p_cnn = table[[f"p_{c}" for c in classes]].to_numpy()
+        predicted = np.asarray(classes, dtype=object)[fuse(p_cnn, p_expert, weight).argmax(1)]
+        per_seed[seed] = record_counts(
+            table["record"].astype(str).to_numpy(), table["true"].to_numpy(), predicted
+        )
+    records = sorted(per_seed[args.seeds[0]])
+    lines = [
+        f"# DS1 per record, out of fold: `{kind}` fused at CNN weight {weight}",
+        "",
+        f"`.venv/bin/python bench/ds1_per_record.py {' '.join(sys.argv[1:])}` — "
+        f"{date.today().isoformat()}, {machine()}. Mean over seeds {args.seeds}; DS1 only.",
+        "",
+        "| record | S beats | S found | false S | V beats | V found | false V | missed S called |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for record in records:
+        rows = [per_seed[s][record] for s in args.seeds]
+
+        def mean(key, rows=rows):
+            return f"{np.mean([r[key] for r in rows]):.1f}"
+
+        missed = Counter()
+        for r in rows:
+            missed.update(r["S_missed_as"])
+        called = ", ".join(
+            f"{k} {v / len(rows):.1f}" for k, v in sorted(missed.items(), key=lambda kv: -kv[1])
+        )
+        lines.append(
+            f"| {record} | {rows[0]['S_beats']} | {mean('S_found')} | {mean('S_false')} | "
+            f"{rows[0]['V_beats']} | {mean('V_found')} | {mean('V_false')} | {called} |"
+        )
+    result = {
+        "date": date.today().isoformat(),
+        "machine": machine(),
+        "command": "bench/ds1_per_record.py " + " ".join(sys.argv[1:]),
+        "expert": kind,
+        "fusion_weight": weight,
+        "per_seed": {str(s): v for s, v in per_seed.items()},
+    }
+    out = Path(args.out)
+    out.write_text(json.dumps(result, indent=1) + "\n")
+    out.with_suffix(".md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
