@@ -156,3 +156,24 @@ def test_prior_probe_undoes_the_draws_class_shares():
     proba = np.array([[0.5, 0.5, 0.0], [0.2, 0.7, 0.1]])
     np.testing.assert_allclose(probe.correct(proba, ratio)[0], [10 / 11, 1 / 11, 0.0])
     np.testing.assert_allclose(probe.correct(proba, np.full(3, 2.0)), proba)
+
+
+def test_per_record_table_counts_each_records_finds_and_false_calls():
+    """bench/ds1_per_record.py: S and V beats, found and falsely called, per record, and what
+    the missed S beats were called."""
+    probe = load_bench("ds1_per_record")
+    records = np.array(["201", "201", "201", "124", "124"])
+    true = np.array(["S", "S", "V", "S", "N"])
+    predicted = np.array(["V", "S", "V", "N", "S"])
+    counts = probe.record_counts(records, true, predicted)
+    assert counts["201"] == {
+        "S_beats": 2,
+        "S_found": 1,
+        "S_false": 0,
+        "V_beats": 1,
+        "V_found": 1,
+        "V_false": 1,
+        "S_missed_as": {"V": 1},
+    }
+    assert counts["124"]["S_found"] == 0 and counts["124"]["S_false"] == 1
+    assert counts["124"]["S_missed_as"] == {"N": 1}
