@@ -15,7 +15,6 @@ beat was called is counted too.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from collections import Counter
@@ -53,10 +52,7 @@ def main(argv=None) -> None:
     from ecg2d.expert import fuse
     from ecg2d.split import read_table
 
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--manifest", required=True, help="an inter_patient manifest.csv")
-    parser.add_argument("--cnn", required=True, help="folder of out-of-fold CNN tables")
-    parser.add_argument("--seeds", type=int, nargs="+", default=[42, 43, 44])
+    parser = ds1_fusion.probe_parser(__doc__.split("\n")[0])
     parser.add_argument("--expert", default=None, help="expert kind (default: the config's)")
     parser.add_argument("--weight", type=float, default=None, help="CNN weight (the config's)")
     parser.add_argument("--out", default=str(REPO / "bench/results/ds1_per_record.json"))

@@ -47,7 +47,9 @@ def scores(y: np.ndarray, proba: np.ndarray, n_classes: int) -> dict:
 def prior_ratio(fit_rows, classes: list[str], power: float) -> np.ndarray:
     """Per class: its share of the training beats (originals) over its share of the draw
     (images, crops included, to the sampling ``power``), as :class:`ecg2d.feed.BeatBatches`
-    draws them."""
+    draws them (:func:`ecg2d.feed.draw_shares`)."""
+    from ecg2d.feed import draw_shares
+
     images = fit_rows["label"].value_counts().reindex(classes, fill_value=0).to_numpy(float)
     beats = (
         fit_rows[fit_rows["augmented"] == 0]["label"]
@@ -55,8 +57,8 @@ def prior_ratio(fit_rows, classes: list[str], power: float) -> np.ndarray:
         .reindex(classes, fill_value=0)
         .to_numpy(float)
     )
-    drawn = np.where(images > 0, images**power, 0.0)
-    return (beats / beats.sum()) / np.where(drawn > 0, drawn / drawn.sum(), np.inf)
+    drawn = draw_shares(images, power)
+    return (beats / beats.sum()) / np.where(drawn > 0, drawn, np.inf)
 
 
 def correct(proba: np.ndarray, ratio: np.ndarray) -> np.ndarray:
@@ -85,13 +87,13 @@ def main() -> None:
     from ecg2d.train import SAMPLING_POWER, prepare_rows
 
     config = yaml.safe_load((REPO / "config/config.yaml").read_text())
+    experiment = config["experiments"]["jun2018"]
+    settings = resolve_settings(experiment)
     root = Path(args.root)
     rows = []
     for fold in args.fold:
         folder = root / fold
         classifier = Classifier.load(folder / "model.h5")
-        experiment = dict(config["experiments"]["jun2018"])
-        settings = resolve_settings(experiment)
         manifest = read_table(folder / "manifest.csv")
         fit, val = prepare_rows(manifest, experiment, settings, config["seed"])
         ratio = prior_ratio(fit, classifier.classes, SAMPLING_POWER[settings.train.balance])

@@ -12,6 +12,15 @@ from ecg2d.images import ImageReader
 from ecg2d.rr import RR_COLUMNS, rr_matrix
 
 
+def draw_shares(sizes, power: float) -> np.ndarray:
+    """Each class's share of an epoch's draws under ``balance`` sampling: its number of rows
+    to ``power``, normalised (0: equal shares; 0.5: square-root sampling). Classes without
+    rows get no share."""
+    sizes = np.asarray(sizes, dtype=np.float64)
+    weights = np.where(sizes > 0, sizes**power, 0.0)
+    return weights / weights.sum()
+
+
 def _base_dataset():
     import keras
 
@@ -76,7 +85,7 @@ class BeatBatches(_base_dataset()):
             self.pools = [pool for pool in self.pools if len(pool)]
             self.samples_per_class = int(samples_per_class)
             sizes = np.array([len(pool) for pool in self.pools], dtype=np.float64)
-            share = sizes**sampling_power / np.sum(sizes**sampling_power)
+            share = draw_shares(sizes, sampling_power)
             self.draws = np.maximum(
                 1, np.round(share * len(self.pools) * self.samples_per_class).astype(int)
             )
