@@ -140,6 +140,35 @@ def headline(metrics: dict) -> dict:
     return out
 
 
+#: Records with fewer reference beats of a class than this are left out of its
+#: record-averaged Se (:func:`record_headline`): a record with two S beats would otherwise
+#: weigh as much as one with 383, on a Se of 0, 50 or 100 %.
+RECORD_MIN_BEATS = 10
+
+
+def record_headline(metrics: dict, min_beats: int = RECORD_MIN_BEATS) -> dict:
+    """Figures that weigh patients, not beats: for SVEB and VEB, the EC57 Se of each record with
+    at least ``min_beats`` reference beats of the class, averaged over those records (EC57's
+    record-by-record average; ``{name}_Se_rec``, with the records' count ``{name}_records``),
+    its F1 with the class's gross +P (``{name}_F1_rec``), and the mean of the two F1
+    (``criterion_record``). A record failed as a whole costs this Se its share however few
+    beats it holds; a pooled Se hides it behind the records with the most beats."""
+    out = {}
+    for name in ("SVEB", "VEB"):
+        se = []
+        for row in metrics["per_record"].values():
+            counts = row["counts"][name]
+            beats = counts["TP"] + counts["FN"]
+            if beats >= min_beats:
+                se.append(counts["TP"] / beats)
+        se_rec = float(np.mean(se)) if se else 0.0
+        ppv = metrics["aami_ec57"][name]["+P"] or 0.0
+        f1 = 2 * se_rec * ppv / (se_rec + ppv) if se_rec + ppv else 0.0
+        out.update({f"{name}_Se_rec": se_rec, f"{name}_records": len(se), f"{name}_F1_rec": f1})
+    out["criterion_record"] = (out["SVEB_F1_rec"] + out["VEB_F1_rec"]) / 2
+    return out
+
+
 def score_phase(args, experiment: dict, folds, variants) -> dict:
     from ecg2d.config import experiment_classes
     from ecg2d.evaluate import metrics_report

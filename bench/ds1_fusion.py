@@ -20,7 +20,10 @@ one replaces the current choice only if its best criterion is higher by more tha
 seed-to-seed standard deviation of the two; a CNN named in ``--cheaper`` (one that costs less
 to train, e.g. one convolution per block) replaces it unless its best criterion is lower by
 more than that. With several ``--expert`` kinds (simplest first), the variants are every kind
-with every CNN, kinds in the order given.
+with every CNN, kinds in the order given. With ``--criterion record`` the criterion is
+``criterion_record`` of ``ds1_cv.record_headline`` instead, in the same rule: each class's Se
+averaged over the DS1 records that hold at least 10 of its beats (EC57's record-by-record
+average), harmonised with its gross +P, the two F1 averaged.
 
 ``--fused NAME ...``: out-of-fold tables that ``bench/ds1_cv.py`` wrote with the experiment's
 expert already fused in (a variant trained while ``model.expert`` is set makes a model that
@@ -51,8 +54,18 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
-from ds1_cv import check_folds, fmt, fold_manifest, headline, machine  # noqa: E402
+from ds1_cv import (  # noqa: E402
+    RECORD_MIN_BEATS,
+    check_folds,
+    fmt,
+    fold_manifest,
+    headline,
+    machine,
+    record_headline,
+)
 
+#: ``--criterion``: the key of the figures that the rule compares.
+CRITERIA = {"pooled": "criterion", "record": "criterion_record"}
 WEIGHTS = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0]
 
 
@@ -166,6 +179,7 @@ def score(args, experiment: dict, folds, classes) -> dict:
     from ecg2d.expert import fuse
     from ecg2d.split import read_table
 
+    criterion = CRITERIA[args.criterion]
     manifest = read_table(args.manifest)
     train_records = [str(r) for r in experiment["train_records"]]
     manifest = manifest[manifest["record"].astype(str).isin(train_records)]
@@ -215,7 +229,7 @@ def score(args, experiment: dict, folds, classes) -> dict:
                 scored = table[["record", "sample", "true"]].copy()
                 scored["predicted"] = np.asarray(classes, dtype=object)[fused.argmax(axis=1)]
                 report = metrics_report(scored, classes, name, "inter_patient")
-                per_weight[w].append({"seed": seed, **headline(report)})
+                per_weight[w].append({"seed": seed, **headline(report), **record_headline(report)})
         weights = {}
         for w, runs in per_weight.items():
             weights[str(w)] = {
@@ -228,7 +242,7 @@ def score(args, experiment: dict, folds, classes) -> dict:
                 for key in runs[0]
                 if key != "seed"
             }
-        best = max(weights, key=lambda w: weights[w]["criterion"]["mean"])
+        best = max(weights, key=lambda w: weights[w][criterion]["mean"])
         result["variants"][name] = {
             "cnn_name": cnn,
             "cnn": str(folder),
@@ -240,12 +254,13 @@ def score(args, experiment: dict, folds, classes) -> dict:
     cheaper = set(args.cheaper or [])
     for name, cnn, _, _ in variants[1:]:
         scored = result["variants"]
-        a = scored[chosen]["weights"][scored[chosen]["best_weight"]]["criterion"]
-        b = scored[name]["weights"][scored[name]["best_weight"]]["criterion"]
+        a = scored[chosen]["weights"][scored[chosen]["best_weight"]][criterion]
+        b = scored[name]["weights"][scored[name]["best_weight"]][criterion]
         margin = max(np.nan_to_num(a["sd"]), np.nan_to_num(b["sd"]))
         if b["mean"] - a["mean"] > margin or (cnn in cheaper and a["mean"] - b["mean"] <= margin):
             chosen = name
     result["decision"] = {
+        "criterion": criterion,
         "chosen": chosen,
         "expert": result["variants"][chosen]["expert"],
         "fusion_weight": float(
@@ -273,10 +288,22 @@ def markdown(result: dict, args) -> str:
         f"Scored on the {result['beats_scored']:,} DS1 beats that every CNN variant classifies "
         f"(dropped at record ends: {result['beats_dropped']}).",
         "",
-        "| CNN | weight | SVEB Se | SVEB +P | VEB Se | VEB +P | criterion | accuracy |",
-        "|---|---|---|---|---|---|---|---|",
     ]
-    keys = ("SVEB_Se", "SVEB_+P", "VEB_Se", "VEB_+P", "criterion", "accuracy")
+    heads = ["SVEB Se", "SVEB +P", "VEB Se", "VEB +P", "criterion", "accuracy"]
+    keys = ["SVEB_Se", "SVEB_+P", "VEB_Se", "VEB_+P", "criterion", "accuracy"]
+    if result["decision"]["criterion"] == CRITERIA["record"]:
+        heads[5:5] = ["SVEB Se, record mean", "VEB Se, record mean", "criterion, records"]
+        keys[5:5] = ["SVEB_Se_rec", "VEB_Se_rec", "criterion_record"]
+        lines[-1] += (
+            " Record means: each class's Se averaged over the DS1 records with at least "
+            f"{RECORD_MIN_BEATS} of its beats; *criterion, records*: their F1 with the gross +P, "
+            "averaged over the two classes: what the rule compared."
+        )
+    lines += [
+        "",
+        "| CNN | weight | " + " | ".join(heads) + " |",
+        "|---|---|" + "---|" * len(heads),
+    ]
     for name, v in result["variants"].items():
         for w, s in v["weights"].items():
             mark = " **(best)**" if w == v["best_weight"] else ""
@@ -305,6 +332,13 @@ def main(argv=None) -> None:
     parser.add_argument("--out", default=None, help="bench/results/ds1_fusion_NAME(.json/.md)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[42])
     parser.add_argument("--weights", type=float, nargs="+", default=WEIGHTS)
+    parser.add_argument(
+        "--criterion",
+        choices=sorted(CRITERIA),
+        default="pooled",
+        help="what the rule compares: pooled EC57 F1 (ds1_cv.headline) or record-averaged Se "
+        "with gross +P (ds1_cv.record_headline)",
+    )
     parser.add_argument(
         "--cheaper", nargs="+", metavar="NAME", help="CNNs (--cnn names) that cost less to train"
     )

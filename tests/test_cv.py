@@ -177,3 +177,34 @@ def test_per_record_table_counts_each_records_finds_and_false_calls():
     }
     assert counts["124"]["S_found"] == 0 and counts["124"]["S_false"] == 1
     assert counts["124"]["S_missed_as"] == {"N": 1}
+
+
+def test_record_criterion_weighs_a_record_failed_as_a_whole():
+    """ds1_cv.record_headline: Se averaged over the records with enough beats of the class (a
+    small one is left out), F1 with the gross +P. A record whose S beats are all missed halves
+    the record-mean Se that the pooled Se barely shows."""
+    cv = load_cv()
+    from ecg2d.evaluate import metrics_report
+
+    classes = ["N", "S", "V", "F", "Q"]
+    rows = (
+        [("209", "S", "S")] * 90  # a large record, all found
+        + [("124", "S", "N")] * 10  # a record failed as a whole
+        + [("101", "S", "N")] * 3  # too few S beats to count
+        + [("106", "V", "V")] * 12
+        + [("106", "N", "S")] * 10  # false SVEBs
+        + [("101", "N", "N")] * 50
+    )
+    table = pd.DataFrame(rows, columns=["record", "true", "predicted"])
+    metrics = metrics_report(table, classes, "t", "inter_patient")
+    pooled = cv.headline(metrics)
+    by_record = cv.record_headline(metrics)
+    assert pooled["SVEB_Se"] == pytest.approx(90 / 103)
+    assert by_record["SVEB_records"] == 2 and by_record["SVEB_Se_rec"] == pytest.approx(0.5)
+    ppv = 90 / 100
+    assert by_record["SVEB_F1_rec"] == pytest.approx(2 * 0.5 * ppv / (0.5 + ppv))
+    assert by_record["VEB_records"] == 1 and by_record["VEB_Se_rec"] == pytest.approx(1.0)
+    assert by_record["criterion_record"] == pytest.approx(
+        (by_record["SVEB_F1_rec"] + by_record["VEB_F1_rec"]) / 2
+    )
+    assert cv.record_headline(metrics, min_beats=3)["SVEB_records"] == 3
