@@ -131,12 +131,17 @@ def ds1_originals(manifest_path) -> pd.DataFrame:
     return rows[rows["record"].isin(ds1) & (rows["augmented"] == 0)].copy()
 
 
-def probe_parser(description: str) -> argparse.ArgumentParser:
-    """A DS1 probe's command line: ``--manifest``, ``--cnn`` and ``--seeds``."""
+def probe_parser(description: str, rule: bool = True) -> argparse.ArgumentParser:
+    """A DS1 probe's command line: ``--manifest``, ``--cnn``, ``--seeds`` and, with ``rule``,
+    the rule's ``--criterion`` and the experts' beat weighting ``--weighting``
+    (``model.expert_weights``)."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--manifest", required=True)
     parser.add_argument("--cnn", required=True, help="out-of-fold CNN tables (ds1_cv.py train)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[42, 43, 44])
+    if rule:
+        parser.add_argument("--criterion", choices=sorted(CRITERIA), default="pooled")
+        parser.add_argument("--weighting", default="class", help="model.expert_weights")
     return parser
 
 
@@ -157,20 +162,26 @@ def register_probe_kind(kind: str, column) -> None:
     expert.EXPERTS = (*expert.EXPERTS, kind)
 
 
-def probe_extra_column(rows, column, kind: str, name: str, cnn: str, seeds) -> None:
+def probe_extra_column(rows, column, kind: str, name: str, args: argparse.Namespace) -> None:
     """Run this comparison for a probe: ``gbm_premature`` against an extra expert kind ``kind``
     that also reads manifest column ``column`` (a name, or a tuple of names) of ``rows`` (DS1
-    originals) as features as they are, registered for this process only; results as
-    ``--name name``."""
+    originals) as features as they are, registered for this process only; both experts weigh
+    their beats by ``args.weighting`` and the rule compares ``args.criterion``
+    (:func:`probe_parser`). Results as ``--name name``, suffixed by the criterion and the
+    weighting where they are not the defaults (``pooled``, ``class``)."""
     import tempfile
 
     register_probe_kind(kind, column)
+    suffix = "" if args.weighting == "class" else f"~{args.weighting}"
+    if (args.criterion, args.weighting) != ("pooled", "class"):
+        name = f"{name}_{args.criterion}_{args.weighting}"
     with tempfile.TemporaryDirectory() as tmp:
         manifest = Path(tmp) / "manifest.csv"
         rows.to_csv(manifest, index=False)
         main(
-            ["--name", name, "--cnn", f"fixed_cpb1={cnn}", "--manifest", str(manifest)]
-            + ["--expert", "gbm_premature", kind, "--seeds", *map(str, seeds)]
+            ["--name", name, "--cnn", f"fixed_cpb1={args.cnn}", "--manifest", str(manifest)]
+            + ["--expert", f"gbm_premature{suffix}", f"{kind}{suffix}"]
+            + ["--seeds", *map(str, args.seeds), "--criterion", args.criterion]
         )
 
 

@@ -43,9 +43,7 @@ def main(argv=None) -> None:
     args = ds1_fusion.probe_args(__doc__.split("\n")[0], argv)
     rows = ds1_fusion.ds1_originals(args.manifest)
     rows["pause_ratio"] = pause_ratio(rows)
-    ds1_fusion.probe_extra_column(
-        rows, "pause_ratio", "gbm_pause", "pause_probe", args.cnn, args.seeds
-    )
+    ds1_fusion.probe_extra_column(rows, "pause_ratio", "gbm_pause", "pause_probe", args)
 
 
 if __name__ == "__main__":

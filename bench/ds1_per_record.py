@@ -4,7 +4,7 @@ DS1 folds only (DS2 is never read). The pooled DS1 figures of ``bench/ds1_fusion
 dominated by the records with the most ectopic beats (209 holds 383 of DS1's S beats); this
 table shows each record, to see which ones the configuration fails as a whole. For every seed
 of the stored out-of-fold CNN table, the CNN's probabilities are fused with the out-of-fold
-expert's at the configured weight (``model.expert`` and ``model.fusion_weight`` of
+expert's at the configured weight (``model.expert``, ``expert_weights`` and ``fusion_weight`` of
 ``inter_patient`` in config/config.yaml, unless given), and per record the S and V beats, those
 called S or V, and the beats of other classes called S or V are counted. What each missed S
 beat was called is counted too.
@@ -52,14 +52,19 @@ def main(argv=None) -> None:
     from ecg2d.expert import fuse
     from ecg2d.split import read_table
 
-    parser = ds1_fusion.probe_parser(__doc__.split("\n")[0])
-    parser.add_argument("--expert", default=None, help="expert kind (default: the config's)")
+    parser = ds1_fusion.probe_parser(__doc__.split("\n")[0], rule=False)
+    parser.add_argument(
+        "--expert", default=None, help="KIND[~WEIGHTING] (default: the config's expert)"
+    )
     parser.add_argument("--weight", type=float, default=None, help="CNN weight (the config's)")
     parser.add_argument("--out", default=str(REPO / "bench/results/ds1_per_record.json"))
     args = parser.parse_args(argv)
     config = yaml.safe_load((REPO / "config/config.yaml").read_text())
     experiment = config["experiments"]["inter_patient"]
-    kind = args.expert or experiment["model"]["expert"]
+    model = experiment["model"]
+    kind = args.expert or (
+        model["expert"] + (f"~{model['expert_weights']}" if "expert_weights" in model else "")
+    )
     weight = args.weight if args.weight is not None else experiment["model"]["fusion_weight"]
     classes = experiment_classes(experiment)
     train = [str(r) for r in experiment["train_records"]]

@@ -51,7 +51,7 @@ def main(argv=None) -> None:
     out.write_text(json.dumps(medians, indent=1) + "\n")
     if args.medians_only:
         return
-    ds1_fusion.probe_extra_column(rows, "p_corr", "gbm_p", "pwave_probe", args.cnn, args.seeds)
+    ds1_fusion.probe_extra_column(rows, "p_corr", "gbm_p", "pwave_probe", args)
 
 
 if __name__ == "__main__":

@@ -44,9 +44,7 @@ def main(argv=None) -> None:
     args = ds1_fusion.probe_args(__doc__.split("\n")[0], argv)
     rows = ds1_fusion.ds1_originals(args.manifest)
     add_seconds(rows)
-    ds1_fusion.probe_extra_column(
-        rows, SECONDS_COLUMNS, "gbm_seconds", "seconds_probe", args.cnn, args.seeds
-    )
+    ds1_fusion.probe_extra_column(rows, SECONDS_COLUMNS, "gbm_seconds", "seconds_probe", args)
 
 
 if __name__ == "__main__":
