@@ -12,33 +12,25 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-#: The crops' side and offsets where none are given: the schema's defaults of ``crop``.
-CROP_SIZE = 96
-OFFSETS = (0, 16, 32)
-
 
 def nine_crops(
-    image: np.ndarray, crop_size: int = CROP_SIZE, offsets: tuple[int, ...] = OFFSETS
+    image: np.ndarray, crop_size: int = 96, offsets: tuple[int, ...] = (0, 16, 32)
 ) -> list[np.ndarray]:
     """Crops at each (row offset, column offset), row-major, resized to the image's size."""
-    return [one_crop(image, k, crop_size, offsets) for k in range(len(offsets) ** 2)]
-
-
-def one_crop(
-    image: np.ndarray, index: int, crop_size: int = CROP_SIZE, offsets: tuple[int, ...] = OFFSETS
-) -> np.ndarray:
-    """Crop ``index`` of :func:`nine_crops` (row-major over the offset pairs) alone."""
     height, width = image.shape[:2]
     if crop_size + max(offsets) > min(height, width):
         raise ValueError(
             f"crop of {crop_size} px at offset {max(offsets)} does not fit a {height}x{width} image"
         )
-    top, left = offsets[index // len(offsets)], offsets[index % len(offsets)]
-    return cv2.resize(
-        image[top : top + crop_size, left : left + crop_size],
-        (width, height),
-        interpolation=cv2.INTER_LINEAR,
-    )
+    return [
+        cv2.resize(
+            image[top : top + crop_size, left : left + crop_size],
+            (width, height),
+            interpolation=cv2.INTER_LINEAR,
+        )
+        for top in offsets
+        for left in offsets
+    ]
 
 
 def crop_name(record: str, sample: int, index: int) -> str:
@@ -51,8 +43,8 @@ def crop_record(
     samples,
     record: str,
     out_dir,
-    crop_size: int = CROP_SIZE,
-    offsets=OFFSETS,
+    crop_size: int = 96,
+    offsets=(0, 16, 32),
     pack: bool = False,
 ) -> int:
     """Write the nine crops of the beats ``samples`` of ``record`` into ``out_dir`` atomically,

@@ -39,12 +39,6 @@ class BeatBatches(_base_dataset()):
     shuffle. ``weights`` (one per class) adds sample weights. Inputs are the image alone or
     ``(image, rr)``, the RR features (:func:`ecg2d.rr.rr_matrix`) of the manifest's
     ``rr_columns``; images are area-resized to ``input_size``.
-
-    ``crop_classes`` (class names) and ``crop_probability`` p: outside ``fixed`` order, each
-    drawn image of those classes is replaced, with probability p, by one of its nine crops
-    (:func:`ecg2d.augment.one_crop` with ``crop``'s ``size`` and ``offsets``, the crops rule's
-    geometry), chosen at random: for classes that have no stored crops, so that a cropped look
-    is not a sign of the class (``train.crop_unaugmented``).
     """
 
     def __init__(
@@ -62,9 +56,6 @@ class BeatBatches(_base_dataset()):
         weights: np.ndarray | None = None,
         seed: int = 0,
         rr_columns=RR_COLUMNS,
-        crop_classes=(),
-        crop_probability: float = 0.0,
-        crop: dict | None = None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -74,14 +65,6 @@ class BeatBatches(_base_dataset()):
         if unknown:
             raise ValueError(f"labels {unknown} in the manifest are not classes {classes}")
         self.y = rows["label"].map(index).to_numpy(dtype=np.int64)
-        if not 0 <= crop_probability <= 1:
-            raise ValueError(f"train.crop_unaugmented must be in [0, 1], got {crop_probability}")
-        self.crop_probability = float(crop_probability) if order != "fixed" else 0.0
-        self.crop_classes = np.array([index[c] for c in crop_classes if c in index], dtype=int)
-        # the crops rule's geometry; without one, ecg2d.augment's defaults (the schema's)
-        self.crop = {}
-        if crop:
-            self.crop = {"crop_size": int(crop["size"]), "offsets": tuple(crop["offsets"])}
         columns = list(rr_columns)
         self.rr = None
         if use_rr:
@@ -132,31 +115,11 @@ class BeatBatches(_base_dataset()):
     def __getitem__(self, idx: int):
         rows = self.batch_rows(idx)
         x = self.reader.load(self.paths[rows], self.input_size)
-        if self.crop_probability and len(self.crop_classes):
-            self._crop_some(x, rows, idx)
         inputs = (x, self.rr[rows]) if self.rr is not None else x
         y = self.y[rows]
         if self.weights is not None:
             return inputs, y, self.weights[y]
         return inputs, y
-
-    def _crop_some(self, x: np.ndarray, rows: np.ndarray, idx: int) -> None:
-        """Replace, in place, the images of ``crop_classes`` drawn for cropping by a crop."""
-        import cv2
-
-        from ecg2d.augment import OFFSETS, one_crop
-
-        rng = np.random.default_rng([int(self.seed), self.epoch, idx, 9])
-        chosen = np.isin(self.y[rows], self.crop_classes)
-        chosen &= rng.random(len(rows)) < self.crop_probability
-        n_crops = len(self.crop.get("offsets", OFFSETS)) ** 2
-        for i in np.flatnonzero(chosen):
-            image = self.reader.read(self.paths[rows[i]])
-            image = one_crop(image, int(rng.integers(n_crops)), **self.crop)
-            if image.shape != (self.input_size, self.input_size):
-                size = (self.input_size, self.input_size)
-                image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
-            x[i, :, :, 0] = image
 
     def on_epoch_end(self):
         self.epoch += 1

@@ -60,8 +60,6 @@ class TrainSettings:
     samples_per_epoch: int | None = None
     max_per_class: int | None = None
     use_crops: bool = True
-    #: share of the draws of classes without stored crops that the feed crops itself
-    crop_unaugmented: float = 0.0
     validation_fraction: float = 0.1
     validation_records: tuple[str, ...] = ()
     monitor: str = "val_macro_f1"

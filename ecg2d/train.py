@@ -241,15 +241,9 @@ def fit_model(
     )
     y_fit = fit_rows["label"].map({c: i for i, c in enumerate(classes)}).to_numpy()
     weights = class_weights(y_fit, len(classes)) if train.balance == "class_weight" else None
-    # Classes with no stored crops among the fit rows (outside ``augment``): the feed crops
-    # them itself, at train.crop_unaugmented, with the crops rule's geometry.
-    stored = set(fit_rows.loc[fit_rows["augmented"] == 1, "label"])
     fit_batches = BeatBatches(
         fit_rows,
         classes,
-        crop_classes=[c for c in classes if c not in stored] if train.use_crops else [],
-        crop_probability=train.crop_unaugmented,
-        crop=(data or {}).get("crop"),
         order="sampling" if train.balance in SAMPLING_POWER else "shuffle",
         samples_per_class=train.samples_per_class,
         sampling_power=SAMPLING_POWER.get(train.balance, 0.0),

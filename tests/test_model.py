@@ -420,46 +420,6 @@ def test_beat_batches_stream_balanced_epochs(tmp_path):
     assert drawn.tolist() == [13, 11]  # 24 * sqrt(60) / (sqrt(60) + sqrt(40)) = 13.2
 
 
-def test_feed_crops_the_classes_without_stored_crops(tmp_path):
-    """train.crop_unaugmented: drawn images of the classes named are replaced by one of their
-    nine crops, exactly as the crops rule makes them; other classes, and fixed-order batches
-    (validation, test), keep their originals."""
-    from ecg2d.augment import nine_crops
-
-    manifest = toy_manifest()
-    originals = {}
-    ramp = np.add.outer(np.arange(128), 2 * np.arange(128))
-    for i, path in enumerate(manifest["path"]):
-        originals[path] = ((ramp + 7 * i) % 251).astype(np.uint8)
-        cv2.imwrite(str(tmp_path / path), originals[path])
-    geometry = {"size": 96, "offsets": [0, 16, 32]}
-    kwargs = dict(input_size=128, batch_size=16, use_rr=False, root=tmp_path)
-    batches = BeatBatches(
-        manifest, ["N", "S"], order="sampling", samples_per_class=16, seed=5,
-        crop_classes=["N"], crop_probability=1.0, crop=geometry, **kwargs,
-    )  # fmt: skip
-    x, y = batches[0]
-    paths = batches.paths[batches.batch_rows(0)]
-    assert set(y.tolist()) == {0, 1}
-    for image, label, path in zip(x[..., 0], y, paths):
-        crops = nine_crops(originals[path], 96, (0, 16, 32))
-        if label == 0:  # N: one of its nine crops, never the original
-            assert any(np.array_equal(image, c) for c in crops)
-            assert not np.array_equal(image, originals[path])
-        else:
-            assert np.array_equal(image, originals[path])
-    again, _ = BeatBatches(
-        manifest, ["N", "S"], order="sampling", samples_per_class=16, seed=5,
-        crop_classes=["N"], crop_probability=1.0, crop=geometry, **kwargs,
-    )[0]  # fmt: skip
-    assert np.array_equal(again, x)  # seeded
-    fixed = BeatBatches(manifest, ["N", "S"], crop_classes=["N"], crop_probability=1.0, **kwargs)
-    x, _ = fixed[0]
-    assert all(np.array_equal(i, originals[p]) for i, p in zip(x[..., 0], fixed.paths[:16]))
-    with pytest.raises(ValueError, match="crop_unaugmented"):
-        BeatBatches(manifest, ["N", "S"], crop_probability=1.5, **kwargs)
-
-
 @pytest.mark.parametrize("given, expected", [(None, "1"), ("0", "0")])
 def test_limit_threads_asks_for_onednn_unless_the_user_said_otherwise(given, expected):
     import os
