@@ -119,6 +119,40 @@ def cnn_table(folder, seed: int, n_folds: int, train_records: list[str]) -> pd.D
     return table
 
 
+def configured_expert(experiment: dict) -> tuple[str, float]:
+    """The experiment's expert as an ``--expert`` item (``KIND[~WEIGHTING]``, the configured
+    ``model.expert`` and ``model.expert_weights``) and its ``model.fusion_weight``."""
+    model = experiment["model"]
+    weighting = model.get("expert_weights")
+    return model["expert"] + (f"~{weighting}" if weighting else ""), float(model["fusion_weight"])
+
+
+def fused_oof(manifest_path, cnn: str, seeds, kind: str, weight: float, experiment: dict):
+    """Per seed, the stored out-of-fold CNN table of ``cnn`` on the beats the out-of-fold expert
+    ``kind`` (an ``--expert`` item) classifies, and the two fused at CNN weight ``weight``:
+    ``{seed: (table, fused probabilities)}``, DS1 only, as ``make run`` would fuse them."""
+    from ecg2d.config import experiment_classes
+    from ecg2d.expert import fuse
+    from ecg2d.split import read_table
+
+    classes = experiment_classes(experiment)
+    train = [str(r) for r in experiment["train_records"]]
+    folds = [[str(r) for r in fold] for fold in experiment["cv_folds"]]
+    manifest = read_table(manifest_path)
+    manifest = manifest[manifest["record"].astype(str).isin(train)]
+    expert = oof_expert(manifest, train, folds, classes, 0, expert_spec(kind))
+    out = {}
+    for seed in seeds:
+        table = cnn_table(cnn, seed, len(folds), train)
+        keys = list(zip(table["record"].astype(str), table["sample"].astype(int)))
+        keep = np.array([k in expert for k in keys])
+        table = table[keep].reset_index(drop=True)
+        p_expert = np.stack([expert[k] for k, kept in zip(keys, keep) if kept])
+        p_cnn = table[[f"p_{c}" for c in classes]].to_numpy()
+        out[seed] = (table, fuse(p_cnn, p_expert, weight))
+    return out
+
+
 def ds1_originals(manifest_path) -> pd.DataFrame:
     """The original (uncropped) DS1 beats of an inter-patient manifest, DS1 as configured in
     ``config/config.yaml``: what a probe computes its extra column on (the expert reads

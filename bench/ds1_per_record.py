@@ -49,8 +49,6 @@ def record_counts(records, true, predicted) -> dict:
 
 def main(argv=None) -> None:
     from ecg2d.config import experiment_classes
-    from ecg2d.expert import fuse
-    from ecg2d.split import read_table
 
     parser = ds1_fusion.probe_parser(__doc__.split("\n")[0], rule=False)
     parser.add_argument(
@@ -61,28 +59,17 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     config = yaml.safe_load((REPO / "config/config.yaml").read_text())
     experiment = config["experiments"]["inter_patient"]
-    model = experiment["model"]
-    kind = args.expert or (
-        model["expert"] + (f"~{model['expert_weights']}" if "expert_weights" in model else "")
-    )
-    weight = args.weight if args.weight is not None else experiment["model"]["fusion_weight"]
-    classes = experiment_classes(experiment)
-    train = [str(r) for r in experiment["train_records"]]
-    folds = [[str(r) for r in fold] for fold in experiment["cv_folds"]]
-    manifest = read_table(args.manifest)
-    manifest = manifest[manifest["record"].astype(str).isin(train)]
-    expert = ds1_fusion.oof_expert(manifest, train, folds, classes, 0, ds1_fusion.expert_spec(kind))
+    kind, weight = ds1_fusion.configured_expert(experiment)
+    kind = args.expert or kind
+    weight = args.weight if args.weight is not None else weight
+    classes = np.asarray(experiment_classes(experiment), dtype=object)
     per_seed = {}
-    for seed in args.seeds:
-        table = ds1_fusion.cnn_table(args.cnn, seed, len(folds), train)
-        keys = list(zip(table["record"].astype(str), table["sample"].astype(int)))
-        keep = np.array([k in expert for k in keys])
-        table = table[keep]
-        p_expert = np.stack([expert[k] for k, kept in zip(keys, keep) if kept])
-        p_cnn = table[[f"p_{c}" for c in classes]].to_numpy()
-        predicted = np.asarray(classes, dtype=object)[fuse(p_cnn, p_expert, weight).argmax(1)]
+    fused = ds1_fusion.fused_oof(args.manifest, args.cnn, args.seeds, kind, weight, experiment)
+    for seed, (table, proba) in fused.items():
         per_seed[seed] = record_counts(
-            table["record"].astype(str).to_numpy(), table["true"].to_numpy(), predicted
+            table["record"].astype(str).to_numpy(),
+            table["true"].to_numpy(),
+            classes[proba.argmax(1)],
         )
     records = sorted(per_seed[args.seeds[0]])
     lines = [

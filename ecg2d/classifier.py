@@ -12,6 +12,24 @@ from ecg2d.images import resize_images
 from ecg2d.rr import RR_COLUMNS, RR_CONTEXT, rr_matrix
 
 
+def apply_class_factors(proba, classes, factors: dict) -> np.ndarray:
+    """Probabilities with each class of ``factors`` multiplied by its factor, renormalised per
+    row (``model.class_factors``); a class left out keeps 1. A factor for a class that is not
+    one of ``classes``, or not above 0, is a ValueError naming it."""
+    proba = np.asarray(proba, dtype=np.float32)
+    if not factors:
+        return proba
+    unknown = sorted(set(factors) - set(classes))
+    if unknown:
+        raise ValueError(f"model.class_factors: {unknown} are not classes {list(classes)}")
+    bad = {k: v for k, v in factors.items() if not float(v) > 0}
+    if bad:
+        raise ValueError(f"model.class_factors: factors must be above 0, got {bad}")
+    scale = np.array([float(factors.get(c, 1.0)) for c in classes], dtype=np.float64)
+    out = proba * scale
+    return (out / out.sum(axis=1, keepdims=True)).astype(np.float32)
+
+
 def sidecar_path(model_path) -> Path:
     """The JSON description written beside a model: ``model.h5`` -> ``model.json``."""
     return Path(model_path).with_suffix(".json")
@@ -26,8 +44,9 @@ class Classifier:
     sidecar's ``rr_columns``; :data:`RR_COLUMNS` where the sidecar names none), ``info`` (the
     whole sidecar), :attr:`data_settings` (the data settings it was trained with), ``expert``
     (the rhythm expert's parameters, :mod:`ecg2d.expert`, or ``None``) and ``fusion_weight``
-    (the CNN's weight when fused with it). With an expert, ``rr_columns`` are
-    :data:`ecg2d.rr.RR_CONTEXT`, which hold the CNN's own.
+    (the CNN's weight when fused with it), ``class_factors`` (the operating point,
+    :func:`apply_class_factors`; ``{}`` where the sidecar has none). With an expert,
+    ``rr_columns`` are :data:`ecg2d.rr.RR_CONTEXT`, which hold the CNN's own.
     """
 
     def __init__(self, model, info: dict):
@@ -40,6 +59,8 @@ class Classifier:
         self.cnn_rr_columns = tuple(info.get("rr_columns") or RR_COLUMNS)
         self.expert = info.get("expert") or None
         self.fusion_weight = float(info.get("fusion_weight", 1.0))
+        self.class_factors = dict((info.get("model") or {}).get("class_factors") or {})
+        apply_class_factors(np.ones((1, len(self.classes))), self.classes, self.class_factors)
         if self.expert is not None and list(self.expert["classes"]) != self.classes:
             raise ValueError(
                 f"model.json: the expert's classes {self.expert['classes']} differ from the "
@@ -118,9 +139,9 @@ class Classifier:
             inputs = [x, features[start : start + batch_size]] if self.rr_features else x
             out.append(np.asarray(self.model.predict_on_batch(inputs), dtype=np.float32))
         proba = np.concatenate(out)
-        if self.expert is None:
-            return proba
-        return fuse(proba, expert_proba(self.expert, rr), self.fusion_weight)
+        if self.expert is not None:
+            proba = fuse(proba, expert_proba(self.expert, rr), self.fusion_weight)
+        return apply_class_factors(proba, self.classes, self.class_factors)
 
     def predict(self, images, rr=None) -> np.ndarray:
         """Predicted labels (array of str) of beat images."""

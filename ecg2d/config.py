@@ -171,6 +171,11 @@ def check_config(config: dict) -> None:
         for label in experiment.get("augment", []):
             if label not in labels:
                 raise ConfigError(f"{key}.augment: {label!r} is not a class of this experiment")
+        for label in (experiment.get("model") or {}).get("class_factors") or {}:
+            if label not in labels:
+                raise ConfigError(
+                    f"{key}.model.class_factors: {label!r} is not a class of this experiment"
+                )
         if experiment["protocol"] == "inter_patient":
             for side in ("train_records", "test_records"):
                 if side not in experiment:

@@ -44,6 +44,8 @@ class ModelSettings:
     expert_min_leaf: int = 20
     #: how the expert weighs its training beats: class | record | record_sqrt
     expert_weights: str = "class"
+    #: factors on classes' final probabilities before the argmax (an operating point)
+    class_factors: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

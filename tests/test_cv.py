@@ -55,6 +55,16 @@ def test_folds_that_touch_ds2_or_miss_a_record_are_rejected(shipped, mitdb):
         check_config(config)
 
 
+def test_class_factors_must_name_classes_of_the_experiment(shipped, mitdb):
+    config = copy.deepcopy(shipped)
+    config["data_dir"] = str(mitdb)
+    config["experiments"]["inter_patient"]["model"]["class_factors"] = {"S": 2.0}
+    check_config(config)
+    config["experiments"]["inter_patient"]["model"]["class_factors"] = {"A": 2.0}  # a symbol
+    with pytest.raises(ConfigError, match=r"inter_patient\.model\.class_factors: 'A'"):
+        check_config(config)
+
+
 def test_fold_manifest_drops_ds2_and_the_folds_crops():
     cv = load_cv()
     manifest = pd.DataFrame(
@@ -208,3 +218,18 @@ def test_record_criterion_weighs_a_record_failed_as_a_whole():
         (by_record["SVEB_F1_rec"] + by_record["VEB_F1_rec"]) / 2
     )
     assert cv.record_headline(metrics, min_beats=3)["SVEB_records"] == 3
+
+
+def test_factor_probe_moves_only_beyond_the_seed_spread():
+    """bench/ds1_factor_probe.py's rule: the first factor is the current choice; a later one
+    replaces it only if higher by more than the larger seed sd of the two."""
+    probe = load_bench("ds1_factor_probe")
+
+    def row(mean, sd):
+        return {"c": {"mean": mean, "sd": sd}}
+
+    scores = {1.0: row(0.80, 0.006), 1.25: row(0.805, 0.004), 2.0: row(0.82, 0.005)}
+    assert probe.decide(scores, "c") == 2.0
+    scores[3.0] = row(0.823, 0.004)  # 0.003 above 2's, within its sd: 2 stays
+    assert probe.decide(scores, "c") == 2.0
+    assert probe.decide({1.0: row(0.8, 0.01), 0.5: row(0.805, 0.001)}, "c") == 1.0

@@ -157,6 +157,20 @@ def test_classifier_fuses_its_expert(training):
     with pytest.raises(ValueError, match="differ"):
         Classifier(model, {**info, "expert": {**expert, "classes": CLASSES[::-1]}})
 
+    # The operating point (model.class_factors) acts on the fused probabilities: S called
+    # wherever it is at least half as probable as the most probable class, and nowhere else.
+    model_settings = {"model": {"class_factors": {"S": 2.0}}}
+    biased = Classifier(model, {**info, "expert": expert, "fusion_weight": 0.3, **model_settings})
+    q = biased.predict_proba(images, rr[:40])
+    np.testing.assert_allclose(q.sum(axis=1), 1.0, atol=1e-5)
+    called_s = q.argmax(1) == CLASSES.index("S")
+    np.testing.assert_array_equal(called_s, 2 * p[:, 1] >= p.max(axis=1))
+    np.testing.assert_array_equal(q.argmax(1)[~called_s], p.argmax(1)[~called_s])
+    with pytest.raises(ValueError, match=r"class_factors: \['X'\]"):
+        Classifier(model, {**info, "model": {"class_factors": {"X": 2.0}}})
+    with pytest.raises(ValueError, match="above 0"):
+        Classifier(model, {**info, "model": {"class_factors": {"S": 0}}})
+
 
 def test_shape_expert_reads_the_qrs_shape_too(mitdb):
     """Kind rr_shape: RR context plus QRS shape (ecg2d.shape); on record 208, fitted on 119 and

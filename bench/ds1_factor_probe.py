@@ -1,0 +1,130 @@
+"""The operating point of the inter-patient fusion, chosen by cross-validation over DS1 records.
+
+``model.class_factors`` multiplies a class's final probability before the argmax
+(:func:`ecg2d.classifier.apply_class_factors`). This probe fuses, per seed, the stored
+out-of-fold CNN table with the out-of-fold expert exactly as the configuration does
+(``model.expert``, ``expert_weights`` and ``fusion_weight`` of ``inter_patient`` in
+config/config.yaml; :func:`ds1_fusion.fused_oof`), applies each factor of ``--factors`` to
+class ``--label`` and scores the pooled DS1 predictions as ``bench/ds1_fusion.py`` does (EC57,
+pooled and record-mean figures). DS2 is never read.
+
+The rule, fixed before the run: factors are taken in the order given, the first being the
+current one; a later factor replaces the current choice only if its mean ``--criterion`` over
+the seeds is higher by more than the larger seed-to-seed standard deviation of the two.
+
+    .venv/bin/python bench/ds1_factor_probe.py \\
+        --manifest <run>/results/inter_patient/manifest.csv \\
+        --cnn results/ds1_cv/window_cpb1_cnn/fixed_cpb1_cnn --criterion record \\
+        --label S --factors 1 1.25 1.5 2 3 4 0.75 0.5
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(REPO), str(REPO / "bench")]
+
+import ds1_fusion  # noqa: E402
+from ds1_cv import fmt, headline, machine, record_headline  # noqa: E402
+
+RULE = __doc__.split("The rule, fixed before the run: ")[1].split("\n\n")[0]
+
+
+def decide(scores: dict, key: str) -> str:
+    """The rule: ``scores`` ``{factor: {key: {"mean", "sd"}}}`` in the order given; the first is
+    the current choice, a later one replaces it only beyond the larger seed sd of the two."""
+    factors = list(scores)
+    chosen = factors[0]
+    for factor in factors[1:]:
+        a, b = scores[chosen][key], scores[factor][key]
+        if b["mean"] - a["mean"] > max(np.nan_to_num(a["sd"]), np.nan_to_num(b["sd"])):
+            chosen = factor
+    return chosen
+
+
+def main(argv=None) -> None:
+    from ecg2d.classifier import apply_class_factors
+    from ecg2d.config import experiment_classes
+    from ecg2d.evaluate import metrics_report
+
+    parser = ds1_fusion.probe_parser(__doc__.split("\n")[0])
+    parser.add_argument("--label", default="S", help="the class whose factor is chosen")
+    parser.add_argument("--factors", type=float, nargs="+", default=[1, 1.25, 1.5, 2, 3, 4])
+    parser.add_argument("--out", default=str(REPO / "bench/results/ds1_factor_probe.json"))
+    args = parser.parse_args(argv)
+    config = yaml.safe_load((REPO / "config/config.yaml").read_text())
+    experiment = config["experiments"]["inter_patient"]
+    classes = experiment_classes(experiment)
+    kind, weight = ds1_fusion.configured_expert(experiment)
+    fused = ds1_fusion.fused_oof(args.manifest, args.cnn, args.seeds, kind, weight, experiment)
+    key = ds1_fusion.CRITERIA[args.criterion]
+    scores, runs = {}, {}
+    for factor in args.factors:
+        runs[factor] = []
+        for seed, (table, proba) in fused.items():
+            scored = table[["record", "sample", "true"]].copy()
+            proba = apply_class_factors(proba, classes, {args.label: factor})
+            scored["predicted"] = np.asarray(classes, dtype=object)[proba.argmax(axis=1)]
+            report = metrics_report(scored, classes, "factor_probe", "inter_patient")
+            runs[factor].append({"seed": seed, **headline(report), **record_headline(report)})
+        scores[factor] = {
+            k: {
+                "mean": float(np.mean([r[k] for r in runs[factor]])),
+                "sd": float(np.std([r[k] for r in runs[factor]], ddof=1))
+                if len(runs[factor]) > 1
+                else float("nan"),
+            }
+            for k in runs[factor][0]
+            if k != "seed"
+        }
+    chosen = decide(scores, key)
+    command = "bench/ds1_factor_probe.py " + " ".join(sys.argv[1:] if argv is None else argv)
+    result = {
+        "date": date.today().isoformat(),
+        "machine": machine(),
+        "command": command,
+        "expert": kind,
+        "fusion_weight": weight,
+        "label": args.label,
+        "criterion": key,
+        "scores": {str(f): v for f, v in scores.items()},
+        "runs": {str(f): v for f, v in runs.items()},
+        "chosen": chosen,
+        "rule": " ".join(
+            __doc__.split("The rule, fixed before the run: ")[1].split("\n\n")[0].split()
+        ),
+    }
+    heads = ("SVEB_Se", "SVEB_Se_rec", "SVEB_+P", "VEB_Se", "VEB_Se_rec", "VEB_+P")
+    lines = [
+        f"# DS1 operating point: factor on {args.label}, `{kind}` fused at CNN weight {weight}",
+        "",
+        f"`.venv/bin/python {command}` — {result['date']}, {result['machine']}. EC57, %, mean ± "
+        f"sd over seeds {args.seeds}; DS1 only. *rec*: mean over the DS1 records with at least "
+        f"10 beats of the class. The rule compares `{key}`.",
+        "",
+        "| factor | " + " | ".join(heads) + " | criterion, records | criterion, pooled |",
+        "|---|" + "---|" * (len(heads) + 2),
+    ]
+    for factor, s in scores.items():
+        mark = " **(chosen)**" if factor == chosen else ""
+        cells = [f"{fmt(s[k]['mean'])} ± {fmt(s[k]['sd'])}" for k in heads]
+        cells += [
+            f"{fmt(s[k]['mean'])} ± {fmt(s[k]['sd'])}" for k in ("criterion_record", "criterion")
+        ]
+        lines.append(f"| {factor:g}{mark} | " + " | ".join(cells) + " |")
+    lines += ["", f"Rule: {result['rule']}", ""]
+    out = Path(args.out)
+    out.write_text(json.dumps(result, indent=1) + "\n")
+    out.with_suffix(".md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
