@@ -4,8 +4,9 @@ DS1 folds only (DS2 is never read). The pooled DS1 figures of ``bench/ds1_fusion
 dominated by the records with the most ectopic beats (209 holds 383 of DS1's S beats); this
 table shows each record, to see which ones the configuration fails as a whole. For every seed
 of the stored out-of-fold CNN table, the CNN's probabilities are fused with the out-of-fold
-expert's at the configured weight (``model.expert``, ``expert_weights`` and ``fusion_weight`` of
-``inter_patient`` in config/config.yaml, unless given), and per record the S and V beats, those
+expert's at the configured weight, with the configured operating point (``model.expert``,
+``expert_weights``, ``fusion_weight`` and ``class_factors`` of ``inter_patient`` in
+config/config.yaml, unless given), and per record the S and V beats, those
 called S or V, and the beats of other classes called S or V are counted. What each missed S
 beat was called is counted too.
 
@@ -48,6 +49,7 @@ def record_counts(records, true, predicted) -> dict:
 
 
 def main(argv=None) -> None:
+    from ecg2d.classifier import apply_class_factors
     from ecg2d.config import experiment_classes
 
     parser = ds1_fusion.probe_parser(__doc__.split("\n")[0], rule=False)
@@ -55,6 +57,12 @@ def main(argv=None) -> None:
         "--expert", default=None, help="KIND[~WEIGHTING] (default: the config's expert)"
     )
     parser.add_argument("--weight", type=float, default=None, help="CNN weight (the config's)")
+    parser.add_argument(
+        "--factors",
+        type=yaml.safe_load,
+        default=None,
+        help="model.class_factors as YAML, e.g. '{S: 0.5}' or '{}' (default: the config's)",
+    )
     parser.add_argument("--out", default=str(REPO / "bench/results/ds1_per_record.json"))
     args = parser.parse_args(argv)
     config = yaml.safe_load((REPO / "config/config.yaml").read_text())
@@ -62,18 +70,23 @@ def main(argv=None) -> None:
     kind, weight = ds1_fusion.configured_expert(experiment)
     kind = args.expert or kind
     weight = args.weight if args.weight is not None else weight
-    classes = np.asarray(experiment_classes(experiment), dtype=object)
+    factors = experiment["model"].get("class_factors") or {}
+    factors = factors if args.factors is None else args.factors
+    classes = experiment_classes(experiment)
     per_seed = {}
     fused = ds1_fusion.fused_oof(args.manifest, args.cnn, args.seeds, kind, weight, experiment)
     for seed, (table, proba) in fused.items():
         per_seed[seed] = record_counts(
             table["record"].astype(str).to_numpy(),
             table["true"].to_numpy(),
-            classes[proba.argmax(1)],
+            np.asarray(classes, dtype=object)[
+                apply_class_factors(proba, classes, factors).argmax(1)
+            ],
         )
     records = sorted(per_seed[args.seeds[0]])
     lines = [
-        f"# DS1 per record, out of fold: `{kind}` fused at CNN weight {weight}",
+        f"# DS1 per record, out of fold: `{kind}` fused at CNN weight {weight}, "
+        f"class factors {factors or 'none'}",
         "",
         f"`.venv/bin/python bench/ds1_per_record.py {' '.join(sys.argv[1:])}` — "
         f"{date.today().isoformat()}, {machine()}. Mean over seeds {args.seeds}; DS1 only.",
@@ -103,6 +116,7 @@ def main(argv=None) -> None:
         "command": "bench/ds1_per_record.py " + " ".join(sys.argv[1:]),
         "expert": kind,
         "fusion_weight": weight,
+        "class_factors": factors,
         "per_seed": {str(s): v for s, v in per_seed.items()},
     }
     out = Path(args.out)
