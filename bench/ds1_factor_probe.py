@@ -20,7 +20,6 @@ the seeds is higher by more than the larger seed-to-seed standard deviation of t
 
 from __future__ import annotations
 
-import json
 import sys
 from datetime import date
 from pathlib import Path
@@ -114,16 +113,11 @@ def main(argv=None) -> None:
     ]
     for factor, s in scores.items():
         mark = " **(chosen)**" if factor == chosen else ""
-        cells = [f"{fmt(s[k]['mean'])} ± {fmt(s[k]['sd'])}" for k in heads]
-        cells += [
-            f"{fmt(s[k]['mean'])} ± {fmt(s[k]['sd'])}" for k in ("criterion_record", "criterion")
-        ]
+        keys = (*heads, "criterion_record", "criterion")
+        cells = [f"{fmt(s[k]['mean'])} ± {fmt(s[k]['sd'])}" for k in keys]
         lines.append(f"| {factor:g}{mark} | " + " | ".join(cells) + " |")
     lines += ["", f"Rule: {result['rule']}", ""]
-    out = Path(args.out)
-    out.write_text(json.dumps(result, indent=1) + "\n")
-    out.with_suffix(".md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    ds1_fusion.write_result(args.out, result, lines)
 
 
 if __name__ == "__main__":

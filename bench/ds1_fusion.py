@@ -119,6 +119,15 @@ def cnn_table(folder, seed: int, n_folds: int, train_records: list[str]) -> pd.D
     return table
 
 
+def write_result(out, result: dict, lines: list[str]) -> None:
+    """A DS1 probe's result: ``result`` as JSON at ``out``, its table ``lines`` as Markdown
+    beside it (``.md``), and the table printed."""
+    out = Path(out)
+    out.write_text(json.dumps(result, indent=1) + "\n")
+    out.with_suffix(".md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
 def configured_expert(experiment: dict) -> tuple[str, float]:
     """The experiment's expert as an ``--expert`` item (``KIND[~WEIGHTING]``, the configured
     ``model.expert`` and ``model.expert_weights``) and its ``model.fusion_weight``."""

@@ -16,7 +16,6 @@ beat was called is counted too.
 
 from __future__ import annotations
 
-import json
 import sys
 from collections import Counter
 from datetime import date
@@ -119,10 +118,7 @@ def main(argv=None) -> None:
         "class_factors": factors,
         "per_seed": {str(s): v for s, v in per_seed.items()},
     }
-    out = Path(args.out)
-    out.write_text(json.dumps(result, indent=1) + "\n")
-    out.with_suffix(".md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    ds1_fusion.write_result(args.out, result, lines)
 
 
 if __name__ == "__main__":
