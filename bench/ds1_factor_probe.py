@@ -31,7 +31,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "bench")]
 
 import ds1_fusion  # noqa: E402
-from ds1_cv import fmt, headline, machine, record_headline  # noqa: E402
+from ds1_cv import RECORD_MIN_BEATS, fmt, headline, machine, record_headline  # noqa: E402
 
 RULE = __doc__.split("The rule, fixed before the run: ")[1].split("\n\n")[0]
 
@@ -43,7 +43,7 @@ def decide(scores: dict, key: str) -> str:
     chosen = factors[0]
     for factor in factors[1:]:
         a, b = scores[chosen][key], scores[factor][key]
-        if b["mean"] - a["mean"] > max(np.nan_to_num(a["sd"]), np.nan_to_num(b["sd"])):
+        if b["mean"] - a["mean"] > ds1_fusion.seed_margin(a, b):
             chosen = factor
     return chosen
 
@@ -73,16 +73,7 @@ def main(argv=None) -> None:
             scored["predicted"] = np.asarray(classes, dtype=object)[proba.argmax(axis=1)]
             report = metrics_report(scored, classes, "factor_probe", "inter_patient")
             runs[factor].append({"seed": seed, **headline(report), **record_headline(report)})
-        scores[factor] = {
-            k: {
-                "mean": float(np.mean([r[k] for r in runs[factor]])),
-                "sd": float(np.std([r[k] for r in runs[factor]], ddof=1))
-                if len(runs[factor]) > 1
-                else float("nan"),
-            }
-            for k in runs[factor][0]
-            if k != "seed"
-        }
+        scores[factor] = ds1_fusion.seed_summary(runs[factor])
     chosen = decide(scores, key)
     command = "bench/ds1_factor_probe.py " + " ".join(sys.argv[1:] if argv is None else argv)
     result = {
@@ -96,9 +87,7 @@ def main(argv=None) -> None:
         "scores": {str(f): v for f, v in scores.items()},
         "runs": {str(f): v for f, v in runs.items()},
         "chosen": chosen,
-        "rule": " ".join(
-            __doc__.split("The rule, fixed before the run: ")[1].split("\n\n")[0].split()
-        ),
+        "rule": " ".join(RULE.split()),
     }
     heads = ("SVEB_Se", "SVEB_Se_rec", "SVEB_+P", "VEB_Se", "VEB_Se_rec", "VEB_+P")
     lines = [
@@ -106,7 +95,7 @@ def main(argv=None) -> None:
         "",
         f"`.venv/bin/python {command}` — {result['date']}, {result['machine']}. EC57, %, mean ± "
         f"sd over seeds {args.seeds}; DS1 only. *rec*: mean over the DS1 records with at least "
-        f"10 beats of the class. The rule compares `{key}`.",
+        f"{RECORD_MIN_BEATS} beats of the class. The rule compares `{key}`.",
         "",
         "| factor | " + " | ".join(heads) + " | criterion, records | criterion, pooled |",
         "|---|" + "---|" * (len(heads) + 2),

@@ -119,6 +119,23 @@ def cnn_table(folder, seed: int, n_folds: int, train_records: list[str]) -> pd.D
     return table
 
 
+def seed_summary(runs: list[dict]) -> dict:
+    """Mean and sd over seeds of every figure of ``runs`` (one dict of figures per seed, with
+    its ``seed``); a missing figure (``None``) counts as 0, the sd of one seed is NaN."""
+    out = {}
+    for key in (k for k in runs[0] if k != "seed"):
+        values = [r[key] or 0.0 for r in runs]
+        sd = float(np.std(values, ddof=1)) if len(values) > 1 else math.nan
+        out[key] = {"mean": float(np.mean(values)), "sd": sd}
+    return out
+
+
+def seed_margin(a: dict, b: dict) -> float:
+    """The rule's margin between two summaries of a figure (:func:`seed_summary`): the larger
+    of their seed sds (0 where one seed gives none)."""
+    return max(np.nan_to_num(a["sd"]), np.nan_to_num(b["sd"]))
+
+
 def write_result(out, result: dict, lines: list[str]) -> None:
     """A DS1 probe's result: ``result`` as JSON at ``out``, its table ``lines`` as Markdown
     beside it (``.md``), and the table printed."""
@@ -284,18 +301,7 @@ def score(args, experiment: dict, folds, classes) -> dict:
                 scored["predicted"] = np.asarray(classes, dtype=object)[fused.argmax(axis=1)]
                 report = metrics_report(scored, classes, name, "inter_patient")
                 per_weight[w].append({"seed": seed, **headline(report), **record_headline(report)})
-        weights = {}
-        for w, runs in per_weight.items():
-            weights[str(w)] = {
-                key: {
-                    "mean": float(np.mean([r[key] or 0.0 for r in runs])),
-                    "sd": float(np.std([r[key] or 0.0 for r in runs], ddof=1))
-                    if len(runs) > 1
-                    else math.nan,
-                }
-                for key in runs[0]
-                if key != "seed"
-            }
+        weights = {str(w): seed_summary(runs) for w, runs in per_weight.items()}
         best = max(weights, key=lambda w: weights[w][criterion]["mean"])
         result["variants"][name] = {
             "cnn_name": cnn,
@@ -310,7 +316,7 @@ def score(args, experiment: dict, folds, classes) -> dict:
         scored = result["variants"]
         a = scored[chosen]["weights"][scored[chosen]["best_weight"]][criterion]
         b = scored[name]["weights"][scored[name]["best_weight"]][criterion]
-        margin = max(np.nan_to_num(a["sd"]), np.nan_to_num(b["sd"]))
+        margin = seed_margin(a, b)
         if b["mean"] - a["mean"] > margin or (cnn in cheaper and a["mean"] - b["mean"] <= margin):
             chosen = name
     result["decision"] = {
