@@ -127,6 +127,28 @@ def make_optimizer(name: str, learning_rate: float, schedule: str = "constant", 
     raise ValueError(f"optimizer: unknown optimiser {name!r} (adam, sgd or rmsprop)")
 
 
+def make_loss(label_smoothing: float = 0.0):
+    """The training loss on integer labels: sparse categorical cross-entropy, or with
+    ``label_smoothing`` > 0 the cross-entropy against targets that put ``1 - label_smoothing``
+    on the true class and spread ``label_smoothing`` evenly over all classes (Szegedy et al.
+    2016), as ``keras.losses.CategoricalCrossentropy(label_smoothing=...)`` does on one-hot
+    labels. The loss is not saved with the model (``include_optimizer=False``; prediction
+    loads with ``compile=False``)."""
+    import keras
+
+    if not 0.0 <= label_smoothing < 1.0:
+        raise ValueError(f"label_smoothing: {label_smoothing} is outside [0, 1)")
+    if label_smoothing == 0.0:
+        return "sparse_categorical_crossentropy"
+    smoothed = keras.losses.CategoricalCrossentropy(label_smoothing=label_smoothing)
+
+    def smoothed_sparse_crossentropy(y_true, y_pred):
+        labels = keras.ops.cast(keras.ops.reshape(y_true, (-1,)), "int32")
+        return smoothed(keras.ops.one_hot(labels, keras.ops.shape(y_pred)[-1]), y_pred)
+
+    return smoothed_sparse_crossentropy
+
+
 #: The thread count that :func:`limit_threads` set in this process (None: not called yet).
 _THREADS: str | None = None
 

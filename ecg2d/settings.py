@@ -66,6 +66,8 @@ class TrainSettings:
     validation_records: tuple[str, ...] = ()
     monitor: str = "val_macro_f1"
     patience: int = 3
+    #: share of the target spread evenly over the classes (0: plain cross-entropy)
+    label_smoothing: float = 0.0
 
 
 @dataclass(frozen=True)

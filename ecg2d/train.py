@@ -206,7 +206,7 @@ def fit_model(
     """
     import keras
 
-    from ecg2d.model import build_model, make_optimizer
+    from ecg2d.model import build_model, make_loss, make_optimizer
 
     settings = resolve_settings(experiment)
     model_cfg, train = settings.model, settings.train
@@ -270,7 +270,7 @@ def fit_model(
             train.lr_schedule,
             train.epochs * len(fit_batches),
         ),
-        loss="sparse_categorical_crossentropy",
+        loss=make_loss(train.label_smoothing),
         metrics=["accuracy"],
     )
     log.info(

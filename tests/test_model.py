@@ -269,6 +269,46 @@ def test_trained_model_stores_its_data_settings(tmp_path):
     assert Classifier.load(tmp_path / "old.h5").data_settings is None
 
 
+def test_label_smoothing_loss_matches_smoothed_targets():
+    """make_loss: plain sparse cross-entropy at 0; at 0.1 the cross-entropy against targets
+    0.9 on the true class plus 0.1 / classes on every class, computed here by hand."""
+    import keras
+
+    from ecg2d.model import make_loss
+
+    assert make_loss(0.0) == "sparse_categorical_crossentropy"
+    probs = np.array([[0.98, 0.01, 0.01], [0.1, 0.1, 0.8], [0.25, 0.5, 0.25]], np.float32)
+    labels = np.array([0, 2, 1])
+    targets = 0.9 * np.eye(3)[labels] + 0.1 / 3
+    expected = -(targets * np.log(probs)).sum(axis=1).mean()
+    got = float(keras.ops.convert_to_numpy(make_loss(0.1)(labels[:, None], probs)))
+    assert got == pytest.approx(expected, rel=1e-5)
+    plain = -np.log(probs[np.arange(3), labels]).mean()
+    assert got - plain > 0.05  # smoothing penalises the confident first row
+    for bad in (-0.1, 1.0):
+        with pytest.raises(ValueError, match="label_smoothing"):
+            make_loss(bad)
+
+
+def test_training_with_label_smoothing_records_it(tmp_path):
+    """A tiny model trained with train.label_smoothing: it trains, its model.json records the
+    setting, and it loads for prediction (the loss is not needed there)."""
+    manifest = toy_manifest()
+    for path in manifest["path"]:
+        cv2.imwrite(str(tmp_path / path), np.full((48, 48), 200, np.uint8))
+    experiment = {
+        "protocol": "intra_patient",
+        "classes": {"N": "N", "A": "S"},
+        "preset": "tiny",
+        "train": {"label_smoothing": 0.1},
+    }
+    model, _, info = fit_model(manifest, experiment, seed=1, root=tmp_path)
+    save_model(model, info, tmp_path / "model.h5")
+    saved = json.loads((tmp_path / "model.json").read_text())
+    assert saved["train"]["label_smoothing"] == 0.1
+    assert Classifier.load(tmp_path / "model.h5").classes == ["N", "S"]
+
+
 def test_trained_model_carries_its_rhythm_expert(tmp_path):
     """With model.expert rr, fit_model fits the expert on the original training beats and
     model.json carries it: where the images are all alike, the reloaded Classifier still tells
