@@ -107,10 +107,19 @@ def build_model(
     return keras.Model(inputs, out, name="ecg2d_cnn")
 
 
-def make_optimizer(name: str, learning_rate: float, schedule: str = "constant", steps: int = 0):
+def make_optimizer(
+    name: str,
+    learning_rate: float,
+    schedule: str = "constant",
+    steps: int = 0,
+    weight_decay: float = 0.0,
+):
     """A Keras optimiser by name: ``adam``, ``sgd`` (momentum 0.9) or ``rmsprop``.
 
     ``schedule`` ``cosine`` decays the learning rate over ``steps`` steps to 5 % of its start.
+    ``weight_decay`` > 0 shrinks every weight by ``learning_rate * weight_decay`` each step,
+    apart from the gradient step (decoupled, as Keras 3 does it for every optimiser; with
+    ``adam`` this is AdamW).
     """
     import keras
 
@@ -118,12 +127,15 @@ def make_optimizer(name: str, learning_rate: float, schedule: str = "constant", 
         learning_rate = keras.optimizers.schedules.CosineDecay(learning_rate, steps, alpha=0.05)
     elif schedule not in ("constant", "cosine"):
         raise ValueError(f"lr_schedule: unknown schedule {schedule!r} (constant or cosine)")
+    if weight_decay < 0:
+        raise ValueError(f"weight_decay: {weight_decay} is negative")
+    decay = {"weight_decay": weight_decay} if weight_decay > 0 else {}
     if name == "adam":
-        return keras.optimizers.Adam(learning_rate)
+        return keras.optimizers.Adam(learning_rate, **decay)
     if name == "sgd":
-        return keras.optimizers.SGD(learning_rate, momentum=0.9)
+        return keras.optimizers.SGD(learning_rate, momentum=0.9, **decay)
     if name == "rmsprop":
-        return keras.optimizers.RMSprop(learning_rate)
+        return keras.optimizers.RMSprop(learning_rate, **decay)
     raise ValueError(f"optimizer: unknown optimiser {name!r} (adam, sgd or rmsprop)")
 
 

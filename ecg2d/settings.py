@@ -54,6 +54,8 @@ class TrainSettings:
 
     optimizer: str = "adam"
     learning_rate: float = 0.001
+    #: decoupled weight decay per step, times the learning rate (0: none)
+    weight_decay: float = 0.0
     lr_schedule: str = "cosine"
     batch_size: int = 64
     epochs: int = 8

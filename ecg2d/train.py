@@ -269,6 +269,7 @@ def fit_model(
             train.learning_rate,
             train.lr_schedule,
             train.epochs * len(fit_batches),
+            train.weight_decay,
         ),
         loss=make_loss(train.label_smoothing),
         metrics=["accuracy"],

@@ -290,6 +290,22 @@ def test_label_smoothing_loss_matches_smoothed_targets():
             make_loss(bad)
 
 
+def test_weight_decay_shrinks_weights_apart_from_the_gradient():
+    """make_optimizer's weight_decay: with a zero gradient Adam moves nothing, so one step
+    leaves the weight at 1 without decay and at 1 - lr * decay with it (decoupled)."""
+    import keras
+
+    from ecg2d.model import make_optimizer
+
+    for decay, expected in ((0.0, 1.0), (0.1, 1.0 - 0.5 * 0.1)):
+        weight = keras.Variable(np.ones(3, np.float32))
+        optimizer = make_optimizer("adam", 0.5, weight_decay=decay)
+        optimizer.apply([keras.ops.zeros(3)], [weight])
+        np.testing.assert_allclose(keras.ops.convert_to_numpy(weight), expected, rtol=1e-6)
+    with pytest.raises(ValueError, match="weight_decay"):
+        make_optimizer("adam", 0.5, weight_decay=-1.0)
+
+
 def test_training_with_label_smoothing_records_it(tmp_path):
     """A tiny model trained with train.label_smoothing: it trains, its model.json records the
     setting, and it loads for prediction (the loss is not needed there)."""
