@@ -252,9 +252,7 @@ def test_data_settings_of_detector_and_annotation_beats():
 def test_trained_model_stores_its_data_settings(tmp_path):
     """A tiny model trained on the toy manifest: model.json has the data block given, and
     Classifier.data_settings returns it; a sidecar without one (older models) gives None."""
-    manifest = toy_manifest()
-    for path in manifest["path"]:
-        cv2.imwrite(str(tmp_path / path), np.full((48, 48), 200, np.uint8))
+    manifest = toy_manifest(images_in=tmp_path)
     data = data_settings(
         fs=360, window={"mode": "jun2018", "fixed_ms": [250, 400]}, image_size=48,
         crop={"size": 36, "offsets": [0, 6, 12]}, lead="MLII", fallback_channel=0,
@@ -309,9 +307,7 @@ def test_weight_decay_shrinks_weights_apart_from_the_gradient():
 def test_training_with_label_smoothing_records_it(tmp_path):
     """A tiny model trained with train.label_smoothing: it trains, its model.json records the
     setting, and it loads for prediction (the loss is not needed there)."""
-    manifest = toy_manifest()
-    for path in manifest["path"]:
-        cv2.imwrite(str(tmp_path / path), np.full((48, 48), 200, np.uint8))
+    manifest = toy_manifest(images_in=tmp_path)
     experiment = {
         "protocol": "intra_patient",
         "classes": {"N": "N", "A": "S"},
@@ -329,12 +325,10 @@ def test_trained_model_carries_its_rhythm_expert(tmp_path):
     """With model.expert rr, fit_model fits the expert on the original training beats and
     model.json carries it: where the images are all alike, the reloaded Classifier still tells
     the premature S beats from the N beats by their rhythm."""
-    manifest = toy_manifest()
+    manifest = toy_manifest(images_in=tmp_path)
     s = manifest["label"] == "S"
     manifest.loc[s, "pre_rr"], manifest.loc[s, "post_rr"] = 0.5, 1.1
     manifest["rr_irregularity"] = np.where(s, 0.3, 0.02)
-    for path in manifest["path"]:
-        cv2.imwrite(str(tmp_path / path), np.full((48, 48), 200, np.uint8))
     experiment = {
         "protocol": "intra_patient",
         "classes": {"N": "N", "A": "S"},
@@ -382,8 +376,9 @@ def test_classifier_with_irregularity_and_rr_logits(tmp_path):
         classifier.predict_proba(images, RR[[0, 1, 2, 0]])
 
 
-def toy_manifest():
-    """Two records, classes N and S; S beats of record a have two crops each."""
+def toy_manifest(images_in=None):
+    """Two records, classes N and S; S beats of record a have two crops each. With
+    ``images_in``, a uniform grey 48 px PNG is written there for every row."""
     rows = []
     for record in ("a", "b"):
         for i in range(40):
@@ -403,7 +398,11 @@ def toy_manifest():
             if label == "S" and record == "a":
                 for k in range(2):
                     rows.append({**base, "path": f"{record}_{i}_c{k}.png", "augmented": 1})
-    return pd.DataFrame(rows)
+    manifest = pd.DataFrame(rows)
+    if images_in is not None:
+        for path in manifest["path"]:
+            cv2.imwrite(str(Path(images_in) / path), np.full((48, 48), 200, np.uint8))
+    return manifest
 
 
 def test_intra_patient_validation_keeps_crops_with_their_beat():
