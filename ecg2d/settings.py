@@ -126,6 +126,7 @@ PRESETS: dict[str, dict[str, dict]] = {
             "balance": "none",
             "samples_per_class": None,
             "patience": 5,
+            "label_smoothing": 0.0,
         },
     },
 }
