@@ -127,6 +127,7 @@ PRESETS: dict[str, dict[str, dict]] = {
             "samples_per_class": None,
             "patience": 5,
             "label_smoothing": 0.0,
+            "weight_decay": 0.0,
         },
     },
 }
