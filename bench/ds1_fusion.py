@@ -157,8 +157,20 @@ def fused_oof(manifest_path, cnn: str, seeds, kind: str, weight: float, experime
     """Per seed, the stored out-of-fold CNN table of ``cnn`` on the beats the out-of-fold expert
     ``kind`` (an ``--expert`` item) classifies, and the two fused at CNN weight ``weight``:
     ``{seed: (table, fused probabilities)}``, DS1 only, as ``make run`` would fuse them."""
-    from ecg2d.config import experiment_classes
     from ecg2d.expert import fuse
+
+    pairs = oof_pairs(manifest_path, cnn, seeds, kind, experiment)
+    return {
+        seed: (table, fuse(p_cnn, p_expert, weight))
+        for seed, (table, p_cnn, p_expert) in pairs.items()
+    }
+
+
+def oof_pairs(manifest_path, cnn: str, seeds, kind: str, experiment: dict):
+    """Per seed, the stored out-of-fold CNN table of ``cnn`` on the beats the out-of-fold expert
+    ``kind`` (an ``--expert`` item) classifies, with the two models' probabilities apart:
+    ``{seed: (table, CNN probabilities, expert probabilities)}``, DS1 only."""
+    from ecg2d.config import experiment_classes
     from ecg2d.split import read_table
 
     classes = experiment_classes(experiment)
@@ -175,7 +187,7 @@ def fused_oof(manifest_path, cnn: str, seeds, kind: str, weight: float, experime
         table = table[keep].reset_index(drop=True)
         p_expert = np.stack([expert[k] for k, kept in zip(keys, keep) if kept])
         p_cnn = table[[f"p_{c}" for c in classes]].to_numpy()
-        out[seed] = (table, fuse(p_cnn, p_expert, weight))
+        out[seed] = (table, p_cnn, p_expert)
     return out
 
 

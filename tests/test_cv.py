@@ -233,3 +233,21 @@ def test_factor_probe_moves_only_beyond_the_seed_spread():
     scores[3.0] = row(0.823, 0.004)  # 0.003 above 2's, within its sd: 2 stays
     assert probe.decide(scores, "c") == 2.0
     assert probe.decide({1.0: row(0.8, 0.01), 0.5: row(0.805, 0.001)}, "c") == 1.0
+
+
+def test_fusion_rule_probe_arithmetic_mean_does_not_veto():
+    """bench/ds1_fusion_rule_probe.py's sum rule: the ends are each model alone, rows sum to 1,
+    and a class one model rules out survives where the product rule (ecg2d.expert.fuse) drops
+    it."""
+    from ecg2d.expert import fuse
+
+    probe = load_bench("ds1_fusion_rule_probe")
+    p_cnn = np.array([[0.6, 0.4, 0.0], [0.2, 0.3, 0.5]])
+    p_expert = np.array([[0.0, 0.1, 0.9], [0.7, 0.2, 0.1]])
+    np.testing.assert_allclose(probe.arithmetic(p_cnn, p_expert, 1.0), p_cnn, atol=1e-7)
+    np.testing.assert_allclose(probe.arithmetic(p_cnn, p_expert, 0.0), p_expert, atol=1e-7)
+    mixed = probe.arithmetic(p_cnn, p_expert, 0.5)
+    np.testing.assert_allclose(mixed.sum(axis=1), 1.0, atol=1e-6)
+    np.testing.assert_allclose(mixed[0], [0.3, 0.25, 0.45], atol=1e-6)
+    assert mixed[0].argmax() == 2  # the expert's class, which the CNN ruled out, survives
+    assert fuse(p_cnn, p_expert, 0.5)[0].argmax() == 1  # the product rule vetoes both ends
