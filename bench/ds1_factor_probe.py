@@ -31,7 +31,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "bench")]
 
 import ds1_fusion  # noqa: E402
-from ds1_cv import RECORD_MIN_BEATS, fmt, headline, machine, record_headline  # noqa: E402
+from ds1_cv import RECORD_MIN_BEATS, headline, machine, record_headline  # noqa: E402
 
 RULE = __doc__.split("The rule, fixed before the run: ")[1].split("\n\n")[0]
 
@@ -89,7 +89,6 @@ def main(argv=None) -> None:
         "chosen": chosen,
         "rule": " ".join(RULE.split()),
     }
-    heads = ("SVEB_Se", "SVEB_Se_rec", "SVEB_+P", "VEB_Se", "VEB_Se_rec", "VEB_+P")
     lines = [
         f"# DS1 operating point: factor on {args.label}, `{kind}` fused at CNN weight {weight}",
         "",
@@ -97,14 +96,9 @@ def main(argv=None) -> None:
         f"sd over seeds {args.seeds}; DS1 only. *rec*: mean over the DS1 records with at least "
         f"{RECORD_MIN_BEATS} beats of the class. The rule compares `{key}`.",
         "",
-        "| factor | " + " | ".join(heads) + " | criterion, records | criterion, pooled |",
-        "|---|" + "---|" * (len(heads) + 2),
     ]
-    for factor, s in scores.items():
-        mark = " **(chosen)**" if factor == chosen else ""
-        keys = (*heads, "criterion_record", "criterion")
-        cells = [f"{fmt(s[k]['mean'])} ± {fmt(s[k]['sd'])}" for k in keys]
-        lines.append(f"| {factor:g}{mark} | " + " | ".join(cells) + " |")
+    marked = ((f"{f:g}" + (" **(chosen)**" if f == chosen else ""), s) for f, s in scores.items())
+    lines += ds1_fusion.probe_table("factor", marked)
     lines += ["", f"Rule: {result['rule']}", ""]
     ds1_fusion.write_result(args.out, result, lines)
 

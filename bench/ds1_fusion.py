@@ -145,6 +145,25 @@ def write_result(out, result: dict, lines: list[str]) -> None:
     print("\n".join(lines))
 
 
+#: The figures of a probe's table (:func:`probe_table`), then its two criteria.
+PROBE_HEADS = ("SVEB_Se", "SVEB_Se_rec", "SVEB_+P", "VEB_Se", "VEB_Se_rec", "VEB_+P")
+
+
+def probe_table(first: str, rows) -> list[str]:
+    """A probe's Markdown table: column ``first`` then :data:`PROBE_HEADS` and the record and
+    pooled criteria, one row per ``(label, summary)`` of ``rows`` (summaries as
+    :func:`seed_summary` gives them), each cell mean ± sd."""
+    keys = (*PROBE_HEADS, "criterion_record", "criterion")
+    lines = [
+        f"| {first} | " + " | ".join(PROBE_HEADS) + " | criterion, records | criterion, pooled |",
+        "|---|" + "---|" * (len(PROBE_HEADS) + 2),
+    ]
+    for label, s in rows:
+        cells = [f"{fmt(s[k]['mean'])} ± {fmt(s[k]['sd'])}" for k in keys]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return lines
+
+
 def configured_expert(experiment: dict) -> tuple[str, float]:
     """The experiment's expert as an ``--expert`` item (``KIND[~WEIGHTING]``, the configured
     ``model.expert`` and ``model.expert_weights``) and its ``model.fusion_weight``."""

@@ -34,7 +34,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "bench")]
 
 import ds1_fusion  # noqa: E402
-from ds1_cv import RECORD_MIN_BEATS, fmt, headline, machine, record_headline  # noqa: E402
+from ds1_cv import RECORD_MIN_BEATS, headline, machine, record_headline  # noqa: E402
 from ds1_factor_probe import decide  # noqa: E402
 
 RULE = __doc__.split("The rule, fixed before the run: ")[1].split("\n\n")[0]
@@ -100,7 +100,6 @@ def main(argv=None) -> None:
         "runs": runs,
         "rule": " ".join(RULE.split()),
     }
-    heads = ("SVEB_Se", "SVEB_Se_rec", "SVEB_+P", "VEB_Se", "VEB_Se_rec", "VEB_+P")
     lines = [
         f"# DS1 fusion rule: `{kind}` and the CNN, geometric against arithmetic mean",
         "",
@@ -109,16 +108,11 @@ def main(argv=None) -> None:
         f"either rule. *rec*: mean over the DS1 records with at least {RECORD_MIN_BEATS} beats "
         f"of the class. The rule compares `{key}`; each rule's best weight is marked.",
         "",
-        "| rule @ CNN weight | "
-        + " | ".join(heads)
-        + " | criterion, records | criterion, pooled |",
-        "|---|" + "---|" * (len(heads) + 2),
     ]
-    for label, s in grid.items():
-        mark = " **(chosen)**" if label == chosen else (" (best)" if label in best.values() else "")
-        keys = (*heads, "criterion_record", "criterion")
-        cells = [f"{fmt(s[k]['mean'])} ± {fmt(s[k]['sd'])}" for k in keys]
-        lines.append(f"| {label}{mark} | " + " | ".join(cells) + " |")
+    marks = {label: " (best)" for label in best.values()} | {chosen: " **(chosen)**"}
+    lines += ds1_fusion.probe_table(
+        "rule @ CNN weight", ((label + marks.get(label, ""), s) for label, s in grid.items())
+    )
     lines += ["", f"Rule: {result['rule']}", ""]
     ds1_fusion.write_result(args.out, result, lines)
 
