@@ -24,14 +24,13 @@ import sys
 from datetime import date
 from pathlib import Path
 
-import numpy as np
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "bench")]
 
 import ds1_fusion  # noqa: E402
-from ds1_cv import RECORD_MIN_BEATS, headline, machine, record_headline  # noqa: E402
+from ds1_cv import RECORD_MIN_BEATS, machine  # noqa: E402
 
 RULE = __doc__.split("The rule, fixed before the run: ")[1].split("\n\n")[0]
 
@@ -51,7 +50,6 @@ def decide(scores: dict, key: str) -> str:
 def main(argv=None) -> None:
     from ecg2d.classifier import apply_class_factors
     from ecg2d.config import experiment_classes
-    from ecg2d.evaluate import metrics_report
 
     parser = ds1_fusion.probe_parser(__doc__.split("\n")[0])
     parser.add_argument("--label", default="S", help="the class whose factor is chosen")
@@ -68,11 +66,10 @@ def main(argv=None) -> None:
     for factor in args.factors:
         runs[factor] = []
         for seed, (table, proba) in fused.items():
-            scored = table[["record", "sample", "true"]].copy()
             proba = apply_class_factors(proba, classes, {args.label: factor})
-            scored["predicted"] = np.asarray(classes, dtype=object)[proba.argmax(axis=1)]
-            report = metrics_report(scored, classes, "factor_probe", "inter_patient")
-            runs[factor].append({"seed": seed, **headline(report), **record_headline(report)})
+            runs[factor].append(
+                ds1_fusion.seed_figures(table, proba, classes, seed, "factor_probe")
+            )
         scores[factor] = ds1_fusion.seed_summary(runs[factor])
     chosen = decide(scores, key)
     command = "bench/ds1_factor_probe.py " + " ".join(sys.argv[1:] if argv is None else argv)

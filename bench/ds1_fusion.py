@@ -119,6 +119,17 @@ def cnn_table(folder, seed: int, n_folds: int, train_records: list[str]) -> pd.D
     return table
 
 
+def seed_figures(table: pd.DataFrame, proba, classes, seed: int, name: str) -> dict:
+    """One seed's figures of DS1 beats ``table`` (``record``, ``sample``, ``true``) called by
+    the argmax of ``proba``: its ``seed``, the pooled EC57 figures and the record-mean ones."""
+    from ecg2d.evaluate import metrics_report
+
+    scored = table[["record", "sample", "true"]].copy()
+    scored["predicted"] = np.asarray(classes, dtype=object)[np.asarray(proba).argmax(axis=1)]
+    report = metrics_report(scored, classes, name, "inter_patient")
+    return {"seed": seed, **headline(report), **record_headline(report)}
+
+
 def seed_summary(runs: list[dict]) -> dict:
     """Mean and sd over seeds of every figure of ``runs`` (one dict of figures per seed, with
     its ``seed``); a missing figure (``None``) counts as 0, the sd of one seed is NaN."""
@@ -277,7 +288,6 @@ def probe_extra_column(rows, column, kind: str, name: str, args: argparse.Namesp
 
 
 def score(args, experiment: dict, folds, classes) -> dict:
-    from ecg2d.evaluate import metrics_report
     from ecg2d.expert import fuse
     from ecg2d.split import read_table
 
@@ -328,10 +338,7 @@ def score(args, experiment: dict, folds, classes) -> dict:
             p_cnn = table[[f"p_{c}" for c in classes]].to_numpy()
             for w in per_weight:
                 fused = fuse(p_cnn, p_expert, w)
-                scored = table[["record", "sample", "true"]].copy()
-                scored["predicted"] = np.asarray(classes, dtype=object)[fused.argmax(axis=1)]
-                report = metrics_report(scored, classes, name, "inter_patient")
-                per_weight[w].append({"seed": seed, **headline(report), **record_headline(report)})
+                per_weight[w].append(seed_figures(table, fused, classes, seed, name))
         weights = {str(w): seed_summary(runs) for w, runs in per_weight.items()}
         best = max(weights, key=lambda w: weights[w][criterion]["mean"])
         result["variants"][name] = {

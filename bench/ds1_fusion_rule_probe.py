@@ -34,7 +34,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "bench")]
 
 import ds1_fusion  # noqa: E402
-from ds1_cv import RECORD_MIN_BEATS, headline, machine, record_headline  # noqa: E402
+from ds1_cv import RECORD_MIN_BEATS, machine  # noqa: E402
 from ds1_factor_probe import decide  # noqa: E402
 
 RULE = __doc__.split("The rule, fixed before the run: ")[1].split("\n\n")[0]
@@ -50,7 +50,6 @@ def arithmetic(p_cnn, p_expert, weight: float) -> np.ndarray:
 def main(argv=None) -> None:
     from ecg2d.classifier import apply_class_factors
     from ecg2d.config import experiment_classes
-    from ecg2d.evaluate import metrics_report
     from ecg2d.expert import fuse
 
     parser = ds1_fusion.probe_parser(__doc__.split("\n")[0], rule=False)
@@ -72,10 +71,9 @@ def main(argv=None) -> None:
             runs[label] = []
             for seed, (table, p_cnn, p_expert) in pairs.items():
                 proba = apply_class_factors(rule(p_cnn, p_expert, w), classes, factors)
-                scored = table[["record", "sample", "true"]].copy()
-                scored["predicted"] = np.asarray(classes, dtype=object)[proba.argmax(axis=1)]
-                report = metrics_report(scored, classes, "fusion_rule_probe", "inter_patient")
-                runs[label].append({"seed": seed, **headline(report), **record_headline(report)})
+                runs[label].append(
+                    ds1_fusion.seed_figures(table, proba, classes, seed, "fusion_rule_probe")
+                )
             grid[label] = ds1_fusion.seed_summary(runs[label])
     best = {
         name: max(
