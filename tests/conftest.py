@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import importlib.util
 import os
 import subprocess
 import sys
@@ -14,6 +15,18 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 MITDB = (REPO / ".." / "shared" / "data" / "mitdb").resolve()
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
+
+
+def load_bench(name: str):
+    """A script of bench/ as a module (bench/ on sys.path while it imports, as when it runs)."""
+    sys.path.insert(0, str(REPO / "bench"))
+    try:
+        spec = importlib.util.spec_from_file_location(name, REPO / "bench" / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(REPO / "bench"))
+    return module
 
 
 def shipped_prefix(experiment: str) -> str:

@@ -3,28 +3,14 @@
 from __future__ import annotations
 
 import copy
-import importlib.util
-import sys
 
 import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from conftest import REPO
+from conftest import REPO, load_bench
 
 from ecg2d.config import ConfigError, check_config
-
-
-def load_bench(name: str):
-    """A script of bench/ as a module (bench/ on sys.path while it imports, as when it runs)."""
-    sys.path.insert(0, str(REPO / "bench"))
-    try:
-        spec = importlib.util.spec_from_file_location(name, REPO / "bench" / f"{name}.py")
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(REPO / "bench"))
-    return module
 
 
 def load_cv():

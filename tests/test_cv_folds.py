@@ -27,6 +27,7 @@ from tests.conftest import (
     TINY,
     TINY_IMAGES,
     TRAINED_OUTPUTS,
+    load_bench,
     run_snakemake,
     segmented,
     write_config,
@@ -250,3 +251,32 @@ def test_cv_target_trains_and_scores_every_fold(cv_run):
     table = dry.split("Job stats:", 1)[1].split("\n\n", 1)[0]
     rules = set(re.findall(r"^(\w+)\s+\d+$", table, re.M))
     assert "train" in rules and not {r for r in rules if r.startswith("cv")}
+
+
+def test_factor_probe_moves_border_beats_and_decides_by_its_rule():
+    """bench/jun2018_factor.py: factor 1 is the model as shipped, a factor below 1 on N moves a
+    beat on N's border to the next class, and the rule adopts a factor only where it keeps
+    accuracy on the seeds and the folds confirm it."""
+    probe = load_bench("jun2018_factor")
+    classes = ["N", "A"]
+    y = np.array([0, 1, 1])
+    proba = np.array([[0.9, 0.1], [0.55, 0.45], [0.2, 0.8]])
+    scores = probe.factor_scores(y, proba, classes, "N")
+    assert scores["1.0"]["accuracy"] == pytest.approx(100 * 2 / 3, abs=1e-3)
+    assert scores["1.0"]["balanced_accuracy"] == pytest.approx(75.0)
+    for factor in ("0.7", "0.5", "0.35", "0.25"):  # 0.55 * f < 0.45: the A beat is found
+        assert scores[factor]["accuracy"] == pytest.approx(100.0)
+    gain = probe.paired([{"scores": scores}, {"scores": scores}])
+    assert gain["0.7"]["balanced_accuracy"]["mean_difference"] == pytest.approx(25.0)
+    assert probe.decide(gain, gain) == {
+        "chosen": 0.7,
+        "adopted": True,
+        "why": "confirmed on the folds",
+    }
+    # folds whose border beats are N: the factor costs accuracy there, so it is not adopted
+    hurt = probe.factor_scores(np.array([0, 0]), np.array([[0.55, 0.45], [0.9, 0.1]]), classes, "N")
+    assert hurt["0.7"]["accuracy"] == pytest.approx(50.0)
+    decision = probe.decide(gain, probe.paired([{"scores": hurt}, {"scores": hurt}]))
+    assert decision["chosen"] == 0.7 and decision["adopted"] is False
+    # and nothing is chosen where every factor loses accuracy on the seeds
+    assert probe.decide(probe.paired([{"scores": hurt}] * 2), gain)["chosen"] is None
