@@ -175,6 +175,84 @@ def probe_table(first: str, rows) -> list[str]:
     return lines
 
 
+def weight_probe(args, argv, script: str, rule: str, title: str, over: str, variants_of) -> None:
+    """A DS1 probe of variants of the inter-patient fusion, each at every CNN weight of
+    :data:`WEIGHTS`: the configured expert (:func:`configured_expert`) out of fold beside the
+    stored out-of-fold CNN tables of ``args.cnn`` (:func:`oof_pairs`), the configured
+    ``model.class_factors`` applied after fusion, every member scored by :func:`seed_figures`.
+    ``variants_of(pairs)`` gives ``{name: (fusion, members)}`` in order, the current first:
+    ``fusion(p_cnn, p_expert, weight)`` and ``members`` ``{member: (table, p_cnn, p_expert)}``.
+    Each variant is taken at its best weight by the mean ``args.criterion``; the first stays
+    unless another beats it by more than the larger sd of the two
+    (:func:`ds1_factor_probe.decide`). Writes ``args.out`` (JSON) and its table (``.md``),
+    titled ``title`` (``{kind}``: the expert) with figures as mean ± sd over ``over``."""
+    from ds1_factor_probe import decide
+
+    from ecg2d.classifier import apply_class_factors
+    from ecg2d.config import experiment_classes
+
+    config = yaml.safe_load((REPO / "config/config.yaml").read_text())
+    experiment = config["experiments"]["inter_patient"]
+    classes = experiment_classes(experiment)
+    factors = dict(experiment["model"].get("class_factors") or {})
+    kind, weight = configured_expert(experiment)
+    variants = variants_of(oof_pairs(args.manifest, args.cnn, args.seeds, kind, experiment))
+    key = CRITERIA[args.criterion]
+    grid, runs = {}, {}
+    for name, (fusion, members) in variants.items():
+        for w in WEIGHTS:
+            label = f"{name}@{w:g}"
+            runs[label] = [
+                seed_figures(
+                    table,
+                    apply_class_factors(fusion(p_cnn, p_expert, w), classes, factors),
+                    classes,
+                    member,
+                    script,
+                )
+                for member, (table, p_cnn, p_expert) in members.items()
+            ]
+            grid[label] = seed_summary(runs[label])
+    best = {
+        name: max(
+            (lab for lab in grid if lab.startswith(f"{name}@")),
+            key=lambda lab: grid[lab][key]["mean"],
+        )
+        for name in variants
+    }
+    chosen = decide({best[name]: grid[best[name]] for name in variants}, key)
+    command = f"bench/{script}.py " + " ".join(sys.argv[1:] if argv is None else argv)
+    result = {
+        "date": date.today().isoformat(),
+        "machine": machine(),
+        "command": command,
+        "expert": kind,
+        "configured_fusion_weight": weight,
+        "class_factors": factors,
+        "criterion": key,
+        "best": best,
+        "chosen": chosen,
+        "scores": grid,
+        "runs": runs,
+        "rule": " ".join(rule.split()),
+    }
+    lines = [
+        f"# {title.format(kind=kind)}",
+        "",
+        f"`.venv/bin/python {command}` — {result['date']}, {result['machine']}. EC57, %, mean ± "
+        f"sd over {over}; DS1 only; class factors {factors or 'none'} applied after fusion. "
+        f"*rec*: mean over the DS1 records with at least {RECORD_MIN_BEATS} beats of the class. "
+        f"The rule compares `{key}`; each variant's best weight is marked.",
+        "",
+    ]
+    marks = {label: " (best)" for label in best.values()} | {chosen: " **(chosen)**"}
+    lines += probe_table(
+        "variant @ CNN weight", ((label + marks.get(label, ""), s) for label, s in grid.items())
+    )
+    lines += ["", f"Rule: {result['rule']}", ""]
+    write_result(args.out, result, lines)
+
+
 def configured_expert(experiment: dict) -> tuple[str, float]:
     """The experiment's expert as an ``--expert`` item (``KIND[~WEIGHTING]``, the configured
     ``model.expert`` and ``model.expert_weights``) and its ``model.fusion_weight``."""

@@ -237,3 +237,28 @@ def test_fusion_rule_probe_arithmetic_mean_does_not_veto():
     np.testing.assert_allclose(mixed[0], [0.3, 0.25, 0.45], atol=1e-6)
     assert mixed[0].argmax() == 2  # the expert's class, which the CNN ruled out, survives
     assert fuse(p_cnn, p_expert, 0.5)[0].argmax() == 1  # the product rule vetoes both ends
+
+
+def test_ensemble_probe_averages_aligned_seeds_only():
+    """bench/ds1_ensemble_probe.py: a member of two seeds carries the mean of their CNN
+    probabilities beside the shared expert's, every pair of seeds once; tables of other beats
+    are refused rather than averaged row by row."""
+    probe = load_bench("ds1_ensemble_probe")
+    table = pd.DataFrame({"record": ["101", "101", "106"], "sample": [10, 20, 30]})
+    p_expert = np.full((3, 2), 0.5)
+    base = np.array([[1.0, 0.0], [0.5, 0.5], [0.0, 1.0]])
+    pairs = {
+        42: (table, base, p_expert),
+        43: (table, np.full((3, 2), 0.5), p_expert),
+        44: (table, base[:, ::-1], p_expert),  # the opposite of seed 42
+    }
+    assert list(probe.members(pairs, 1)) == ["42", "43", "44"]
+    two = probe.members(pairs, 2)
+    assert list(two) == ["42+43", "42+44", "43+44"]
+    np.testing.assert_allclose(two["42+44"][1], 0.5)  # opposite seeds average out
+    np.testing.assert_allclose(two["42+43"][1][0], [0.75, 0.25])
+    assert two["42+43"][2] is p_expert
+    shuffled = dict(pairs)
+    shuffled[44] = (table.iloc[::-1].reset_index(drop=True), *pairs[44][1:])
+    with pytest.raises(SystemExit, match="seed 44"):
+        probe.members(shuffled, 2)
