@@ -21,7 +21,6 @@ the seeds is higher by more than the larger seed-to-seed standard deviation of t
 from __future__ import annotations
 
 import sys
-from datetime import date
 from pathlib import Path
 
 import yaml
@@ -30,7 +29,6 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "bench")]
 
 import ds1_fusion  # noqa: E402
-from ds1_cv import RECORD_MIN_BEATS, machine  # noqa: E402
 
 RULE = __doc__.split("The rule, fixed before the run: ")[1].split("\n\n")[0]
 
@@ -72,28 +70,23 @@ def main(argv=None) -> None:
             )
         scores[factor] = ds1_fusion.seed_summary(runs[factor])
     chosen = decide(scores, key)
-    command = "bench/ds1_factor_probe.py " + " ".join(sys.argv[1:] if argv is None else argv)
-    result = {
-        "date": date.today().isoformat(),
-        "machine": machine(),
-        "command": command,
-        "expert": kind,
-        "fusion_weight": weight,
-        "label": args.label,
-        "criterion": key,
-        "scores": {str(f): v for f, v in scores.items()},
-        "runs": {str(f): v for f, v in runs.items()},
-        "chosen": chosen,
-        "rule": " ".join(RULE.split()),
-    }
-    lines = [
-        f"# DS1 operating point: factor on {args.label}, `{kind}` fused at CNN weight {weight}",
-        "",
-        f"`.venv/bin/python {command}` — {result['date']}, {result['machine']}. EC57, %, mean ± "
-        f"sd over seeds {args.seeds}; DS1 only. *rec*: mean over the DS1 records with at least "
-        f"{RECORD_MIN_BEATS} beats of the class. The rule compares `{key}`.",
-        "",
-    ]
+    result = ds1_fusion.probe_result(
+        "ds1_factor_probe",
+        argv,
+        kind,
+        key,
+        fusion_weight=weight,
+        label=args.label,
+        scores={str(f): v for f, v in scores.items()},
+        runs={str(f): v for f, v in runs.items()},
+        chosen=chosen,
+        rule=" ".join(RULE.split()),
+    )
+    lines = ds1_fusion.probe_intro(
+        result,
+        f"DS1 operating point: factor on {args.label}, `{kind}` fused at CNN weight {weight}",
+        f"seeds {args.seeds}; DS1 only",
+    )
     marked = ((f"{f:g}" + (" **(chosen)**" if f == chosen else ""), s) for f, s in scores.items())
     lines += ds1_fusion.probe_table("factor", marked)
     lines += ["", f"Rule: {result['rule']}", ""]

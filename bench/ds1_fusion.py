@@ -175,6 +175,28 @@ def probe_table(first: str, rows) -> list[str]:
     return lines
 
 
+def probe_result(script: str, argv, kind: str, key: str, **fields) -> dict:
+    """A DS1 probe's JSON head: date, machine, the command that ran ``bench/{script}.py``, the
+    expert ``kind`` and the ``criterion`` key, with the probe's own ``fields`` between."""
+    command = f"bench/{script}.py " + " ".join(sys.argv[1:] if argv is None else argv)
+    head = {"date": date.today().isoformat(), "machine": machine(), "command": command}
+    return {**head, "expert": kind, **fields, "criterion": key}
+
+
+def probe_intro(result: dict, title: str, scope: str, tail: str = "") -> list[str]:
+    """A DS1 probe's Markdown head: ``title``, then the command, date and machine of
+    ``result`` (:func:`probe_result`), figures as mean ± sd over ``scope``, and what its rule
+    compares (``tail`` after it)."""
+    return [
+        f"# {title}",
+        "",
+        f"`.venv/bin/python {result['command']}` — {result['date']}, {result['machine']}. EC57, "
+        f"%, mean ± sd over {scope}. *rec*: mean over the DS1 records with at least "
+        f"{RECORD_MIN_BEATS} beats of the class. The rule compares `{result['criterion']}`{tail}.",
+        "",
+    ]
+
+
 def weight_probe(args, argv, script: str, rule: str, title: str, over: str, variants_of) -> None:
     """A DS1 probe of variants of the inter-patient fusion, each at every CNN weight of
     :data:`WEIGHTS`: the configured expert (:func:`configured_expert`) out of fold beside the
@@ -221,30 +243,25 @@ def weight_probe(args, argv, script: str, rule: str, title: str, over: str, vari
         for name in variants
     }
     chosen = decide({best[name]: grid[best[name]] for name in variants}, key)
-    command = f"bench/{script}.py " + " ".join(sys.argv[1:] if argv is None else argv)
-    result = {
-        "date": date.today().isoformat(),
-        "machine": machine(),
-        "command": command,
-        "expert": kind,
-        "configured_fusion_weight": weight,
-        "class_factors": factors,
-        "criterion": key,
-        "best": best,
-        "chosen": chosen,
-        "scores": grid,
-        "runs": runs,
-        "rule": " ".join(rule.split()),
-    }
-    lines = [
-        f"# {title.format(kind=kind)}",
-        "",
-        f"`.venv/bin/python {command}` — {result['date']}, {result['machine']}. EC57, %, mean ± "
-        f"sd over {over}; DS1 only; class factors {factors or 'none'} applied after fusion. "
-        f"*rec*: mean over the DS1 records with at least {RECORD_MIN_BEATS} beats of the class. "
-        f"The rule compares `{key}`; each variant's best weight is marked.",
-        "",
-    ]
+    result = probe_result(
+        script,
+        argv,
+        kind,
+        key,
+        configured_fusion_weight=weight,
+        class_factors=factors,
+        best=best,
+        chosen=chosen,
+        scores=grid,
+        runs=runs,
+        rule=" ".join(rule.split()),
+    )
+    lines = probe_intro(
+        result,
+        title.format(kind=kind),
+        f"{over}; DS1 only; class factors {factors or 'none'} applied after fusion",
+        "; each variant's best weight is marked",
+    )
     marks = {label: " (best)" for label in best.values()} | {chosen: " **(chosen)**"}
     lines += probe_table(
         "variant @ CNN weight", ((label + marks.get(label, ""), s) for label, s in grid.items())
