@@ -4,7 +4,9 @@ For each fold K of ``results/{experiment}/cv/foldK`` under ``--root``: the epoch
 kept epoch (``model.json``), the validation accuracy and macro F1 at the kept epoch
 (``history.csv``), the fold's test accuracy and macro Se (``metrics.json``), the train job's
 seconds (its benchmark file) and the early-stopping patience it trained with. The workflow's
-own ``summary.json`` holds the mean ± sd; this table shows each fold, to read the spread.
+own ``summary.json`` holds the mean ± sd; this table shows each fold, to read the spread. A run
+still going is tabled as far as it got: folds without ``metrics.json`` are listed in
+``not_scored_yet``.
 
     .venv/bin/python bench/cv_folds_table.py --root /tmp/s22/run16 --experiment jun2018 \\
         --note "..." --out bench/results/cv_jun2018_folds_patience0.json
@@ -54,7 +56,10 @@ def main(argv=None) -> None:
     )
     if not folds:
         raise SystemExit(f"no folds under {root}/results/{args.experiment}/cv")
-    table = {"note": args.note, "folds": [fold_row(root, args.experiment, k) for k in folds]}
+    cv = root / "results" / args.experiment / "cv"
+    done = [k for k in folds if (cv / f"fold{k}" / "metrics.json").exists()]
+    table = {"note": args.note, "folds": [fold_row(root, args.experiment, k) for k in done]}
+    table["not_scored_yet"] = [k for k in folds if k not in done]
     Path(args.out).write_text(json.dumps(table, indent=1) + "\n")
     for row in table["folds"]:
         print(json.dumps(row))
