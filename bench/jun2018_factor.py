@@ -98,22 +98,14 @@ def decide(seeds: dict, folds: dict) -> dict:
     }
 
 
-def score_model(folder: Path, root: Path, manifest_path: Path, seed: int, label: str) -> dict:
-    from ecg2d.classifier import Classifier
-    from ecg2d.evaluate import predict_rows
-    from ecg2d.settings import resolve_settings
-    from ecg2d.split import read_table
-    from ecg2d.train import prepare_rows
+def score_model(
+    folder: Path, root: Path, manifest_path: Path, experiment: dict, seed: int, label: str
+) -> dict:
+    from jun2018_prior import validation_proba
 
-    config = yaml.safe_load((REPO / "config/config.yaml").read_text())
-    experiment = config["experiments"]["jun2018"]
-    classifier = Classifier.load(folder / "model.h5")
+    classifier, _, val, proba, y = validation_proba(folder, manifest_path, experiment, seed, root)
     if classifier.class_factors:
         raise SystemExit(f"{folder}: model.json already has class_factors")
-    manifest = read_table(manifest_path)
-    _, val = prepare_rows(manifest, experiment, resolve_settings(experiment), seed)
-    proba = predict_rows(classifier, val, root=root)
-    y = np.array([classifier.classes.index(lab) for lab in val["label"]])
     counts = val["label"].value_counts()
     return {
         "model": str(folder),
@@ -125,15 +117,14 @@ def score_model(folder: Path, root: Path, manifest_path: Path, seed: int, label:
     }
 
 
-def train_seed(root: Path, folder: Path, seed: int, threads: int) -> float:
+def train_seed(root: Path, folder: Path, experiment: dict, seed: int, threads: int) -> float:
     from ecg2d.split import read_table
     from ecg2d.train import fit_model, save_model
 
-    config = yaml.safe_load((REPO / "config/config.yaml").read_text())
     manifest = read_table(root / "results/jun2018/manifest.csv")
     start = time.perf_counter()
     model, _, info = fit_model(
-        manifest, config["experiments"]["jun2018"], seed, root=root, name="jun2018", workers=threads
+        manifest, experiment, seed, root=root, name="jun2018", workers=threads
     )
     save_model(model, info, folder / "model.h5")
     return round(time.perf_counter() - start, 1)
@@ -156,20 +147,23 @@ def main() -> None:
     args = parser.parse_args()
     limit_threads(args.threads)
 
+    config = yaml.safe_load((REPO / "config/config.yaml").read_text())
+    experiment = config["experiments"]["jun2018"]
     root, fold_root = Path(args.root), Path(args.fold_root)
     trained, seed_rows, fold_rows = {}, [], []
     for seed in args.seeds:
         folder = Path(args.models) / f"seed{seed}"
         if not (folder / "model.h5").exists():
             print(f"[{time.strftime('%H:%M:%S')}] training seed {seed}", flush=True)
-            trained[seed] = train_seed(root, folder, seed, args.threads)
-        row = score_model(folder, root, root / "results/jun2018/manifest.csv", seed, args.label)
+            trained[seed] = train_seed(root, folder, experiment, seed, args.threads)
+        manifest = root / "results/jun2018/manifest.csv"
+        row = score_model(folder, root, manifest, experiment, seed, args.label)
         seed_rows.append(row)
         print(json.dumps(row), flush=True)
-    workflow_seed = yaml.safe_load((REPO / "config/config.yaml").read_text())["seed"]
     for fold in args.fold:
         folder = fold_root / fold
-        row = score_model(folder, fold_root, folder / "manifest.csv", workflow_seed, args.label)
+        manifest = folder / "manifest.csv"
+        row = score_model(folder, fold_root, manifest, experiment, config["seed"], args.label)
         fold_rows.append(row)
         print(json.dumps(row), flush=True)
     seeds, folds = paired(seed_rows), paired(fold_rows)

@@ -67,6 +67,25 @@ def correct(proba: np.ndarray, ratio: np.ndarray) -> np.ndarray:
     return out / out.sum(axis=1, keepdims=True)
 
 
+def validation_proba(folder: Path, manifest_path, experiment: dict, seed: int, root):
+    """A trained model (``folder/model.h5``) on its own validation beats, rebuilt from
+    ``manifest_path`` exactly as training held them out (:func:`ecg2d.train.prepare_rows` with
+    its training ``seed``): ``(classifier, training rows, validation rows, probabilities,
+    true class indices)``."""
+    from ecg2d.classifier import Classifier
+    from ecg2d.evaluate import predict_rows
+    from ecg2d.settings import resolve_settings
+    from ecg2d.split import read_table
+    from ecg2d.train import prepare_rows
+
+    classifier = Classifier.load(Path(folder) / "model.h5")
+    manifest = read_table(manifest_path)
+    fit, val = prepare_rows(manifest, experiment, resolve_settings(experiment), seed)
+    proba = predict_rows(classifier, val, root=root)
+    y = np.array([classifier.classes.index(label) for label in val["label"]])
+    return classifier, fit, val, proba, y
+
+
 def main() -> None:
     from ds1_cv import machine
 
@@ -80,11 +99,8 @@ def main() -> None:
     args = parser.parse_args()
     limit_threads(args.threads)
 
-    from ecg2d.classifier import Classifier
-    from ecg2d.evaluate import predict_rows
     from ecg2d.settings import resolve_settings
-    from ecg2d.split import read_table
-    from ecg2d.train import SAMPLING_POWER, prepare_rows
+    from ecg2d.train import SAMPLING_POWER
 
     config = yaml.safe_load((REPO / "config/config.yaml").read_text())
     experiment = config["experiments"]["jun2018"]
@@ -93,12 +109,10 @@ def main() -> None:
     rows = []
     for fold in args.fold:
         folder = root / fold
-        classifier = Classifier.load(folder / "model.h5")
-        manifest = read_table(folder / "manifest.csv")
-        fit, val = prepare_rows(manifest, experiment, settings, config["seed"])
+        classifier, fit, val, proba, y = validation_proba(
+            folder, folder / "manifest.csv", experiment, config["seed"], root
+        )
         ratio = prior_ratio(fit, classifier.classes, SAMPLING_POWER[settings.train.balance])
-        proba = predict_rows(classifier, val, root=root)
-        y = np.array([classifier.classes.index(label) for label in val["label"]])
         n = len(classifier.classes)
         row = {
             "fold": fold,
