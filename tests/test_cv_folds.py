@@ -280,3 +280,71 @@ def test_factor_probe_moves_border_beats_and_decides_by_its_rule():
     assert decision["chosen"] == 0.7 and decision["adopted"] is False
     # and nothing is chosen where every factor loses accuracy on the seeds
     assert probe.decide(probe.paired([{"scores": hurt}] * 2), gain)["chosen"] is None
+
+
+def test_tta_probe_classifies_the_crops_the_workflow_makes(cv_run):
+    """bench/jun2018_tta.py on a trained fold: a validation beat's crops, made at prediction,
+    are the crops the crops stage wrote for it (same probabilities), and each variant averages
+    the views it names."""
+    probe = load_bench("jun2018_tta")
+    jun_prior = load_bench("jun2018_prior")
+    root, _ = cv_run
+    experiment = copy.deepcopy(JUN)
+    experiment.update(preset=TINY["preset"])
+    experiment["train"] = {**experiment["train"], **TINY["train"]}
+    folder = root / "results/jun2018/cv/fold1"
+    classifier, _, val, image, _ = jun_prior.validation_proba(
+        folder, folder / "manifest.csv", experiment, SHIPPED["seed"], root
+    )
+    assert len(val) and set(val["augmented"]) == {0}
+    crops = probe.crop_proba(classifier, val, root, TINY_IMAGES["crop"], batch_beats=7)
+    assert crops.shape == (len(val), 4, len(classifier.classes))
+    # the workflow's own crop PNGs of a validation beat of an augmented class
+    fold = read_table(folder / "manifest.csv")
+    beat = val[val["label"] != "N"].iloc[0]
+    written = fold[
+        (fold["augmented"] == 1)
+        & (fold["record"].astype(str) == str(beat["record"]))
+        & (fold["sample"] == beat["sample"])
+    ].sort_values("path")
+    assert len(written) == 4
+    from ecg2d.images import ImageReader
+
+    reader = ImageReader(root)
+    own = classifier.predict_proba(np.stack([reader.read(p) for p in written["path"]]))
+    i = val.index.get_loc(beat.name)
+    np.testing.assert_allclose(crops[i], own, atol=1e-5)
+    views = probe.combine(image, crops)
+    np.testing.assert_allclose(views["image"], image)
+    np.testing.assert_allclose(views["crops"][i], own.mean(axis=0), atol=1e-5)
+    np.testing.assert_allclose(views["image+crops"][i], (image[i] + own.sum(axis=0)) / 5, atol=1e-5)
+    assert not np.allclose(views["crops"], image, atol=1e-4)  # the crops are other views
+
+
+def test_tta_probe_adopts_a_variant_only_where_accuracy_and_macro_se_rise():
+    probe = load_bench("jun2018_tta")
+
+    def row(image, both, crops):
+        keys = ("accuracy", "balanced_accuracy", "macro_f1")
+        return {
+            "scores": {
+                v: dict(zip(keys, figures))
+                for v, figures in zip(probe.VARIANTS, (image, both, crops))
+            }
+        }
+
+    gain = [row((99, 96, 95), (99.1, 96.2, 95), (98.9, 96.5, 95))] * 2
+    assert probe.decide(probe.paired(gain)) == {
+        "chosen": "image+crops",
+        "adopted": True,
+        "why": "passes the rule",
+    }
+    # one fold losing 0.1 of accuracy bars a variant, whatever the mean
+    mixed = probe.paired(
+        [
+            row((99, 96, 95), (99.3, 96.2, 95), (99, 96, 95)),
+            row((99, 96, 95), (98.9, 96.2, 95), (99, 96, 95)),
+        ]
+    )
+    assert mixed["image+crops"]["accuracy"]["mean_difference"] == pytest.approx(0.1)
+    assert probe.decide(mixed)["adopted"] is False
