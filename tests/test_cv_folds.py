@@ -348,3 +348,35 @@ def test_tta_probe_adopts_a_variant_only_where_accuracy_and_macro_se_rise():
     )
     assert mixed["image+crops"]["accuracy"]["mean_difference"] == pytest.approx(0.1)
     assert probe.decide(mixed)["adopted"] is False
+
+
+def test_folds_table_joins_an_earlier_sessions_folds(cv_run, tmp_path):
+    """bench/cv_folds_table.py --earlier: folds scored under --root come from there, the others
+    from the earlier table, and the summary covers them all."""
+    table = load_bench("cv_folds_table")
+    root, _ = cv_run
+    first = tmp_path / "first.json"
+    table.main(["--root", str(root), "--out", str(first)])
+    rows = json.loads(first.read_text())["folds"]
+    assert [row["fold"] for row in rows] == [1, 2]
+    metrics = json.loads((root / "results/jun2018/cv/fold1/metrics.json").read_text())
+    assert rows[0]["test_accuracy"] == round(100 * metrics["accuracy"], 2)
+    earlier = tmp_path / "earlier.json"
+    stale = {**rows[1], "test_accuracy": -1.0}
+    extra = {**rows[1], "fold": 3, "test_accuracy": 50.0, "test_macro_se": 40.0}
+    earlier.write_text(json.dumps({"folds": [stale, extra]}))
+    joined = tmp_path / "joined.json"
+    table.main(["--root", str(root), "--earlier", str(earlier), "--out", str(joined)])
+    result = json.loads(joined.read_text())
+    assert [(row["fold"], row["source"]) for row in result["folds"]] == [
+        (1, str(root)),
+        (2, str(root)),
+        (3, str(earlier)),
+    ]
+    accuracy = [row["test_accuracy"] for row in result["folds"]]
+    assert -1.0 not in accuracy
+    assert result["summary"]["folds"] == 3
+    assert result["summary"]["test_accuracy"]["mean"] == pytest.approx(np.mean(accuracy), abs=0.01)
+    earlier.write_text(json.dumps({"folds": [{**extra, "patience": 99}]}))
+    with pytest.raises(SystemExit, match="folds \\[3\\] trained with another patience"):
+        table.main(["--root", str(root), "--earlier", str(earlier), "--out", str(joined)])
