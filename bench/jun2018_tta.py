@@ -82,6 +82,19 @@ def combine(image: np.ndarray, crops: np.ndarray) -> dict[str, np.ndarray]:
     }
 
 
+def per_class_se(y: np.ndarray, proba: np.ndarray, classes: list[str]) -> dict:
+    """Each class's sensitivity (%) and, for N, where its missed beats went."""
+    predicted = proba.argmax(axis=1)
+    out = {
+        c: round(100 * float((predicted[y == k] == k).mean()), 2) if (y == k).any() else None
+        for k, c in enumerate(classes)
+    }
+    n = classes.index("N")
+    missed = predicted[(y == n) & (predicted != n)]
+    out["N_called"] = {classes[k]: int((missed == k).sum()) for k in np.unique(missed)}
+    return out
+
+
 def paired(rows: list[dict]) -> dict:
     """Per variant and figure: the mean over models, and the mean, SE and minimum of the
     per-model difference against ``image`` (as shipped)."""
@@ -141,6 +154,9 @@ def score_model(folder: Path, root: Path, experiment: dict, crop: dict, seed: in
             "nine_crops": round(1000 * crop_seconds / len(val), 3),
         },
         "scores": {v: scores(y, p, n_classes) for v, p in combine(image, crops).items()},
+        "sensitivity": {
+            v: per_class_se(y, p, classifier.classes) for v, p in combine(image, crops).items()
+        },
     }
 
 
