@@ -39,7 +39,6 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "bench")]
 
 FACTORS = (1.0, 0.7, 0.5, 0.35, 0.25)
-FIGURES = ("accuracy", "balanced_accuracy", "macro_f1")
 
 
 def factor_scores(y: np.ndarray, proba: np.ndarray, classes: list[str], label: str) -> dict:
@@ -55,22 +54,11 @@ def factor_scores(y: np.ndarray, proba: np.ndarray, classes: list[str], label: s
 
 
 def paired(rows: list[dict]) -> dict:
-    """Per factor and figure: the mean over models, and the mean, SE and minimum of the
-    per-model difference against factor 1 (as shipped)."""
-    out = {}
-    for f in map(str, FACTORS):
-        out[f] = {}
-        for key in FIGURES:
-            values = np.array([r["scores"][f][key] for r in rows])
-            diffs = values - np.array([r["scores"]["1.0"][key] for r in rows])
-            se = float(diffs.std(ddof=1) / np.sqrt(len(diffs))) if len(diffs) > 1 else None
-            out[f][key] = {
-                "mean": round(float(values.mean()), 3),
-                "mean_difference": round(float(diffs.mean()), 3),
-                "se": None if se is None else round(se, 3),
-                "min_difference": round(float(diffs.min()), 3),
-            }
-    return out
+    """Per variant and figure: the mean over models, and the mean, SE and minimum of the
+    per-model difference against factor 1 (as shipped) (:func:`jun2018_prior.paired`)."""
+    from jun2018_prior import paired as paired_scores
+
+    return paired_scores(rows, map(str, FACTORS), "1.0")
 
 
 def decide(seeds: dict, folds: dict) -> dict:

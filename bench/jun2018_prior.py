@@ -31,6 +31,8 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "bench")]
 
+FIGURES = ("accuracy", "balanced_accuracy", "macro_f1")
+
 
 def scores(y: np.ndarray, proba: np.ndarray, n_classes: int) -> dict:
     """Accuracy, balanced accuracy and macro F1 (%), as the training callback computes them
@@ -42,6 +44,25 @@ def scores(y: np.ndarray, proba: np.ndarray, n_classes: int) -> dict:
         key: round(100 * val[f"val_{key}"], 3)
         for key in ("accuracy", "balanced_accuracy", "macro_f1")
     }
+
+
+def paired(rows: list[dict], variants, baseline: str, figures=FIGURES) -> dict:
+    """Per variant (a key of each row's ``scores``) and figure: the mean over models, and the
+    mean, SE and minimum of the per-model difference against ``baseline``'s."""
+    out = {}
+    for v in variants:
+        out[v] = {}
+        for key in figures:
+            values = np.array([r["scores"][v][key] for r in rows])
+            diffs = values - np.array([r["scores"][baseline][key] for r in rows])
+            se = float(diffs.std(ddof=1) / np.sqrt(len(diffs))) if len(diffs) > 1 else None
+            out[v][key] = {
+                "mean": round(float(values.mean()), 3),
+                "mean_difference": round(float(diffs.mean()), 3),
+                "se": None if se is None else round(se, 3),
+                "min_difference": round(float(diffs.min()), 3),
+            }
+    return out
 
 
 def prior_ratio(fit_rows, classes: list[str], power: float) -> np.ndarray:

@@ -45,7 +45,6 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "bench")]
 
 VARIANTS = ("image", "image+crops", "crops")
-FIGURES = ("accuracy", "balanced_accuracy", "macro_f1")
 
 
 def crop_proba(classifier, rows, root, crop: dict, batch_beats: int = 64) -> np.ndarray:
@@ -97,21 +96,10 @@ def per_class_se(y: np.ndarray, proba: np.ndarray, classes: list[str]) -> dict:
 
 def paired(rows: list[dict]) -> dict:
     """Per variant and figure: the mean over models, and the mean, SE and minimum of the
-    per-model difference against ``image`` (as shipped)."""
-    out = {}
-    for v in VARIANTS:
-        out[v] = {}
-        for key in FIGURES:
-            values = np.array([r["scores"][v][key] for r in rows])
-            diffs = values - np.array([r["scores"]["image"][key] for r in rows])
-            se = float(diffs.std(ddof=1) / np.sqrt(len(diffs))) if len(diffs) > 1 else None
-            out[v][key] = {
-                "mean": round(float(values.mean()), 3),
-                "mean_difference": round(float(diffs.mean()), 3),
-                "se": None if se is None else round(se, 3),
-                "min_difference": round(float(diffs.min()), 3),
-            }
-    return out
+    per-model difference against ``image`` (as shipped) (:func:`jun2018_prior.paired`)."""
+    from jun2018_prior import paired as paired_scores
+
+    return paired_scores(rows, VARIANTS, "image")
 
 
 def decide(summary: dict) -> dict:
