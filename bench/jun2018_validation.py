@@ -65,6 +65,7 @@ def main() -> None:
         )
         row = {
             "variant": variant,
+            "best_epoch": info["best_epoch"],
             "training_seconds": info["training_seconds"],
             "images_seen": info["images_seen"],
             "parameters": info["parameters"],

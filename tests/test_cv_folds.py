@@ -380,3 +380,51 @@ def test_folds_table_joins_an_earlier_sessions_folds(cv_run, tmp_path):
     earlier.write_text(json.dumps({"folds": [{**extra, "patience": 99}]}))
     with pytest.raises(SystemExit, match="folds \\[3\\] trained with another patience"):
         table.main(["--root", str(root), "--earlier", str(earlier), "--out", str(joined)])
+
+
+def test_fold_variant_pairs_each_fold_at_its_kept_epoch(cv_run, tmp_path):
+    """bench/jun2018_fold_variant.py: the shipped side is the fold model's kept epoch, the
+    variant's its own kept epoch; the rule needs an accuracy gain beyond its SE, no loss of
+    macro Se and a make run within budget."""
+    probe = load_bench("jun2018_fold_variant")
+    root, _ = cv_run
+    folder = root / "results/jun2018/cv/fold1"
+    shipped = probe.shipped_row(folder)
+    history = pd.read_csv(folder / "history.csv")
+    kept = history[history["epoch"] == shipped["best_epoch"]].iloc[0]
+    assert shipped["val_accuracy"] == round(100 * kept["val_accuracy"], 2)
+    run = {
+        "seed": SHIPPED["seed"],
+        "manifest": "results/jun2018/cv/fold1/manifest.csv",
+        "variants": [
+            {
+                "variant": "train.epochs=3",
+                "best_epoch": 2,
+                "training_seconds": 1.0,
+                "val_accuracy": [90.0, 99.5, 99.0],
+                "val_balanced_accuracy": [80.0, 97.0, 98.0],
+                "val_macro_f1": [70.0, 96.0, 95.0],
+            }
+        ],
+    }
+    path = tmp_path / "variant.json"
+    path.write_text(json.dumps(run))
+    variant = probe.variant_row(path)
+    assert (variant["val_accuracy"], variant["val_balanced_accuracy"]) == (99.5, 97.0)
+
+    def pair(acc, bal):
+        base = {"val_accuracy": 99.0, "val_balanced_accuracy": 96.0, "val_macro_f1": 95.0}
+        return {
+            "shipped": base,
+            "variant": {**base, "val_accuracy": acc, "val_balanced_accuracy": bal},
+        }
+
+    assert probe.decide([pair(99.1, 96.0), pair(99.2, 96.1)], 20)["adopted"] is True
+    # a gain inside its SE, a loss of macro Se, or a make run over budget: not adopted
+    assert probe.decide([pair(99.3, 96.0), pair(98.9, 96.0)], 20)["passes"]["accuracy"] is False
+    assert probe.decide([pair(99.1, 95.9), pair(99.2, 96.0)], 20)["adopted"] is False
+    assert probe.decide([pair(99.1, 96.0), pair(99.2, 96.1)], 40)["passes"]["time"] is False
+    run["seed"] = 7
+    path.write_text(json.dumps(run))
+    with pytest.raises(SystemExit, match="with the workflow's seed"):
+        probe.main(["--root", str(root), "--variant", f"1={path}", "--out", str(tmp_path / "o")])
