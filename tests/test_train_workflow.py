@@ -221,3 +221,20 @@ def test_predict_renders_with_the_models_own_window(workdir, mitdb):
         diff = (merged[f"p_{label}"] - merged[f"p_{label}_predict"]).abs()
         # the same images: rendered per beat instead, the median differs by ~6e-4 here
         assert diff.median() < 2e-5 and diff.max() < 2e-3, label
+
+
+def test_stage_seconds_sums_each_stages_benchmark_files(workdir):
+    """bench/stage_seconds.py: a per-record stage sums its records' jobs; a single job beside
+    such folders (an experiment's train) is a stage of its own."""
+    from tests.conftest import load_bench
+
+    root, _ = workdir
+    table = load_bench("stage_seconds").stage_seconds(root)
+    assert table["beats"]["jobs"] == len(RECORDS)
+    bench = root / "results/benchmarks"
+    beats = sum(pd.read_csv(p, sep="\t")["s"].iloc[0] for p in (bench / "beats").glob("*.tsv"))
+    assert table["beats"]["seconds"] == pytest.approx(beats, abs=0.1)
+    for experiment in EXPERIMENTS:
+        train = pd.read_csv(bench / experiment / "train.tsv", sep="\t")["s"].iloc[0]
+        assert table[f"{experiment}/train"] == {"jobs": 1, "seconds": round(train, 1)}
+        assert table[f"{experiment}/crops"]["jobs"] >= 1
