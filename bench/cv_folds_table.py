@@ -25,17 +25,24 @@ import json
 import statistics
 from pathlib import Path
 
+from stage_seconds import benchmark_seconds
+
+
+def kept_epoch(folder: Path) -> tuple[dict, dict]:
+    """A trained model folder's ``model.json`` and the ``history.csv`` row (strings) of the
+    epoch it kept."""
+    info = json.loads((folder / "model.json").read_text())
+    with open(folder / "history.csv", newline="") as handle:
+        history = {int(row["epoch"]): row for row in csv.DictReader(handle)}
+    return info, history[int(info["best_epoch"])]
+
 
 def fold_row(root: Path, experiment: str, k: int) -> dict:
     folder = root / "results" / experiment / "cv" / f"fold{k}"
-    info = json.loads((folder / "model.json").read_text())
+    info, kept = kept_epoch(folder)
     metrics = json.loads((folder / "metrics.json").read_text())
-    with open(folder / "history.csv", newline="") as handle:
-        history = {int(row["epoch"]): row for row in csv.DictReader(handle)}
-    kept = history[int(info["best_epoch"])]
     bench = root / "results" / "benchmarks" / experiment / "cv" / f"fold{k}" / "train.tsv"
-    with open(bench, newline="") as handle:
-        seconds = float(next(csv.DictReader(handle, delimiter="\t"))["s"])
+    seconds = benchmark_seconds(bench)
     return {
         "fold": k,
         "patience": info["train"]["patience"],

@@ -21,7 +21,6 @@ that run's 681 s of ``jun2018`` training, stays within 27 minutes.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import statistics
 import sys
@@ -40,10 +39,9 @@ MAKE_RUN_SLOW_S, JUN2018_TRAIN_SLOW_S, SHIPPED_EPOCHS = 1300, 681, 16
 
 def shipped_row(folder: Path) -> dict:
     """A fold model's figures (%) at its kept epoch."""
-    info = json.loads((folder / "model.json").read_text())
-    with open(folder / "history.csv", newline="") as handle:
-        history = {int(row["epoch"]): row for row in csv.DictReader(handle)}
-    kept = history[int(info["best_epoch"])]
+    from cv_folds_table import kept_epoch
+
+    info, kept = kept_epoch(folder)
     row = {key: round(100 * float(kept[key]), 2) for key in FIGURES}
     return {"best_epoch": info["best_epoch"], "training_seconds": info["training_seconds"], **row}
 

@@ -5,10 +5,10 @@ Training sees every beat of the ``augment`` classes as its image and its nine cr
 (:func:`ecg2d.augment.nine_crops`), so the network has learnt each such beat from ten views.
 At prediction it sees one. This probe asks whether averaging the class probabilities over the
 same ten views of a beat (the image and its own nine crops; nothing from another beat)
-classifies better. It is
-not leakage: a beat's crops are made from that beat alone and give one prediction for it; no
-crop becomes a test item. It may also hurt: N is not among the experiment's ``augment``
-classes, so the network never saw a zoomed N beat, and a zoomed view may look less like N.
+classifies better. It is not leakage: a beat's crops are made from that beat alone and give
+one prediction for it; no crop becomes a test item. It may also hurt: N is not among the
+experiment's ``augment`` classes, so the network never saw a zoomed N beat, and a zoomed view
+may look less like N.
 
 For each trained model folder (a cv fold's ``results/jun2018/cv/foldK``, today's settings),
 the fold's validation beats are rebuilt exactly as training held them out
@@ -132,6 +132,7 @@ def score_model(folder: Path, root: Path, experiment: dict, crop: dict, seed: in
     crop_seconds = time.perf_counter() - start
     counts = val["label"].value_counts()
     n_classes = len(classifier.classes)
+    views = combine(image, crops)
     return {
         "model": str(folder),
         "best_epoch": classifier.info.get("best_epoch"),
@@ -141,10 +142,8 @@ def score_model(folder: Path, root: Path, experiment: dict, crop: dict, seed: in
             "image": round(1000 * image_seconds / len(val), 3),
             "nine_crops": round(1000 * crop_seconds / len(val), 3),
         },
-        "scores": {v: scores(y, p, n_classes) for v, p in combine(image, crops).items()},
-        "sensitivity": {
-            v: per_class_se(y, p, classifier.classes) for v, p in combine(image, crops).items()
-        },
+        "scores": {v: scores(y, p, n_classes) for v, p in views.items()},
+        "sensitivity": {v: per_class_se(y, p, classifier.classes) for v, p in views.items()},
     }
 
 

@@ -16,6 +16,12 @@ from collections import defaultdict
 from pathlib import Path
 
 
+def benchmark_seconds(path: Path) -> float:
+    """The wall-clock seconds (column ``s``) of one job's ``benchmark:`` file."""
+    with open(path, newline="") as handle:
+        return float(next(csv.DictReader(handle, delimiter="\t"))["s"])
+
+
 def stage_seconds(root: Path) -> dict[str, dict]:
     """{stage: {"jobs": n, "seconds": sum}} of a run's benchmark files."""
     bench = Path(root) / "results" / "benchmarks"
@@ -31,10 +37,7 @@ def stage_seconds(root: Path) -> dict[str, dict]:
         beside = any(p.is_dir() for p in folder.iterdir())
         stages = {f"{rel}/{p.stem}": [p] for p in paths} if beside else {rel: paths}
         for stage, group in stages.items():
-            seconds = 0.0
-            for path in group:
-                with open(path, newline="") as handle:
-                    seconds += float(next(csv.DictReader(handle, delimiter="\t"))["s"])
+            seconds = sum(benchmark_seconds(path) for path in group)
             out[stage.removeprefix("./")] = {"jobs": len(group), "seconds": round(seconds, 1)}
     return dict(sorted(out.items()))
 
