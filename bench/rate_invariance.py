@@ -1,0 +1,352 @@
+"""Does a model's answer depend on the recording's sampling rate and lead names?
+
+The models will meet databases recorded at other rates (SVDB 128 Hz, INCART 257 Hz, many Holters
+250 or 500 Hz) and with other lead names (``II``, ``V1`` … instead of MIT-BIH's ``MLII``).
+``predict`` resamples every record to the model's rate and chooses the lead by name (config
+``lead``, e.g. ``[MLII, II]``); the QRS shape features, the RR context and the beat images are
+meant to mean the same at any rate. This benchmark measures whether they do, without labels
+deciding anything.
+
+For each record, a copy is written at each ``--rates`` rate (``scipy.signal.resample_poly``,
+another implementation than the workflow's own, as another device's digitiser would be; the
+reference annotations moved to the new rate) with its leads renamed (``--rename``, e.g.
+MLII -> II, as a 12-lead record names them). Every copy and the original go through
+``ecg2d.predict.predict_record`` with the reference beats as segmentation (a detector's own
+rate dependence is measured elsewhere: BENCHMARKS, *QRS detectors*), and each beat's predicted
+class is compared with the original's:
+
+- **agreement**: the share of beats whose predicted class is the same as at the original rate,
+  over all beats and per predicted class of the original (label-free: the reference labels are
+  not read for it), and the largest change of any class probability;
+- the prediction tables scored against the reference labels at each rate
+  (``ecg2d.predict.score_tables``, EC57 gross statistics), as a description only: nothing here
+  is chosen by them.
+
+``--features``: no model; instead, how far each beat feature the experiment's rhythm expert
+reads (its RR context, rhythm and QRS shape columns) moves between the original and each copy
+(median, 95th percentile and largest absolute change over the paired beats, beside the
+feature's median magnitude). Model-free and label-free, so it may be measured on DS1 records
+to choose how a feature is computed.
+
+    .venv/bin/python bench/rate_invariance.py --model <run>/results/inter_patient/model.h5 \\
+        --data-dir ../shared/data/mitdb --out bench/results/rate_invariance.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from datetime import date
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
+
+from ds1_cv import machine  # noqa: E402
+
+#: Lead names of the copies: MIT-BIH's modified limb lead as a 12-lead record names lead II.
+RENAME = {"MLII": "II"}
+#: Largest distance (s) between a beat at the original rate and at another rate to pair them.
+PAIR_S = 0.02
+
+
+def write_copy(data_dir: str, record: str, rate: int, rename: dict, out_dir: Path) -> dict:
+    """Write ``record`` resampled to ``rate`` Hz into ``out_dir`` with leads renamed; returns
+    what was written (rate, leads, number of annotations)."""
+    import wfdb
+    from scipy.signal import resample_poly
+
+    base = str(Path(data_dir) / record)
+    rec = wfdb.rdrecord(base)
+    ann = wfdb.rdann(base, "atr")
+    ratio = Fraction(rate) / Fraction(str(rec.fs))
+    signal = resample_poly(rec.p_signal, ratio.numerator, ratio.denominator, axis=0)
+    names = [rename.get(name, name) for name in rec.sig_name]
+    wfdb.wrsamp(
+        record,
+        fs=rate,
+        units=rec.units,
+        sig_name=names,
+        p_signal=signal,
+        fmt=["16"] * len(names),
+        adc_gain=[200.0] * len(names),
+        baseline=[0] * len(names),
+        write_dir=str(out_dir),
+    )
+    samples = np.round(np.asarray(ann.sample) * rate / rec.fs).astype(np.int64)
+    samples = np.clip(samples, 0, len(signal) - 1)
+    wfdb.wrann(
+        record,
+        "atr",
+        samples,
+        symbol=list(ann.symbol),
+        aux_note=list(ann.aux_note),
+        fs=rate,
+        write_dir=str(out_dir),
+    )
+    return {"rate": rate, "leads": names, "annotations": len(samples)}
+
+
+def pair_tables(original: pd.DataFrame, copy: pd.DataFrame, fs0: float, fs1: float) -> tuple:
+    """Index arrays (i, j) pairing classified beats of ``original`` (rate ``fs0``) and ``copy``
+    (rate ``fs1``) whose samples are within :data:`PAIR_S` of each other in seconds."""
+    a = original.index[original["detected"] == 1].to_numpy()
+    b = copy.index[copy["detected"] == 1].to_numpy()
+    ta = original.loc[a, "sample"].to_numpy() / fs0
+    tb = copy.loc[b, "sample"].to_numpy() / fs1
+    k = np.clip(np.searchsorted(tb, ta), 1, max(len(tb) - 1, 1))
+    left, right = np.abs(tb[k - 1] - ta), np.abs(tb[np.minimum(k, len(tb) - 1)] - ta)
+    nearest = np.where(left <= right, k - 1, np.minimum(k, len(tb) - 1))
+    close = np.abs(tb[nearest] - ta) <= PAIR_S
+    return a[close], b[nearest[close]]
+
+
+def agreement(original: pd.DataFrame, copy: pd.DataFrame, pairs, classes) -> dict:
+    """Label-free agreement of paired beats: overall, per original predicted class, the
+    confusion of original -> copy labels and the largest probability change."""
+    i, j = pairs
+    lab0 = original.loc[i, "label"].astype(str).to_numpy()
+    lab1 = copy.loc[j, "label"].astype(str).to_numpy()
+    cols = [f"p_{c}" for c in classes]
+    dp = np.abs(original.loc[i, cols].to_numpy(float) - copy.loc[j, cols].to_numpy(float))
+    same = lab0 == lab1
+    per_class = {
+        c: {"n": int((lab0 == c).sum()), "agree": _pct(same[lab0 == c])}
+        for c in classes
+        if (lab0 == c).any()
+    }
+    changes = pd.crosstab(pd.Series(lab0, name="original"), pd.Series(lab1, name="copy"))
+    flips = {
+        f"{a}->{b}": int(changes.loc[a, b])
+        for a in changes.index
+        for b in changes.columns
+        if a != b and changes.loc[a, b]
+    }
+    return {
+        "paired": int(len(i)),
+        "agree": _pct(same),
+        "per_class": per_class,
+        "flips": flips,
+        "max_abs_dp": round(float(dp.max()), 4) if len(dp) else None,
+        "mean_abs_dp": round(float(dp.mean()), 5) if len(dp) else None,
+    }
+
+
+def _pct(mask) -> float | None:
+    return round(100.0 * float(np.mean(mask)), 2) if len(mask) else None
+
+
+def ec57(report: dict) -> dict:
+    """SVEB and VEB gross Se / +P (EC57, %) of a metrics report, and its accuracy (%)."""
+    gross = report["aami_ec57"]
+    out = {"accuracy": round(100 * report["accuracy"], 2)}
+    for name in ("SVEB", "VEB"):
+        for fig in ("Se", "+P"):
+            value = gross[name][fig]
+            out[f"{name} {fig}"] = None if value is None else round(100 * value, 1)
+        out[f"{name} TP"] = gross[name]["TP"]
+    return out
+
+
+def feature_invariance(args) -> None:
+    """``--features``: how far the expert's beat features move between rates (no model)."""
+    from ecg2d.config import experiment_window, validate_config
+    from ecg2d.expert import KIND_COLUMNS
+    from ecg2d.io import at_rate
+    from ecg2d.predict import read_new_record
+    from ecg2d.segment import segment_record
+    from ecg2d.split import beat_columns
+
+    config = yaml.safe_load(Path(args.config).read_text())
+    validate_config(config, REPO / "config/schema.yaml")
+    experiment = config["experiments"][args.experiment]
+    records = args.records or [str(r) for r in experiment["train_records"]]
+    columns = KIND_COLUMNS[experiment["model"]["expert"]]
+    window = experiment_window(config, args.experiment)
+    fs = float(config["fs"])
+
+    def features(folder, record):
+        rec = at_rate(read_new_record(folder, record, config["lead"], 0, "atr"), fs)
+        beats = segment_record(rec, window["mode"], tuple(window["fixed_ms"]))
+        return beats["sample"] / fs, beat_columns(beats, columns)
+
+    started = time.perf_counter()
+    original = {r: features(args.data_dir, r) for r in records}
+    out = {
+        "benchmark": "rate_invariance --features",
+        "date": date.today().isoformat(),
+        "machine": machine(),
+        "command": " ".join([".venv/bin/python bench/rate_invariance.py", *sys.argv[1:]]),
+        "records": records,
+        "columns": list(columns),
+        "rename": RENAME,
+        "rates": {},
+    }
+    for rate in args.rates:
+        moved = []
+        with tempfile.TemporaryDirectory() as tmp:
+            for record in records:
+                write_copy(args.data_dir, record, rate, RENAME, Path(tmp))
+                t1, x1 = features(tmp, record)
+                t0, x0 = original[record]
+                k = np.clip(np.searchsorted(t1, t0), 0, len(t1) - 1)
+                k = np.where((k > 0) & (np.abs(t1[k - 1] - t0) < np.abs(t1[k] - t0)), k - 1, k)
+                close = np.abs(t1[k] - t0) <= PAIR_S
+                moved.append((x0[close], x1[k[close]]))
+        x0 = np.concatenate([m[0] for m in moved])
+        x1 = np.concatenate([m[1] for m in moved])
+        change = np.abs(x1 - x0)
+        out["rates"][str(rate)] = {
+            "paired": int(len(x0)),
+            "columns": {
+                c: {
+                    "median_abs": _num(np.nanmedian(np.abs(x0[:, i]))),
+                    "change_median": _num(np.nanmedian(change[:, i])),
+                    "change_p95": _num(np.nanquantile(change[:, i], 0.95)),
+                    "change_max": _num(np.nanmax(change[:, i])),
+                }
+                for i, c in enumerate(columns)
+            },
+        }
+        print(f"{rate} Hz: {len(x0)} beats paired", flush=True)
+    out["seconds"] = round(time.perf_counter() - started, 1)
+    Path(args.out).write_text(json.dumps(out, indent=1) + "\n")
+    for rate, v in out["rates"].items():
+        print(rate, {c: v["columns"][c]["change_p95"] for c in columns})
+
+
+def _num(value) -> float | None:
+    return None if not np.isfinite(value) else round(float(value), 5)
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--model", help="a model.h5 with its model.json beside it")
+    parser.add_argument("--data-dir", required=True)
+    parser.add_argument("--experiment", default="inter_patient")
+    parser.add_argument("--config", default=str(REPO / "config/config.yaml"))
+    parser.add_argument("--records", nargs="+", help="default: the experiment's test records")
+    parser.add_argument("--rates", type=int, nargs="+", default=[128, 257, 500])
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--features", action="store_true", help="features only, no model")
+    args = parser.parse_args(argv)
+    if args.features:
+        feature_invariance(args)
+        return
+
+    if not args.model:
+        parser.error("--model is needed unless --features")
+    from ecg2d.model import limit_threads
+
+    limit_threads(args.threads)  # before anything imports TensorFlow
+    from ecg2d.classifier import Classifier
+    from ecg2d.config import validate_config
+    from ecg2d.predict import model_settings, predict_record, score_tables
+
+    config = yaml.safe_load(Path(args.config).read_text())
+    validate_config(config, REPO / "config/schema.yaml")
+    experiment = config["experiments"][args.experiment]
+    class_map = experiment["classes"]
+    records = args.records or [str(r) for r in experiment["test_records"]]
+    classifier = Classifier.load(args.model)
+    from ecg2d.config import experiment_window
+
+    workflow_data = {
+        "fs": config["fs"],
+        "window": experiment_window(config, args.experiment),
+        "image_size": config["image_size"],
+    }
+    data = model_settings(classifier.info, workflow_data, args.model)
+    classes = list(classifier.classes)
+    # a dataset as predict's schema fills it in, segmented by the reference beats
+    settings = {
+        "lead": config["lead"],
+        "fallback_channel": 0,
+        "annotator": "atr",
+        "segmentation": "annotations",
+        "detector": "xqrs",
+        "symbols": {},
+        "experiment": args.experiment,
+        "name": "rate_invariance",
+    }
+
+    def predict(folder, record):
+        table, original = predict_record(
+            folder, record, settings, classifier, data["fs"], data["window"],
+            data["image_size"], class_map,
+        )  # fmt: skip
+        return table, original.fs, original.lead
+
+    started = time.perf_counter()
+    tables = {"original": {}}
+    rates = {"original": {}}
+    for record in records:
+        tables["original"][record], rates["original"][record], _ = predict(args.data_dir, record)
+        print(f"original {record}: {len(tables['original'][record])} beats", flush=True)
+    out = {
+        "benchmark": "rate_invariance",
+        "date": date.today().isoformat(),
+        "machine": machine(),
+        "command": " ".join([".venv/bin/python bench/rate_invariance.py", *sys.argv[1:]]),
+        "model": args.model,
+        "model_fs": data["fs"],
+        "records": records,
+        "rename": RENAME,
+        "pair_s": PAIR_S,
+        "rates": {},
+    }
+    scored = {"original": ec57(score_tables(list(tables["original"].values()), classes,
+                                            settings))}  # fmt: skip
+    for rate in args.rates:
+        per_record, leads = {}, set()
+        with tempfile.TemporaryDirectory() as tmp:
+            for record in records:
+                write_copy(args.data_dir, record, rate, RENAME, Path(tmp))
+                table, fs, lead = predict(tmp, record)
+                leads.add(lead)
+                pairs = pair_tables(tables["original"][record], table,
+                                    rates["original"][record], fs)  # fmt: skip
+                per_record[record] = (table, pairs)
+                print(f"{rate} Hz {record}: lead {lead}, {len(pairs[0])} beats paired", flush=True)
+        concat0 = pd.concat([tables["original"][r].loc[per_record[r][1][0]] for r in records])
+        concat1 = pd.concat([per_record[r][0].loc[per_record[r][1][1]] for r in records])
+        concat0, concat1 = concat0.reset_index(drop=True), concat1.reset_index(drop=True)
+        index = np.arange(len(concat0))
+        out["rates"][str(rate)] = {
+            "leads_read": sorted(leads),
+            "agreement": agreement(concat0, concat1, (index, index), classes),
+            "unpaired": int(
+                sum(
+                    (per_record[r][0]["detected"] == 1).sum() - len(per_record[r][1][1])
+                    for r in records
+                )
+            ),
+            "per_record_agree": {
+                r: agreement(tables["original"][r], per_record[r][0], per_record[r][1], classes)[
+                    "agree"
+                ]  # fmt: skip
+                for r in records
+            },
+        }
+        scored[str(rate)] = ec57(
+            score_tables([per_record[r][0] for r in records], classes, settings)
+        )
+    out["scored_description_only"] = scored
+    out["seconds"] = round(time.perf_counter() - started, 1)
+    Path(args.out).write_text(json.dumps(out, indent=1) + "\n")
+    print(json.dumps({k: out["rates"][k]["agreement"]["agree"] for k in out["rates"]}))
+    print(json.dumps(scored, indent=1))
+
+
+if __name__ == "__main__":
+    main()
