@@ -5,7 +5,11 @@ how far a beat departs from *that patient's* dominant beat. Three numbers per be
 relative to the record, from the lead band-passed to 0.5-40 Hz (:data:`BAND_HZ`):
 
 - ``qrs_corr``: correlation of the beat's QRS (R peak ± :data:`QRS_MS` ms) with the record's
-  median QRS (1 for a typical beat; ectopic ventricular beats fall far below);
+  median QRS (1 for a typical beat; ectopic ventricular beats fall far below), the best over
+  shifts of up to :data:`LAG_MS` ms either way, against a median of beats aligned the same way
+  (:func:`aligned_correlation`): so it does not depend on where within its QRS a beat's mark
+  falls, which moves by a sample of the recording's rate (7.8 ms at 128 Hz) and between an
+  annotator and a QRS detector;
 - ``qrs_amp``: log of the QRS peak-to-peak amplitude over the record's median;
 - ``qrs_width``: log of the QRS width (time above :data:`WIDTH_LEVEL` of the window's largest
   deviation from its start) over the record's median.
@@ -28,6 +32,8 @@ SHAPE_COLUMNS = ("qrs_corr", "qrs_amp", "qrs_width")
 SHAPE2_COLUMNS = tuple(f"{column}_2" for column in SHAPE_COLUMNS)
 BAND_HZ = (0.5, 40.0)
 QRS_MS = 100.0
+#: Largest shift (ms) of a beat's QRS against the record's median QRS in ``qrs_corr``.
+LAG_MS = 20.0
 BASELINE_MS = 30.0
 WIDTH_LEVEL = 0.3
 #: Floor of amplitude and width ratios before their logarithm.
@@ -60,12 +66,9 @@ def shape_features(signal, fs: float, r_peaks) -> dict[str, np.ndarray]:
     r = np.asarray(r_peaks, dtype=np.int64)
     if len(r) == 0:
         return {key: np.zeros(0, dtype=np.float32) for key in SHAPE_COLUMNS}
-    qrs = around_peaks(band_pass(signal, fs), fs, r, QRS_MS)
-    centred = qrs - qrs.mean(axis=1, keepdims=True)
-    template = np.median(qrs, axis=0)
-    template = template - template.mean()
-    norms = np.linalg.norm(centred, axis=1) * np.linalg.norm(template)
-    corr = np.where(norms > 0, centred @ template / np.maximum(norms, 1e-12), 0.0)
+    filtered = band_pass(signal, fs)
+    qrs = around_peaks(filtered, fs, r, QRS_MS)
+    corr = aligned_correlation(around_peaks(filtered, fs, r, QRS_MS + LAG_MS), qrs.shape[1])
     ptp = qrs.max(axis=1) - qrs.min(axis=1)
     base = max(1, int(round(BASELINE_MS * fs / 1000)))
     deviation = np.abs(qrs - np.median(qrs[:, :base], axis=1, keepdims=True))
@@ -76,6 +79,34 @@ def shape_features(signal, fs: float, r_peaks) -> dict[str, np.ndarray]:
         "qrs_amp": _log_ratio(ptp).astype(np.float32),
         "qrs_width": _log_ratio(width).astype(np.float32),
     }
+
+
+def _lagged_correlation(wide: np.ndarray, width: int, template: np.ndarray) -> np.ndarray:
+    """Correlation of each row's ``width``-sample slice with ``template`` at every shift of the
+    slice within ``wide`` (rows x shifts); 0 where a slice or the template is flat."""
+    template = template - template.mean()
+    slices = np.lib.stride_tricks.sliding_window_view(wide, width, axis=1)
+    centred = slices - slices.mean(axis=2, keepdims=True)
+    norms = np.linalg.norm(centred, axis=2) * np.linalg.norm(template)
+    return np.where(norms > 0, centred @ template / np.maximum(norms, 1e-12), 0.0)
+
+
+def aligned_correlation(wide: np.ndarray, width: int) -> np.ndarray:
+    """Each beat's best correlation with the record's median QRS over shifts.
+
+    ``wide`` holds each beat's QRS with :data:`LAG_MS` ms more on either side (one row per beat,
+    ``width`` + 2 x the shift in samples); ``width`` is the QRS's own length. The median QRS is
+    first taken at the beats' marks, then again over the beats each shifted to fit it best, so
+    that the marks' jitter blurs neither the template nor the beats' correlation with it.
+    """
+    shifts = wide.shape[1] - width
+    if len(wide) == 0:
+        return np.zeros(0)
+    centre = shifts // 2
+    template = np.median(wide[:, centre : centre + width], axis=0)
+    best = _lagged_correlation(wide, width, template).argmax(axis=1)
+    aligned = wide[np.arange(len(wide))[:, None], best[:, None] + np.arange(width)[None, :]]
+    return _lagged_correlation(wide, width, np.median(aligned, axis=0)).max(axis=1)
 
 
 def second_lead_features(signal2, fs: float, r_peaks) -> dict[str, np.ndarray]:
