@@ -26,7 +26,10 @@ class is compared with the original's:
 reads (its RR context, rhythm and QRS shape columns) moves between the original and each copy
 (median, 95th percentile and largest absolute change over the paired beats, beside the
 feature's median magnitude). Model-free and label-free, so it may be measured on DS1 records
-to choose how a feature is computed.
+to choose how a feature is computed. With ``--images``, also how far each beat's image moves
+(the experiment's window, rendered as the workflow renders it and resized to ``--input-size``,
+the network's input: the mean absolute pixel difference of each paired beat's image, 0-255,
+every ``--image-step``-th beat).
 
     .venv/bin/python bench/rate_invariance.py --model <run>/results/inter_patient/model.h5 \\
         --data-dir ../shared/data/mitdb --out bench/results/rate_invariance.json
@@ -177,7 +180,16 @@ def feature_invariance(args) -> None:
     def features(folder, record):
         rec = at_rate(read_new_record(folder, record, config["lead"], 0, "atr"), fs)
         beats = segment_record(rec, window["mode"], tuple(window["fixed_ms"]))
-        return beats["sample"] / fs, beat_columns(beats, columns)
+        return beats["sample"] / fs, beat_columns(beats, columns), beats
+
+    def images(beats, index):
+        from ecg2d.images import resize_images
+        from ecg2d.predict import render_images
+        from ecg2d.render import beat_amplitude
+
+        scale = beat_amplitude(beats, window.get("amplitude", "beat"))
+        rendered = render_images(beats, int(config["image_size"]), index, scale)
+        return resize_images(rendered, args.input_size).astype(np.float32)
 
     started = time.perf_counter()
     original = {r: features(args.data_dir, r) for r in records}
@@ -192,16 +204,20 @@ def feature_invariance(args) -> None:
         "rates": {},
     }
     for rate in args.rates:
-        moved = []
+        moved, pixels = [], []
         with tempfile.TemporaryDirectory() as tmp:
             for record in records:
                 write_copy(args.data_dir, record, rate, RENAME, Path(tmp))
-                t1, x1 = features(tmp, record)
-                t0, x0 = original[record]
+                t1, x1, beats1 = features(tmp, record)
+                t0, x0, beats0 = original[record]
                 k = np.clip(np.searchsorted(t1, t0), 0, len(t1) - 1)
                 k = np.where((k > 0) & (np.abs(t1[k - 1] - t0) < np.abs(t1[k] - t0)), k - 1, k)
                 close = np.abs(t1[k] - t0) <= PAIR_S
                 moved.append((x0[close], x1[k[close]]))
+                if args.images:
+                    i0 = np.flatnonzero(close)[:: args.image_step]
+                    diff = np.abs(images(beats0, i0) - images(beats1, k[i0]))
+                    pixels.append(diff.reshape(len(i0), -1).mean(axis=1))
         x0 = np.concatenate([m[0] for m in moved])
         x1 = np.concatenate([m[1] for m in moved])
         change = np.abs(x1 - x0)
@@ -217,11 +233,19 @@ def feature_invariance(args) -> None:
                 for i, c in enumerate(columns)
             },
         }
+        if args.images:
+            pixel = np.concatenate(pixels)
+            out["rates"][str(rate)]["images"] = {
+                "beats": int(len(pixel)),
+                "input_size": args.input_size,
+                "mean_abs_pixel_median": _num(np.median(pixel)),
+                "mean_abs_pixel_p95": _num(np.quantile(pixel, 0.95)),
+            }
         print(f"{rate} Hz: {len(x0)} beats paired", flush=True)
     out["seconds"] = round(time.perf_counter() - started, 1)
     Path(args.out).write_text(json.dumps(out, indent=1) + "\n")
     for rate, v in out["rates"].items():
-        print(rate, {c: v["columns"][c]["change_p95"] for c in columns})
+        print(rate, {c: v["columns"][c]["change_p95"] for c in columns}, v.get("images"))
 
 
 def _num(value) -> float | None:
@@ -239,6 +263,9 @@ def main(argv=None) -> None:
     parser.add_argument("--out", required=True)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--features", action="store_true", help="features only, no model")
+    parser.add_argument("--images", action="store_true", help="with --features: images too")
+    parser.add_argument("--input-size", type=int, default=48)
+    parser.add_argument("--image-step", type=int, default=4)
     args = parser.parse_args(argv)
     if args.features:
         feature_invariance(args)
