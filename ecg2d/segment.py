@@ -1,7 +1,8 @@
 """Cut beat windows around the reference R-peak annotations of a record.
 
 A beats file (``results/beats/{record}.npz``) holds the record's lead signal once and, per beat,
-its R-peak sample, symbol, window ``[start, end)``, RR-interval context and record-relative QRS
+its R-peak sample, symbol, window ``[start, end)``, RR-interval context (measured between the
+beats' QRS complexes aligned to the record's median QRS, :func:`fiducials`) and record-relative QRS
 shape (:mod:`ecg2d.shape`) in its lead and, where the record has one, its other lead (``lead2``;
 "" and NaN shape without one). It is independent of
 any experiment: every beat annotation is kept, and experiments choose classes later.
@@ -9,11 +10,13 @@ any experiment: every beat annotation is kept, and experiments choose classes la
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 
 from ecg2d.io import RecordError, beat_mask, load_npz
 from ecg2d.rr import PREMATURITY_COLUMNS, RHYTHM_COLUMNS, RR_CONTEXT
-from ecg2d.shape import second_lead_features, shape_features
+from ecg2d.shape import qrs_shape, second_lead_features
 
 WINDOW_MODES = ("midpoint", "jun2018", "fixed")
 
@@ -182,7 +185,8 @@ def beat_windows(
 
 
 def rr_features(r_peaks: np.ndarray, fs: float) -> dict[str, np.ndarray]:
-    """RR-interval context of each beat, in seconds (de Chazal et al. 2004).
+    """RR-interval context of each beat, in seconds (de Chazal et al. 2004), from its fiducial
+    point ``r_peaks`` (samples, integer marks or the float points of :func:`fiducials`).
 
     ``pre_rr`` and ``post_rr``: intervals to the previous and next R peak (the first beat's
     ``pre_rr`` is its ``post_rr`` and vice versa for the last); ``local_rr``: mean ``pre_rr`` of
@@ -221,6 +225,25 @@ def rr_features(r_peaks: np.ndarray, fs: float) -> dict[str, np.ndarray]:
     }
 
 
+def fiducials(r_peaks: np.ndarray, shift: np.ndarray, record: str = "") -> np.ndarray:
+    """The beats' fiducial points (samples, float) from which RR intervals are measured: each
+    mark moved by the shift that aligns its QRS with the record's median QRS
+    (:func:`ecg2d.shape.qrs_shape`), so that intervals hold to a fraction of a sample at any
+    sampling rate. Where moved points would not be strictly increasing (marks closer than two
+    shifts), the marks themselves are used, with a warning naming ``record``."""
+    r = np.asarray(r_peaks, dtype=np.float64)
+    moved = r + np.asarray(shift, dtype=np.float64)
+    if len(moved) > 1 and np.any(np.diff(moved) <= 0):
+        logging.getLogger("ecg2d.segment").warning(
+            "record %s: %d aligned beats would not follow the one before; RR intervals "
+            "measured between the marks instead",
+            record,
+            int(np.sum(np.diff(moved) <= 0)),
+        )
+        return r
+    return moved
+
+
 def beats_around_peaks(
     record,
     r_peaks: np.ndarray,
@@ -253,8 +276,9 @@ def beats_around_peaks(
         "start": start[keep],
         "end": end[keep],
     }
-    beats.update({key: value[keep] for key, value in rr_features(r, record.fs).items()})
-    shape = shape_features(record.signal, record.fs, r)
+    shape, shift = qrs_shape(record.signal, record.fs, r)
+    rr = rr_features(fiducials(r, shift, record.name), record.fs)
+    beats.update({key: value[keep] for key, value in rr.items()})
     shape.update(second_lead_features(record.signal2, record.fs, r))
     beats.update({key: value[keep] for key, value in shape.items()})
     beats["lead2"] = np.array(record.lead2)

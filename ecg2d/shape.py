@@ -63,12 +63,20 @@ def around_peaks(x: np.ndarray, fs: float, r_peaks, half_ms: float) -> np.ndarra
 
 def shape_features(signal, fs: float, r_peaks) -> dict[str, np.ndarray]:
     """:data:`SHAPE_COLUMNS` (float32 arrays, one value per R peak) of beats at ``r_peaks``."""
+    return qrs_shape(signal, fs, r_peaks)[0]
+
+
+def qrs_shape(signal, fs: float, r_peaks) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """:func:`shape_features` of beats at ``r_peaks``, and each beat's shift (in samples, a
+    fraction of one at most between two) that aligns its QRS best with the record's median QRS:
+    ``r_peaks + shift`` are fiducial points that do not depend on where a mark fell in its QRS
+    (:func:`aligned_correlation`)."""
     r = np.asarray(r_peaks, dtype=np.int64)
     if len(r) == 0:
-        return {key: np.zeros(0, dtype=np.float32) for key in SHAPE_COLUMNS}
+        return {key: np.zeros(0, dtype=np.float32) for key in SHAPE_COLUMNS}, np.zeros(0)
     filtered = band_pass(signal, fs)
     qrs = around_peaks(filtered, fs, r, QRS_MS)
-    corr = aligned_correlation(around_peaks(filtered, fs, r, QRS_MS + LAG_MS), qrs.shape[1])
+    corr, shift = qrs_alignment(around_peaks(filtered, fs, r, QRS_MS + LAG_MS), qrs.shape[1])
     ptp = qrs.max(axis=1) - qrs.min(axis=1)
     base = max(1, int(round(BASELINE_MS * fs / 1000)))
     deviation = np.abs(qrs - np.median(qrs[:, :base], axis=1, keepdims=True))
@@ -78,7 +86,7 @@ def shape_features(signal, fs: float, r_peaks) -> dict[str, np.ndarray]:
         "qrs_corr": corr.astype(np.float32),
         "qrs_amp": _log_ratio(ptp).astype(np.float32),
         "qrs_width": _log_ratio(width).astype(np.float32),
-    }
+    }, shift
 
 
 def _lagged_correlation(wide: np.ndarray, width: int, template: np.ndarray) -> np.ndarray:
@@ -92,21 +100,43 @@ def _lagged_correlation(wide: np.ndarray, width: int, template: np.ndarray) -> n
 
 
 def aligned_correlation(wide: np.ndarray, width: int) -> np.ndarray:
-    """Each beat's best correlation with the record's median QRS over shifts.
+    """Each beat's best correlation with the record's median QRS over shifts
+    (:func:`qrs_alignment`)."""
+    return qrs_alignment(wide, width)[0]
+
+
+def qrs_alignment(wide: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each beat's best correlation with the record's median QRS over shifts, and that shift.
 
     ``wide`` holds each beat's QRS with :data:`LAG_MS` ms more on either side (one row per beat,
     ``width`` + 2 x the shift in samples); ``width`` is the QRS's own length. The median QRS is
     first taken at the beats' marks, then again over the beats each shifted to fit it best, so
     that the marks' jitter blurs neither the template nor the beats' correlation with it.
+
+    The shift (samples; positive: the beat's QRS lies later than its mark) is refined between
+    samples by the parabola through the correlations around the best one, so it holds to a
+    fraction of a sample at any rate. Where the best correlation lies at the largest shift
+    either way, the beat's QRS does not fit the median one within :data:`LAG_MS`, and its shift
+    is 0: its mark stands.
     """
     shifts = wide.shape[1] - width
     if len(wide) == 0:
-        return np.zeros(0)
+        return np.zeros(0), np.zeros(0)
     centre = shifts // 2
     template = np.median(wide[:, centre : centre + width], axis=0)
     best = _lagged_correlation(wide, width, template).argmax(axis=1)
     aligned = wide[np.arange(len(wide))[:, None], best[:, None] + np.arange(width)[None, :]]
-    return _lagged_correlation(wide, width, np.median(aligned, axis=0)).max(axis=1)
+    curves = _lagged_correlation(wide, width, np.median(aligned, axis=0))
+    k = curves.argmax(axis=1)
+    rows = np.arange(len(curves))
+    inside = (k > 0) & (k < shifts)
+    left = curves[rows, np.maximum(k - 1, 0)]
+    right = curves[rows, np.minimum(k + 1, shifts)]
+    peak = curves[rows, k]
+    bend = left - 2 * peak + right
+    step = np.where(bend < 0, 0.5 * (left - right) / np.where(bend < 0, bend, -1.0), 0.0)
+    shift = np.where(inside, k - centre + np.clip(step, -0.5, 0.5), 0.0)
+    return peak, shift
 
 
 def second_lead_features(signal2, fs: float, r_peaks) -> dict[str, np.ndarray]:

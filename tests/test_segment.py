@@ -252,3 +252,39 @@ def test_rhythm_cells_tells_fibrillation_from_frequent_ectopy(mitdb):
     peaks = beats["203"]["sample"].astype(np.float64)
     at_250 = rr_features(np.round(peaks * 250 / 360), 250.0)["rhythm_cells"]
     assert abs(float(np.median(at_250)) - median["203"]) < 0.02
+
+
+def test_rr_intervals_do_not_depend_on_the_recordings_rate(mitdb):
+    """RR intervals are measured between QRS complexes aligned to the record's median QRS,
+    refined between samples (ecg2d.segment.fiducials): record 100 written at 128 Hz and read
+    back at 360 Hz (its marks rounded to 7.8 ms) gives the same intervals to a fraction of a
+    millisecond, where the marks alone move them by a sample of 128 Hz; so the irregularity of
+    its regular rhythm stays put. Beats that do not fit the median QRS keep their marks."""
+    from ecg2d.io import at_rate
+    from ecg2d.segment import fiducials, segment_record
+
+    record = read_record(mitdb, "100")
+    short = dataclasses.replace(
+        record,
+        signal=record.signal[:216_000],
+        signal2=record.signal2[:216_000],
+        ann_sample=record.ann_sample[record.ann_sample < 216_000],
+        ann_symbol=record.ann_symbol[record.ann_sample < 216_000],
+    )
+    slow = at_rate(short, 128.0)
+    back = at_rate(dataclasses.replace(slow, ann_sample=np.round(slow.ann_sample)), 360.0)
+    a, b = segment_record(short, "fixed"), segment_record(back, "fixed")
+    assert len(a["sample"]) == len(b["sample"]) > 700
+    marks = np.abs(np.diff(b["sample"]) - np.diff(a["sample"])) / 360.0
+    assert np.quantile(marks, 0.95) > 0.004  # the marks moved by up to a 128 Hz sample
+    change = np.abs(b["pre_rr"] - a["pre_rr"])
+    assert np.quantile(change, 0.95) < 0.001
+    irregular = np.abs(b["rr_irregularity"] - a["rr_irregularity"])
+    assert np.median(irregular) < 0.1 * np.median(a["rr_irregularity"])
+    # moved points that would not be increasing fall back to the marks
+    assert fiducials(np.array([100, 110, 200]), np.array([0.0, -11.0, 0.0])).tolist() == [
+        100.0,
+        110.0,
+        200.0,
+    ]
+    assert fiducials(np.array([100, 200]), np.array([0.4, -0.3])).tolist() == [100.4, 199.7]
