@@ -152,7 +152,8 @@ def beat_windows(
 
     - ``midpoint``: halfway to the previous R peak, to halfway to the next one.
     - ``jun2018``: previous R peak + 20 samples (at 360 Hz) to next R peak - 20 samples.
-    - ``fixed``: ``fixed_ms[0]`` ms before to ``fixed_ms[1]`` ms after the R peak.
+    - ``fixed``: ``fixed_ms[0]`` ms before to ``fixed_ms[1]`` ms after the R peak (for beats
+      files, the beat's QRS aligned to the record's median QRS: :func:`beats_around_peaks`).
 
     ``midpoint`` and ``jun2018`` need both neighbours, so they cannot cut the first and the last
     beat of a record; ``fixed`` cannot cut beats whose window runs off either end of the signal.
@@ -265,7 +266,12 @@ def beats_around_peaks(
             f"record {record.name}: {len(not_after)} beats are not after the previous one "
             f"(first at sample {int(r[not_after[0]])}): duplicate or unordered beat annotations"
         )
-    start, end, keep = beat_windows(r, len(record.signal), record.fs, mode, fixed_ms)
+    shape, shift = qrs_shape(record.signal, record.fs, r)
+    points = fiducials(r, shift, record.name)
+    # a fixed window is cut around the aligned QRS, so that where a mark fell in its QRS
+    # (another sampling rate, a detector) does not move the beat in its image
+    centres = np.round(points).astype(np.int64) if mode == "fixed" else r
+    start, end, keep = beat_windows(centres, len(record.signal), record.fs, mode, fixed_ms)
     beats = {
         "record": np.array(record.name),
         "lead": np.array(record.lead),
@@ -276,8 +282,7 @@ def beats_around_peaks(
         "start": start[keep],
         "end": end[keep],
     }
-    shape, shift = qrs_shape(record.signal, record.fs, r)
-    rr = rr_features(fiducials(r, shift, record.name), record.fs)
+    rr = rr_features(points, record.fs)
     beats.update({key: value[keep] for key, value in rr.items()})
     shape.update(second_lead_features(record.signal2, record.fs, r))
     beats.update({key: value[keep] for key, value in shape.items()})
