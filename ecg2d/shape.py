@@ -7,7 +7,7 @@ relative to the record, from the lead band-passed to 0.5-40 Hz (:data:`BAND_HZ`)
 - ``qrs_corr``: correlation of the beat's QRS (R peak ± :data:`QRS_MS` ms) with the record's
   median QRS (1 for a typical beat; ectopic ventricular beats fall far below), the best over
   shifts of up to :data:`LAG_MS` ms either way, against a median of beats aligned the same way
-  (:func:`aligned_correlation`): so it does not depend on where within its QRS a beat's mark
+  (:func:`qrs_alignment`): so it does not depend on where within its QRS a beat's mark
   falls, which moves by a sample of the recording's rate (7.8 ms at 128 Hz) and between an
   annotator and a QRS detector;
 - ``qrs_amp``: log of the QRS peak-to-peak amplitude over the record's median;
@@ -70,7 +70,7 @@ def qrs_shape(signal, fs: float, r_peaks) -> tuple[dict[str, np.ndarray], np.nda
     """:func:`shape_features` of beats at ``r_peaks``, and each beat's shift (in samples, a
     fraction of one at most between two) that aligns its QRS best with the record's median QRS:
     ``r_peaks + shift`` are fiducial points that do not depend on where a mark fell in its QRS
-    (:func:`aligned_correlation`)."""
+    (:func:`qrs_alignment`)."""
     r = np.asarray(r_peaks, dtype=np.int64)
     if len(r) == 0:
         return {key: np.zeros(0, dtype=np.float32) for key in SHAPE_COLUMNS}, np.zeros(0)
@@ -97,12 +97,6 @@ def _lagged_correlation(wide: np.ndarray, width: int, template: np.ndarray) -> n
     centred = slices - slices.mean(axis=2, keepdims=True)
     norms = np.linalg.norm(centred, axis=2) * np.linalg.norm(template)
     return np.where(norms > 0, centred @ template / np.maximum(norms, 1e-12), 0.0)
-
-
-def aligned_correlation(wide: np.ndarray, width: int) -> np.ndarray:
-    """Each beat's best correlation with the record's median QRS over shifts
-    (:func:`qrs_alignment`)."""
-    return qrs_alignment(wide, width)[0]
 
 
 def qrs_alignment(wide: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
