@@ -62,9 +62,8 @@ RENAME = {"MLII": "II"}
 PAIR_S = 0.02
 
 
-def write_copy(data_dir: str, record: str, rate: int, rename: dict, out_dir: Path) -> dict:
-    """Write ``record`` resampled to ``rate`` Hz into ``out_dir`` with leads renamed; returns
-    what was written (rate, leads, number of annotations)."""
+def write_copy(data_dir: str, record: str, rate: int, rename: dict, out_dir: Path) -> None:
+    """Write ``record`` resampled to ``rate`` Hz into ``out_dir`` with leads renamed."""
     import wfdb
     from scipy.signal import resample_poly
 
@@ -96,7 +95,14 @@ def write_copy(data_dir: str, record: str, rate: int, rename: dict, out_dir: Pat
         fs=rate,
         write_dir=str(out_dir),
     )
-    return {"rate": rate, "leads": names, "annotations": len(samples)}
+
+
+def pair_times(t0: np.ndarray, t1: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Index arrays (i, j) pairing beat times ``t0`` and ``t1`` (seconds) one to one, closest
+    first, at most :data:`PAIR_S` apart (:func:`ecg2d.detect.match_peaks`, in microseconds)."""
+    from ecg2d.detect import match_peaks
+
+    return match_peaks(np.round(t0 * 1e6), np.round(t1 * 1e6), 1e6, PAIR_S)
 
 
 def pair_tables(original: pd.DataFrame, copy: pd.DataFrame, fs0: float, fs1: float) -> tuple:
@@ -104,13 +110,18 @@ def pair_tables(original: pd.DataFrame, copy: pd.DataFrame, fs0: float, fs1: flo
     (rate ``fs1``) whose samples are within :data:`PAIR_S` of each other in seconds."""
     a = original.index[original["detected"] == 1].to_numpy()
     b = copy.index[copy["detected"] == 1].to_numpy()
-    ta = original.loc[a, "sample"].to_numpy() / fs0
-    tb = copy.loc[b, "sample"].to_numpy() / fs1
-    k = np.clip(np.searchsorted(tb, ta), 1, max(len(tb) - 1, 1))
-    left, right = np.abs(tb[k - 1] - ta), np.abs(tb[np.minimum(k, len(tb) - 1)] - ta)
-    nearest = np.where(left <= right, k - 1, np.minimum(k, len(tb) - 1))
-    close = np.abs(tb[nearest] - ta) <= PAIR_S
-    return a[close], b[nearest[close]]
+    i, j = pair_times(original.loc[a, "sample"].to_numpy() / fs0,
+                      copy.loc[b, "sample"].to_numpy() / fs1)  # fmt: skip
+    return a[i], b[j]
+
+
+def load_config(path) -> dict:
+    """The workflow configuration at ``path``, validated (the schema's defaults filled in)."""
+    from ecg2d.config import validate_config
+
+    config = yaml.safe_load(Path(path).read_text())
+    validate_config(config, REPO / "config/schema.yaml")
+    return config
 
 
 def agreement(original: pd.DataFrame, copy: pd.DataFrame, pairs, classes) -> dict:
@@ -162,15 +173,14 @@ def ec57(report: dict) -> dict:
 
 def feature_invariance(args) -> None:
     """``--features``: how far the expert's beat features move between rates (no model)."""
-    from ecg2d.config import experiment_window, validate_config
+    from ecg2d.config import experiment_window
     from ecg2d.expert import KIND_COLUMNS
     from ecg2d.io import at_rate
     from ecg2d.predict import read_new_record
     from ecg2d.segment import segment_record
     from ecg2d.split import beat_columns
 
-    config = yaml.safe_load(Path(args.config).read_text())
-    validate_config(config, REPO / "config/schema.yaml")
+    config = load_config(args.config)
     experiment = config["experiments"][args.experiment]
     records = args.records or [str(r) for r in experiment["train_records"]]
     columns = KIND_COLUMNS[experiment["model"]["expert"]]
@@ -210,13 +220,11 @@ def feature_invariance(args) -> None:
                 write_copy(args.data_dir, record, rate, RENAME, Path(tmp))
                 t1, x1, beats1 = features(tmp, record)
                 t0, x0, beats0 = original[record]
-                k = np.clip(np.searchsorted(t1, t0), 0, len(t1) - 1)
-                k = np.where((k > 0) & (np.abs(t1[k - 1] - t0) < np.abs(t1[k] - t0)), k - 1, k)
-                close = np.abs(t1[k] - t0) <= PAIR_S
-                moved.append((x0[close], x1[k[close]]))
+                i, j = pair_times(t0, t1)
+                moved.append((x0[i], x1[j]))
                 if args.images:
-                    i0 = np.flatnonzero(close)[:: args.image_step]
-                    diff = np.abs(images(beats0, i0) - images(beats1, k[i0]))
+                    i0, j1 = i[:: args.image_step], j[:: args.image_step]
+                    diff = np.abs(images(beats0, i0) - images(beats1, j1))
                     pixels.append(diff.reshape(len(i0), -1).mean(axis=1))
         x0 = np.concatenate([m[0] for m in moved])
         x1 = np.concatenate([m[1] for m in moved])
@@ -277,17 +285,14 @@ def main(argv=None) -> None:
 
     limit_threads(args.threads)  # before anything imports TensorFlow
     from ecg2d.classifier import Classifier
-    from ecg2d.config import validate_config
+    from ecg2d.config import experiment_window
     from ecg2d.predict import model_settings, predict_record, score_tables
 
-    config = yaml.safe_load(Path(args.config).read_text())
-    validate_config(config, REPO / "config/schema.yaml")
+    config = load_config(args.config)
     experiment = config["experiments"][args.experiment]
     class_map = experiment["classes"]
     records = args.records or [str(r) for r in experiment["test_records"]]
     classifier = Classifier.load(args.model)
-    from ecg2d.config import experiment_window
-
     workflow_data = {
         "fs": config["fs"],
         "window": experiment_window(config, args.experiment),
