@@ -31,6 +31,10 @@ to choose how a feature is computed. With ``--images``, also how far each beat's
 the network's input: the mean absolute pixel difference of each paired beat's image, 0-255,
 every ``--image-step``-th beat).
 
+``--wander``: every copy also gets baseline wander added to each lead (:data:`WANDER`: 0.5 mV at
+0.1 Hz and 0.25 mV at 0.3 Hz, slow drift and respiration of an ambulatory recording), so that
+``--rates 360 --wander`` measures what wander alone moves.
+
     .venv/bin/python bench/rate_invariance.py --model <run>/results/inter_patient/model.h5 \\
         --data-dir ../shared/data/mitdb --out bench/results/rate_invariance.json
 """
@@ -60,10 +64,21 @@ from ds1_cv import machine  # noqa: E402
 RENAME = {"MLII": "II"}
 #: Largest distance (s) between a beat at the original rate and at another rate to pair them.
 PAIR_S = 0.02
+#: ``--wander``: (mV, Hz, phase) of the sinusoids added to every lead of a copy.
+WANDER = ((0.5, 0.1, 0.0), (0.25, 0.3, 1.0))
 
 
-def write_copy(data_dir: str, record: str, rate: int, rename: dict, out_dir: Path) -> None:
-    """Write ``record`` resampled to ``rate`` Hz into ``out_dir`` with leads renamed."""
+def baseline_wander(n: int, fs: float) -> np.ndarray:
+    """:data:`WANDER` over ``n`` samples at ``fs`` Hz (mV)."""
+    t = np.arange(n) / fs
+    return sum(mv * np.sin(2 * np.pi * hz * t + phase) for mv, hz, phase in WANDER)
+
+
+def write_copy(
+    data_dir: str, record: str, rate: int, rename: dict, out_dir: Path, wander: bool = False
+) -> None:
+    """Write ``record`` resampled to ``rate`` Hz into ``out_dir`` with leads renamed, and with
+    :func:`baseline_wander` added to every lead if ``wander``."""
     import wfdb
     from scipy.signal import resample_poly
 
@@ -72,6 +87,8 @@ def write_copy(data_dir: str, record: str, rate: int, rename: dict, out_dir: Pat
     ann = wfdb.rdann(base, "atr")
     ratio = Fraction(rate) / Fraction(str(rec.fs))
     signal = resample_poly(rec.p_signal, ratio.numerator, ratio.denominator, axis=0)
+    if wander:
+        signal = signal + baseline_wander(len(signal), rate)[:, None]
     names = [rename.get(name, name) for name in rec.sig_name]
     wfdb.wrsamp(
         record,
@@ -189,7 +206,9 @@ def feature_invariance(args) -> None:
 
     def features(folder, record):
         rec = at_rate(read_new_record(folder, record, config["lead"], 0, "atr"), fs)
-        beats = segment_record(rec, window["mode"], tuple(window["fixed_ms"]))
+        beats = segment_record(
+            rec, window["mode"], tuple(window["fixed_ms"]), window.get("highpass_hz")
+        )
         return beats["sample"] / fs, beat_columns(beats, columns), beats
 
     def images(beats, index):
@@ -211,13 +230,14 @@ def feature_invariance(args) -> None:
         "records": records,
         "columns": list(columns),
         "rename": RENAME,
+        "wander": WANDER if args.wander else None,
         "rates": {},
     }
     for rate in args.rates:
         moved, pixels = [], []
         with tempfile.TemporaryDirectory() as tmp:
             for record in records:
-                write_copy(args.data_dir, record, rate, RENAME, Path(tmp))
+                write_copy(args.data_dir, record, rate, RENAME, Path(tmp), args.wander)
                 t1, x1, beats1 = features(tmp, record)
                 t0, x0, beats0 = original[record]
                 i, j = pair_times(t0, t1)
@@ -274,6 +294,7 @@ def main(argv=None) -> None:
     parser.add_argument("--images", action="store_true", help="with --features: images too")
     parser.add_argument("--input-size", type=int, default=48)
     parser.add_argument("--image-step", type=int, default=4)
+    parser.add_argument("--wander", action="store_true", help="add WANDER to every copy")
     args = parser.parse_args(argv)
     if args.features:
         feature_invariance(args)
@@ -334,6 +355,7 @@ def main(argv=None) -> None:
         "model_fs": data["fs"],
         "records": records,
         "rename": RENAME,
+        "wander": WANDER if args.wander else None,
         "pair_s": PAIR_S,
         "rates": {},
     }
@@ -343,7 +365,7 @@ def main(argv=None) -> None:
         per_record, leads = {}, set()
         with tempfile.TemporaryDirectory() as tmp:
             for record in records:
-                write_copy(args.data_dir, record, rate, RENAME, Path(tmp))
+                write_copy(args.data_dir, record, rate, RENAME, Path(tmp), args.wander)
                 table, fs, lead = predict(tmp, record)
                 leads.add(lead)
                 pairs = pair_tables(tables["original"][record], table,
