@@ -119,7 +119,8 @@ def experiment_window(config: dict, name: str) -> dict:
 
 def window_name(window: dict) -> str:
     """A window's folder name: its mode, with the milliseconds for mode fixed
-    (``fixed_250_400``) and ``_record`` for amplitude record (``jun2018_record``). Two windows
+    (``fixed_250_400``), ``_record`` for amplitude record (``jun2018_record``) and
+    ``_hp{Hz}`` for a baseline high-pass (``fixed_250_400_hp0.5``). Two windows
     cut and render beats alike exactly when their names are equal (``fixed_ms`` counts for
     mode fixed only)."""
     name = window["mode"]
@@ -127,6 +128,8 @@ def window_name(window: dict) -> str:
         name += "".join(f"_{repr(float(ms)).removesuffix('.0')}" for ms in window["fixed_ms"])
     if window.get("amplitude", "beat") != "beat":
         name += f"_{window['amplitude']}"
+    if window.get("highpass_hz") is not None:
+        name += f"_hp{float(window['highpass_hz']):g}"
     return name
 
 

@@ -258,6 +258,7 @@ def detected_beats(
     mode: str = "jun2018",
     fixed_ms: tuple[float, float] = (250.0, 400.0),
     match_s: float = MATCH_WINDOW_S,
+    highpass_hz: float | None = None,
 ) -> dict[str, np.ndarray]:
     """Beats of an :class:`ecg2d.io.Record` cut around detected ``peaks`` (module docstring).
 
@@ -268,7 +269,7 @@ def detected_beats(
     symbol, matched, ref_sample = label_detections(
         record.ann_sample, record.ann_symbol, r, record.fs, match_s
     )
-    beats, keep = beats_around_peaks(record, r, symbol, mode, fixed_ms)
+    beats, keep = beats_around_peaks(record, r, symbol, mode, fixed_ms, highpass_hz)
     beats.update(
         {"matched": matched[keep], "ref_sample": ref_sample[keep], "detector": np.array(detector)}
     )
@@ -308,7 +309,13 @@ def detect_record(
         )
         rows.append({"record": record.name, "detector": detector, "stage": stage, **scores})
     beats = detected_beats(
-        record, refined, detector, window["mode"], tuple(window["fixed_ms"]), match_s
+        record,
+        refined,
+        detector,
+        window["mode"],
+        tuple(window["fixed_ms"]),
+        match_s,
+        window.get("highpass_hz"),
     )
     return beats, rows
 

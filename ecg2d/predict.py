@@ -285,8 +285,9 @@ def segment_for_prediction(
     ``detection`` (the config's ``detection:``) gives ``refine_ms`` and ``match_ms``.
     """
     mode, fixed_ms = window["mode"], tuple(window["fixed_ms"])
+    highpass_hz = window.get("highpass_hz")
     if settings["segmentation"] == "annotations":
-        beats = segment_record(record, mode, fixed_ms)
+        beats = segment_record(record, mode, fixed_ms, highpass_hz)
         beats["matched"] = np.ones(len(beats["sample"]), dtype=bool)
         beats["ref_sample"] = beats["sample"].copy()
         return beats
@@ -294,7 +295,7 @@ def segment_for_prediction(
     refine_s = detection.get("refine_ms", REFINE_RADIUS_S * 1000) / 1000.0
     match_s = detection.get("match_ms", MATCH_WINDOW_S * 1000) / 1000.0
     peaks = detect_peaks(record.signal, record.fs, settings["detector"], refine_s)
-    return detected_beats(record, peaks, settings["detector"], mode, fixed_ms, match_s)
+    return detected_beats(record, peaks, settings["detector"], mode, fixed_ms, match_s, highpass_hz)
 
 
 def render_images(

@@ -35,6 +35,8 @@ RHYTHM_CELL_S = 0.025
 #: Quantile of the RR intervals around a beat that stands for the dominant (sinus) cycle
 #: (:func:`upper_rr`).
 UPPER_RR_QUANTILE = 0.75
+#: Order of the Butterworth high-pass of :func:`remove_baseline` (run forwards and backwards).
+HIGHPASS_ORDER = 2
 
 
 def rr_irregularity(pre_rr: np.ndarray, beats: int = LOCAL_RR_BEATS) -> np.ndarray:
@@ -139,6 +141,26 @@ def rhythm_cells(
     distinct = ((windows[:, 1:] != windows[:, :-1]) & (windows[:, 1:] >= 0)).sum(axis=1)
     distinct += windows[:, 0] >= 0
     return np.where(valid > 0, distinct / np.maximum(valid, 1), 0.0)
+
+
+def remove_baseline(signal: np.ndarray, fs: float, highpass_hz: float | None) -> np.ndarray:
+    """``signal`` with its baseline wander removed: high-passed at ``highpass_hz`` (a zero-phase
+    :data:`HIGHPASS_ORDER` Butterworth, so no beat moves in time), float32; unchanged where
+    ``highpass_hz`` is None. A signal too short to filter loses its median instead.
+
+    Respiration and electrode motion tilt a beat's window by as much as its QRS, and a
+    min-max scaled image then shows the tilt as shape; 0.5 Hz is the lower edge of monitoring
+    ECG bandwidth (IEC 60601-2-27), defined in Hz so that it holds at any sampling rate.
+    """
+    x = np.asarray(signal, dtype=np.float64)
+    if highpass_hz is None:
+        return x.astype(np.float32)
+    from scipy.signal import butter, sosfiltfilt
+
+    sos = butter(HIGHPASS_ORDER, float(highpass_hz), btype="highpass", fs=fs, output="sos")
+    if len(x) <= 3 * (2 * len(sos) + 1):
+        return (x - np.median(x)).astype(np.float32) if len(x) else x.astype(np.float32)
+    return sosfiltfilt(sos, x).astype(np.float32)
 
 
 def beat_windows(
@@ -251,9 +273,14 @@ def beats_around_peaks(
     symbols: np.ndarray,
     mode: str = "jun2018",
     fixed_ms: tuple[float, float] = (250.0, 400.0),
+    highpass_hz: float | None = None,
 ) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """A beats dict of ``record`` cut around ``r_peaks`` labelled ``symbols``, and the mask of
     the peaks the window mode could cut (for arrays the caller adds per beat).
+
+    The beats' ``signal``, from which images are drawn, is the lead with its baseline removed
+    at ``highpass_hz`` (:func:`remove_baseline`; None: as recorded); the QRS shape features
+    band-pass the lead themselves (:mod:`ecg2d.shape`).
 
     Windows and RR context are taken over all of ``r_peaks``, which must be strictly
     increasing: two beats at one sample (or out of order) are a :class:`ecg2d.io.RecordError`
@@ -276,7 +303,7 @@ def beats_around_peaks(
         "record": np.array(record.name),
         "lead": np.array(record.lead),
         "fs": np.array(record.fs, dtype=np.float64),
-        "signal": record.signal.astype(np.float32),
+        "signal": remove_baseline(record.signal, record.fs, highpass_hz),
         "sample": r[keep],
         "symbol": np.asarray(symbols)[keep].astype("U1"),
         "start": start[keep],
@@ -294,15 +321,22 @@ def segment_record(
     record,
     mode: str = "jun2018",
     fixed_ms: tuple[float, float] = (250.0, 400.0),
+    highpass_hz: float | None = None,
 ) -> dict[str, np.ndarray]:
-    """Beats of an :class:`ecg2d.io.Record` as a dict of plain arrays (see module docstring).
+    """Beats of an :class:`ecg2d.io.Record` as a dict of plain arrays (see module docstring),
+    the signal high-passed at ``highpass_hz`` (:func:`remove_baseline`).
 
     Neighbours and RR intervals are taken over all beat annotations of the record, whatever
     their class; non-beat annotations are dropped first.
     """
     is_beat = beat_mask(record.ann_symbol)
     beats, _ = beats_around_peaks(
-        record, record.ann_sample[is_beat], record.ann_symbol[is_beat], mode, fixed_ms
+        record,
+        record.ann_sample[is_beat],
+        record.ann_symbol[is_beat],
+        mode,
+        fixed_ms,
+        highpass_hz,
     )
     return beats
 

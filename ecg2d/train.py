@@ -149,6 +149,11 @@ def prepare_rows(manifest: pd.DataFrame, experiment: dict, settings: Settings, s
     return fit_rows, val_rows
 
 
+def _hz(value) -> float | None:
+    """A frequency setting as a float, None kept."""
+    return None if value is None else float(value)
+
+
 def data_settings(
     *,
     fs: float,
@@ -163,7 +168,7 @@ def data_settings(
     """The ``data`` block of ``model.json``: the workflow settings a model's beats were made with.
 
     ``fs`` (Hz the records were resampled to), ``window`` (``mode``, ``fixed_ms``,
-    ``amplitude``),
+    ``amplitude``, ``highpass_hz``),
     ``image_size`` (side of the rendered beat PNGs, not the network's input), ``crop``
     (``size``, ``offsets``), ``lead`` and ``fallback_channel``, ``segmentation``
     (``annotations`` or ``detector``) and ``detector`` (``None`` unless segmentation is
@@ -179,6 +184,7 @@ def data_settings(
             "mode": str(window["mode"]),
             "fixed_ms": [float(v) for v in window["fixed_ms"]],
             "amplitude": str(window.get("amplitude", "beat")),
+            "highpass_hz": _hz(window.get("highpass_hz")),
         },
         "image_size": int(image_size),
         "crop": {"size": int(crop["size"]), "offsets": [int(v) for v in crop["offsets"]]},

@@ -46,9 +46,10 @@ def rule_window(wildcards):
 
 
 def window_cut(wildcards):
-    """How a beats or detect job cuts its windows (``mode``, ``fixed_ms``; not amplitude)."""
+    """How a beats or detect job cuts its windows (``mode``, ``fixed_ms``) and the signal they
+    are drawn from (``highpass_hz``); not amplitude."""
     window = rule_window(wildcards)
-    return {"mode": window["mode"], "fixed_ms": window["fixed_ms"]}
+    return {key: window[key] for key in ("mode", "fixed_ms", "highpass_hz")}
 
 
 def window_amplitude(wildcards):

@@ -19,7 +19,10 @@ with job(snakemake) as log:
         len(record.signal),
         record.fs,
     )
-    beats = segment_record(record, p.window["mode"], tuple(p.window["fixed_ms"]))
+    window = p.window
+    beats = segment_record(
+        record, window["mode"], tuple(window["fixed_ms"]), window.get("highpass_hz")
+    )
     save_beats(beats, snakemake.output[0])
     log.info(
         "record %s: %d beats cut (%s windows)", record.name, len(beats["sample"]), p.window["mode"]

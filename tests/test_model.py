@@ -232,7 +232,12 @@ def test_data_settings_of_detector_and_annotation_beats():
     data = data_settings(**common, segmentation="detector", detector="hamilton")
     assert data == {
         "fs": 250.0,
-        "window": {"mode": "fixed", "fixed_ms": [200.0, 300.0], "amplitude": "beat"},
+        "window": {
+            "mode": "fixed",
+            "fixed_ms": [200.0, 300.0],
+            "amplitude": "beat",
+            "highpass_hz": None,
+        },
         "image_size": 64,
         "crop": {"size": 48, "offsets": [0, 8, 16]},
         "lead": "V1",

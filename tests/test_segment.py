@@ -23,6 +23,17 @@ from tests.conftest import segmented
 RECORDS = ["100", "207", "232", "102"]
 
 
+def first_samples(record, n: int):
+    """The first ``n`` samples of a record (both leads) with their annotations."""
+    return dataclasses.replace(
+        record,
+        signal=record.signal[:n],
+        signal2=record.signal2[:n],
+        ann_sample=record.ann_sample[record.ann_sample < n],
+        ann_symbol=record.ann_symbol[record.ann_sample < n],
+    )
+
+
 def _reference_beats(mitdb, record):
     ann = wfdb.rdann(str(mitdb / record), "atr")
     keep = [i for i, s in enumerate(ann.symbol) if s in BEAT_SYMBOLS]
@@ -264,13 +275,7 @@ def test_rr_intervals_do_not_depend_on_the_recordings_rate(mitdb):
     from ecg2d.segment import fiducials, segment_record
 
     record = read_record(mitdb, "100")
-    short = dataclasses.replace(
-        record,
-        signal=record.signal[:216_000],
-        signal2=record.signal2[:216_000],
-        ann_sample=record.ann_sample[record.ann_sample < 216_000],
-        ann_symbol=record.ann_symbol[record.ann_sample < 216_000],
-    )
+    short = first_samples(record, 216_000)
     slow = at_rate(short, 128.0)
     back = at_rate(dataclasses.replace(slow, ann_sample=np.round(slow.ann_sample)), 360.0)
     a, b = segment_record(short, "fixed"), segment_record(back, "fixed")
@@ -301,13 +306,7 @@ def test_fixed_windows_are_cut_around_the_aligned_qrs(mitdb):
 
     record = read_record(mitdb, "100")
     n = 216_000
-    short = dataclasses.replace(
-        record,
-        signal=record.signal[:n],
-        signal2=record.signal2[:n],
-        ann_sample=record.ann_sample[record.ann_sample < n],
-        ann_symbol=record.ann_symbol[record.ann_sample < n],
-    )
+    short = first_samples(record, n)
     back = at_rate(at_rate(short, 128.0), 360.0)
     a, b = segment_record(short, "fixed"), segment_record(back, "fixed")
     assert len(a["start"]) == len(b["start"]) > 700
@@ -322,3 +321,46 @@ def test_fixed_windows_are_cut_around_the_aligned_qrs(mitdb):
     jun = segment_record(short, "jun2018")
     margin = round(20 / 360 * 360)
     assert np.array_equal(jun["start"][1:], jun["sample"][:-1] + margin)
+
+
+def test_baseline_wander_does_not_tilt_beats_drawn_from_the_high_passed_lead(mitdb):
+    """A window setting highpass_hz draws beats from the lead high-passed at that many Hz
+    (ecg2d.segment.remove_baseline): record 119 with a respiration-like wander added (0.5 mV at
+    0.1 Hz, 0.25 mV at 0.3 Hz) moves its 48-px beat images by a median of 3 of 255 as
+    recorded, and by a fifth of that high-passed at 0.5 Hz; the filter is zero-phase, so the
+    QRS peaks stay where they were, and without the setting the lead is drawn as recorded."""
+    from ecg2d.images import resize_images
+    from ecg2d.predict import render_images
+    from ecg2d.segment import remove_baseline
+
+    record = read_record(mitdb, "119")
+    n = 108_000
+    short = first_samples(record, n)
+    t = np.arange(n) / record.fs
+    wave = 0.5 * np.sin(2 * np.pi * 0.1 * t) + 0.25 * np.sin(2 * np.pi * 0.3 * t + 1)
+    drifting = dataclasses.replace(short, signal=(short.signal + wave).astype(np.float32))
+
+    def images(rec, highpass_hz):
+        beats = segment_record(rec, "fixed", (250, 400), highpass_hz)
+        index = np.arange(len(beats["sample"]))
+        return beats, resize_images(render_images(beats, 128, index), 48)[..., 0]
+
+    raw, raw_images = images(short, None)
+    np.testing.assert_array_equal(raw["signal"], short.signal.astype(np.float32))
+    _, raw_drift = images(drifting, None)
+    flat, flat_images = images(short, 0.5)
+    _, flat_drift = images(drifting, 0.5)
+    assert len(raw_images) == len(flat_images) > 300
+    moved_raw = np.median(np.abs(raw_drift - raw_images).mean(axis=(1, 2)))
+    moved_flat = np.median(np.abs(flat_drift - flat_images).mean(axis=(1, 2)))
+    assert moved_raw > 2.0 and moved_flat < moved_raw / 4  # measured: 3.2 and 0.5
+    # zero-phase: each beat's largest deflection within 50 ms of its mark stays at its sample
+    half = round(0.05 * record.fs)
+
+    def peak_offsets(signal):
+        rows = np.stack([signal[m - half : m + half] for m in raw["sample"]])
+        return np.argmax(np.abs(rows - np.median(rows, axis=1, keepdims=True)), axis=1)
+
+    same = peak_offsets(raw["signal"]) == peak_offsets(flat["signal"])
+    assert np.mean(same) > 0.95  # measured: 0.99
+    assert remove_baseline(np.ones(5), 360.0, 0.5).tolist() == [0.0] * 5  # too short: median
