@@ -33,7 +33,9 @@ every ``--image-step``-th beat).
 
 ``--wander``: every copy also gets baseline wander added to each lead (:data:`WANDER`: 0.5 mV at
 0.1 Hz and 0.25 mV at 0.3 Hz, slow drift and respiration of an ambulatory recording), so that
-``--rates 360 --wander`` measures what wander alone moves.
+``--rates 360 --wander`` measures what wander alone moves. ``--noise``: every copy also gets
+:data:`NOISE` (white Gaussian noise of 0.03 mV rms, seeded by the record's name, and a 0.05 mV
+mains hum at 50 Hz), the fast counterpart.
 
     .venv/bin/python bench/rate_invariance.py --model <run>/results/inter_patient/model.h5 \\
         --data-dir ../shared/data/mitdb --out bench/results/rate_invariance.json
@@ -66,6 +68,8 @@ RENAME = {"MLII": "II"}
 PAIR_S = 0.02
 #: ``--wander``: (mV, Hz, phase) of the sinusoids added to every lead of a copy.
 WANDER = ((0.5, 0.1, 0.0), (0.25, 0.3, 1.0))
+#: ``--noise``: (white noise rms mV, mains hum mV, mains Hz) added to every lead of a copy.
+NOISE = (0.03, 0.05, 50.0)
 
 
 def baseline_wander(n: int, fs: float) -> np.ndarray:
@@ -74,11 +78,29 @@ def baseline_wander(n: int, fs: float) -> np.ndarray:
     return sum(mv * np.sin(2 * np.pi * hz * t + phase) for mv, hz, phase in WANDER)
 
 
+def added_noise(shape: tuple[int, int], fs: float, record: str) -> np.ndarray:
+    """:data:`NOISE` for a ``shape`` (samples x leads) signal at ``fs`` Hz (mV): white noise
+    seeded by ``record``'s name (the same copy every run), plus mains hum on every lead."""
+    import zlib
+
+    rms, hum, hz = NOISE
+    rng = np.random.default_rng(zlib.crc32(record.encode()))
+    t = np.arange(shape[0]) / fs
+    return rms * rng.standard_normal(shape) + hum * np.sin(2 * np.pi * hz * t)[:, None]
+
+
 def write_copy(
-    data_dir: str, record: str, rate: int, rename: dict, out_dir: Path, wander: bool = False
+    data_dir: str,
+    record: str,
+    rate: int,
+    rename: dict,
+    out_dir: Path,
+    wander: bool = False,
+    noise: bool = False,
 ) -> None:
     """Write ``record`` resampled to ``rate`` Hz into ``out_dir`` with leads renamed, and with
-    :func:`baseline_wander` added to every lead if ``wander``."""
+    :func:`baseline_wander` added to every lead if ``wander``, :func:`added_noise` if
+    ``noise``."""
     import wfdb
     from scipy.signal import resample_poly
 
@@ -89,6 +111,8 @@ def write_copy(
     signal = resample_poly(rec.p_signal, ratio.numerator, ratio.denominator, axis=0)
     if wander:
         signal = signal + baseline_wander(len(signal), rate)[:, None]
+    if noise:
+        signal = signal + added_noise(signal.shape, rate, record)
     names = [rename.get(name, name) for name in rec.sig_name]
     wfdb.wrsamp(
         record,
@@ -194,7 +218,7 @@ def feature_invariance(args) -> None:
     from ecg2d.expert import KIND_COLUMNS
     from ecg2d.io import at_rate
     from ecg2d.predict import read_new_record
-    from ecg2d.segment import segment_record
+    from ecg2d.segment import segment_record, window_band
     from ecg2d.split import beat_columns
 
     config = load_config(args.config)
@@ -206,9 +230,7 @@ def feature_invariance(args) -> None:
 
     def features(folder, record):
         rec = at_rate(read_new_record(folder, record, config["lead"], 0, "atr"), fs)
-        beats = segment_record(
-            rec, window["mode"], tuple(window["fixed_ms"]), window.get("highpass_hz")
-        )
+        beats = segment_record(rec, window["mode"], tuple(window["fixed_ms"]), window_band(window))
         return beats["sample"] / fs, beat_columns(beats, columns), beats
 
     def images(beats, index):
@@ -231,13 +253,14 @@ def feature_invariance(args) -> None:
         "columns": list(columns),
         "rename": RENAME,
         "wander": WANDER if args.wander else None,
+        "noise": NOISE if args.noise else None,
         "rates": {},
     }
     for rate in args.rates:
         moved, pixels = [], []
         with tempfile.TemporaryDirectory() as tmp:
             for record in records:
-                write_copy(args.data_dir, record, rate, RENAME, Path(tmp), args.wander)
+                write_copy(args.data_dir, record, rate, RENAME, Path(tmp), args.wander, args.noise)
                 t1, x1, beats1 = features(tmp, record)
                 t0, x0, beats0 = original[record]
                 i, j = pair_times(t0, t1)
@@ -295,6 +318,7 @@ def main(argv=None) -> None:
     parser.add_argument("--input-size", type=int, default=48)
     parser.add_argument("--image-step", type=int, default=4)
     parser.add_argument("--wander", action="store_true", help="add WANDER to every copy")
+    parser.add_argument("--noise", action="store_true", help="add NOISE to every copy")
     args = parser.parse_args(argv)
     if args.features:
         feature_invariance(args)
@@ -356,6 +380,7 @@ def main(argv=None) -> None:
         "records": records,
         "rename": RENAME,
         "wander": WANDER if args.wander else None,
+        "noise": NOISE if args.noise else None,
         "pair_s": PAIR_S,
         "rates": {},
     }
@@ -365,7 +390,7 @@ def main(argv=None) -> None:
         per_record, leads = {}, set()
         with tempfile.TemporaryDirectory() as tmp:
             for record in records:
-                write_copy(args.data_dir, record, rate, RENAME, Path(tmp), args.wander)
+                write_copy(args.data_dir, record, rate, RENAME, Path(tmp), args.wander, args.noise)
                 table, fs, lead = predict(tmp, record)
                 leads.add(lead)
                 pairs = pair_tables(tables["original"][record], table,

@@ -120,7 +120,8 @@ def experiment_window(config: dict, name: str) -> dict:
 def window_name(window: dict) -> str:
     """A window's folder name: its mode, with the milliseconds for mode fixed
     (``fixed_250_400``), ``_record`` for amplitude record (``jun2018_record``) and
-    ``_hp{Hz}`` for a baseline high-pass (``fixed_250_400_hp0.5``). Two windows
+    ``_hp{Hz}`` and ``_lp{Hz}`` for the band beats are drawn from
+    (``fixed_250_400_hp0.5_lp40``). Two windows
     cut and render beats alike exactly when their names are equal (``fixed_ms`` counts for
     mode fixed only)."""
     name = window["mode"]
@@ -130,6 +131,8 @@ def window_name(window: dict) -> str:
         name += f"_{window['amplitude']}"
     if window.get("highpass_hz") is not None:
         name += f"_hp{float(window['highpass_hz']):g}"
+    if window.get("lowpass_hz") is not None:
+        name += f"_lp{float(window['lowpass_hz']):g}"
     return name
 
 

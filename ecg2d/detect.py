@@ -35,7 +35,7 @@ from __future__ import annotations
 import numpy as np
 
 from ecg2d.io import BEAT_SYMBOLS, beat_mask
-from ecg2d.segment import beats_around_peaks
+from ecg2d.segment import beats_around_peaks, window_band
 
 DETECTORS = ("hamilton", "christov", "engzee", "xqrs")
 
@@ -258,7 +258,7 @@ def detected_beats(
     mode: str = "jun2018",
     fixed_ms: tuple[float, float] = (250.0, 400.0),
     match_s: float = MATCH_WINDOW_S,
-    highpass_hz: float | None = None,
+    band: tuple[float | None, float | None] = (None, None),
 ) -> dict[str, np.ndarray]:
     """Beats of an :class:`ecg2d.io.Record` cut around detected ``peaks`` (module docstring).
 
@@ -269,7 +269,7 @@ def detected_beats(
     symbol, matched, ref_sample = label_detections(
         record.ann_sample, record.ann_symbol, r, record.fs, match_s
     )
-    beats, keep = beats_around_peaks(record, r, symbol, mode, fixed_ms, highpass_hz)
+    beats, keep = beats_around_peaks(record, r, symbol, mode, fixed_ms, band)
     beats.update(
         {"matched": matched[keep], "ref_sample": ref_sample[keep], "detector": np.array(detector)}
     )
@@ -315,7 +315,7 @@ def detect_record(
         window["mode"],
         tuple(window["fixed_ms"]),
         match_s,
-        window.get("highpass_hz"),
+        window_band(window),
     )
     return beats, rows
 

@@ -48,7 +48,7 @@ from ecg2d.io import (
     choose_channel,
     read_channels,
 )
-from ecg2d.segment import segment_record
+from ecg2d.segment import segment_record, window_band
 
 LOG = logging.getLogger("ecg2d.predict")
 
@@ -285,9 +285,9 @@ def segment_for_prediction(
     ``detection`` (the config's ``detection:``) gives ``refine_ms`` and ``match_ms``.
     """
     mode, fixed_ms = window["mode"], tuple(window["fixed_ms"])
-    highpass_hz = window.get("highpass_hz")
+    band = window_band(window)
     if settings["segmentation"] == "annotations":
-        beats = segment_record(record, mode, fixed_ms, highpass_hz)
+        beats = segment_record(record, mode, fixed_ms, band)
         beats["matched"] = np.ones(len(beats["sample"]), dtype=bool)
         beats["ref_sample"] = beats["sample"].copy()
         return beats
@@ -295,7 +295,7 @@ def segment_for_prediction(
     refine_s = detection.get("refine_ms", REFINE_RADIUS_S * 1000) / 1000.0
     match_s = detection.get("match_ms", MATCH_WINDOW_S * 1000) / 1000.0
     peaks = detect_peaks(record.signal, record.fs, settings["detector"], refine_s)
-    return detected_beats(record, peaks, settings["detector"], mode, fixed_ms, match_s, highpass_hz)
+    return detected_beats(record, peaks, settings["detector"], mode, fixed_ms, match_s, band)
 
 
 def render_images(

@@ -35,8 +35,8 @@ RHYTHM_CELL_S = 0.025
 #: Quantile of the RR intervals around a beat that stands for the dominant (sinus) cycle
 #: (:func:`upper_rr`).
 UPPER_RR_QUANTILE = 0.75
-#: Order of the Butterworth high-pass of :func:`remove_baseline` (run forwards and backwards).
-HIGHPASS_ORDER = 2
+#: Order of the Butterworth filter of :func:`band_limit` (run forwards and backwards).
+BAND_ORDER = 2
 
 
 def rr_irregularity(pre_rr: np.ndarray, beats: int = LOCAL_RR_BEATS) -> np.ndarray:
@@ -143,21 +143,36 @@ def rhythm_cells(
     return np.where(valid > 0, distinct / np.maximum(valid, 1), 0.0)
 
 
-def remove_baseline(signal: np.ndarray, fs: float, highpass_hz: float | None) -> np.ndarray:
-    """``signal`` with its baseline wander removed: high-passed at ``highpass_hz`` (a zero-phase
-    :data:`HIGHPASS_ORDER` Butterworth, so no beat moves in time), float32; unchanged where
-    ``highpass_hz`` is None. A signal too short to filter loses its median instead.
+def window_band(window: dict) -> tuple[float | None, float | None]:
+    """The band ``(highpass_hz, lowpass_hz)`` a window's beats are drawn from (its settings of
+    those names; None: no edge there)."""
+    return window.get("highpass_hz"), window.get("lowpass_hz")
 
-    Respiration and electrode motion tilt a beat's window by as much as its QRS, and a
-    min-max scaled image then shows the tilt as shape; 0.5 Hz is the lower edge of monitoring
-    ECG bandwidth (IEC 60601-2-27), defined in Hz so that it holds at any sampling rate.
+
+def band_limit(signal: np.ndarray, fs: float, band=(None, None)) -> np.ndarray:
+    """``signal`` limited to ``band`` ``(highpass_hz, lowpass_hz)``, float32: a zero-phase
+    :data:`BAND_ORDER` Butterworth (so no beat moves in time), high-pass, low-pass or band-pass
+    by which edges are set; unchanged where neither is. The low edge is kept below 0.45 ``fs``.
+    A signal too short to filter loses its median instead.
+
+    High-passing removes baseline wander: respiration and electrode motion tilt a beat's window
+    by as much as its QRS, and a min-max scaled image then shows the tilt as shape.
+    Low-passing removes muscle noise and mains hum, which draw into the trace what the
+    network's input cannot resolve. 0.5-40 Hz is the monitoring ECG band (IEC 60601-2-27), set
+    in Hz so that it holds at any sampling rate.
     """
     x = np.asarray(signal, dtype=np.float64)
-    if highpass_hz is None:
+    high, low = band
+    low = None if low is None else min(float(low), 0.45 * fs)
+    if high is None and low is None:
         return x.astype(np.float32)
     from scipy.signal import butter, sosfiltfilt
 
-    sos = butter(HIGHPASS_ORDER, float(highpass_hz), btype="highpass", fs=fs, output="sos")
+    if high is not None and low is not None:
+        edges, kind = [float(high), low], "bandpass"
+    else:
+        edges, kind = (float(high), "highpass") if high is not None else (low, "lowpass")
+    sos = butter(BAND_ORDER, edges, btype=kind, fs=fs, output="sos")
     if len(x) <= 3 * (2 * len(sos) + 1):
         return (x - np.median(x)).astype(np.float32) if len(x) else x.astype(np.float32)
     return sosfiltfilt(sos, x).astype(np.float32)
@@ -273,14 +288,14 @@ def beats_around_peaks(
     symbols: np.ndarray,
     mode: str = "jun2018",
     fixed_ms: tuple[float, float] = (250.0, 400.0),
-    highpass_hz: float | None = None,
+    band: tuple[float | None, float | None] = (None, None),
 ) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """A beats dict of ``record`` cut around ``r_peaks`` labelled ``symbols``, and the mask of
     the peaks the window mode could cut (for arrays the caller adds per beat).
 
-    The beats' ``signal``, from which images are drawn, is the lead with its baseline removed
-    at ``highpass_hz`` (:func:`remove_baseline`; None: as recorded); the QRS shape features
-    band-pass the lead themselves (:mod:`ecg2d.shape`).
+    The beats' ``signal``, from which images are drawn, is the lead limited to ``band``
+    (:func:`band_limit`, the window's :func:`window_band`; no edges: as recorded); the QRS
+    shape features band-pass the lead themselves (:mod:`ecg2d.shape`).
 
     Windows and RR context are taken over all of ``r_peaks``, which must be strictly
     increasing: two beats at one sample (or out of order) are a :class:`ecg2d.io.RecordError`
@@ -303,7 +318,7 @@ def beats_around_peaks(
         "record": np.array(record.name),
         "lead": np.array(record.lead),
         "fs": np.array(record.fs, dtype=np.float64),
-        "signal": remove_baseline(record.signal, record.fs, highpass_hz),
+        "signal": band_limit(record.signal, record.fs, band),
         "sample": r[keep],
         "symbol": np.asarray(symbols)[keep].astype("U1"),
         "start": start[keep],
@@ -321,10 +336,10 @@ def segment_record(
     record,
     mode: str = "jun2018",
     fixed_ms: tuple[float, float] = (250.0, 400.0),
-    highpass_hz: float | None = None,
+    band: tuple[float | None, float | None] = (None, None),
 ) -> dict[str, np.ndarray]:
     """Beats of an :class:`ecg2d.io.Record` as a dict of plain arrays (see module docstring),
-    the signal high-passed at ``highpass_hz`` (:func:`remove_baseline`).
+    the signal limited to ``band`` (:func:`band_limit`).
 
     Neighbours and RR intervals are taken over all beat annotations of the record, whatever
     their class; non-beat annotations are dropped first.
@@ -336,7 +351,7 @@ def segment_record(
         record.ann_symbol[is_beat],
         mode,
         fixed_ms,
-        highpass_hz,
+        band,
     )
     return beats
 

@@ -237,6 +237,7 @@ def test_data_settings_of_detector_and_annotation_beats():
             "fixed_ms": [200.0, 300.0],
             "amplitude": "beat",
             "highpass_hz": None,
+            "lowpass_hz": None,
         },
         "image_size": 64,
         "crop": {"size": 48, "offsets": [0, 8, 16]},
