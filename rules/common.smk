@@ -49,7 +49,9 @@ def window_cut(wildcards):
     """How a beats or detect job cuts its windows (``mode``, ``fixed_ms``) and the band of the
     signal they are drawn from (``highpass_hz``, ``lowpass_hz``); not amplitude."""
     window = rule_window(wildcards)
-    return {key: window[key] for key in ("mode", "fixed_ms", "highpass_hz", "lowpass_hz")}
+    return {
+        key: window[key] for key in ("mode", "fixed_ms", "highpass_hz", "lowpass_hz")
+    }
 
 
 def window_amplitude(wildcards):

@@ -118,8 +118,15 @@ def run_snakemake(
 
 #: Records of the tiny run: inter_patient trains on 101, validates on 118, tests on 100.
 REPORT_RECORDS = ["100", "101", "118"]
-#: inter_patient's window in the tiny run: a window of its own, one amplitude scale per record.
-OWN_WINDOW = {"mode": "fixed", "fixed_ms": [250, 400], "amplitude": "record"}
+#: inter_patient's window in the tiny run: a window of its own, one amplitude scale per record,
+#: drawn from the monitoring band as the default.
+OWN_WINDOW = {
+    "mode": "fixed",
+    "fixed_ms": [250, 400],
+    "amplitude": "record",
+    "highpass_hz": 0.5,
+    "lowpass_hz": 40,
+}
 
 
 @pytest.fixture(scope="session")
