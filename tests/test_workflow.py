@@ -138,6 +138,11 @@ def test_dag_and_rulegraph_render(workdir):
     assert "digraph snakemake_dag" in dag and "record: 102" in dag
 
 
+#: A window drawn from the lead as recorded. A config file's keys are merged into the shipped
+#: config's, so an experiment window that leaves the band out keeps the shipped band.
+AS_RECORDED = {"highpass_hz": None, "lowpass_hz": None}
+
+
 @pytest.mark.parametrize(
     "windows, expected",
     [
@@ -150,12 +155,17 @@ def test_dag_and_rulegraph_render(workdir):
             {"inter_patient": {"mode": "midpoint", "amplitude": "record"}},
             {"beats": 3, "beats_window": 2},
         ),
+        # the band makes a window of its own: the same cut drawn from 0.5-40 Hz
+        (
+            {"jun2018": {"mode": "fixed"}, "inter_patient": {"mode": "fixed", "lowpass_hz": 40}},
+            {"beats_window": 5},
+        ),
     ],
 )
 def test_experiments_share_the_beats_of_a_shared_window(tmp_path, mitdb, windows, expected):
     experiments = {name: dict(CONFIG["experiments"][name]) for name in CONFIG["experiments"]}
     for name, window in windows.items():
-        experiments[name]["window"] = window
+        experiments[name]["window"] = {**AS_RECORDED, **window}
     config = write_config(tmp_path / "config.yaml", records=RECORDS, experiments=experiments)
     counts = job_counts(run_snakemake(tmp_path, "-n", *MANIFESTS, configfile=config).stdout)
     beats = {rule: counts[rule] for rule in ("beats", "beats_window") if rule in counts}
