@@ -159,6 +159,7 @@ def check_config(config: dict) -> None:
     selected_records(config)
     if not config["experiments"]:
         raise ConfigError("experiments: at least one experiment is needed")
+    check_band(config["window"], "window", config["fs"])
     crop = config["crop"]
     if crop["size"] + max(crop["offsets"]) > config["image_size"]:
         raise ConfigError(
@@ -167,6 +168,8 @@ def check_config(config: dict) -> None:
         )
     for name, experiment in config["experiments"].items():
         key = f"experiments.{name}"
+        if experiment.get("window"):
+            check_band(experiment["window"], f"{key}.window", config["fs"])
         for symbol in experiment["classes"]:
             if symbol not in BEAT_SYMBOLS:
                 raise ConfigError(
@@ -204,6 +207,16 @@ def check_config(config: dict) -> None:
                 check_known_records(config, names, f"{key}.{side}")
         if not experiment_records(config, name):
             raise ConfigError(f"{key}: none of its records is among the selected records")
+
+
+def check_band(window: dict, key: str, fs: float) -> None:
+    """A :class:`ConfigError` naming ``key`` where a window's band cannot be filtered at ``fs``:
+    ``highpass_hz`` at or above ``lowpass_hz``, or at or above half the sampling rate."""
+    high, low = window.get("highpass_hz"), window.get("lowpass_hz")
+    if high is not None and high >= 0.45 * float(fs):
+        raise ConfigError(f"{key}.highpass_hz: {high} Hz is not below 0.45 x fs ({fs} Hz)")
+    if high is not None and low is not None and high >= low:
+        raise ConfigError(f"{key}: highpass_hz ({high}) must be below lowpass_hz ({low})")
 
 
 def check_known_records(config: dict, records, key: str) -> None:

@@ -152,8 +152,10 @@ def window_band(window: dict) -> tuple[float | None, float | None]:
 def band_limit(signal: np.ndarray, fs: float, band=(None, None)) -> np.ndarray:
     """``signal`` limited to ``band`` ``(highpass_hz, lowpass_hz)``, float32: a zero-phase
     :data:`BAND_ORDER` Butterworth (so no beat moves in time), high-pass, low-pass or band-pass
-    by which edges are set; unchanged where neither is. The low edge is kept below 0.45 ``fs``.
-    A signal too short to filter loses its median instead.
+    by which edges are set; unchanged where neither is. The low-pass edge is kept below
+    0.45 ``fs`` (a model's band at a low sampling rate); a high-pass edge at or above it, or at
+    or above the low-pass edge, is a :class:`ValueError` naming both. A signal too short to
+    filter loses its median instead.
 
     High-passing removes baseline wander: respiration and electrode motion tilt a beat's window
     by as much as its QRS, and a min-max scaled image then shows the tilt as shape.
@@ -166,6 +168,11 @@ def band_limit(signal: np.ndarray, fs: float, band=(None, None)) -> np.ndarray:
     low = None if low is None else min(float(low), 0.45 * fs)
     if high is None and low is None:
         return x.astype(np.float32)
+    if high is not None and float(high) >= (low if low is not None else 0.45 * fs):
+        raise ValueError(
+            f"band {band}: its high-pass edge must lie below its low-pass edge and 0.45 x the "
+            f"sampling rate ({fs:g} Hz)"
+        )
     from scipy.signal import butter, sosfiltfilt
 
     if high is not None and low is not None:

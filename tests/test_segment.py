@@ -400,3 +400,31 @@ def test_noise_does_not_blur_beats_drawn_from_the_low_passed_lead(mitdb):
     )
     assert window_band({"mode": "fixed", "highpass_hz": 0.5, "lowpass_hz": 40}) == (0.5, 40)
     assert window_band({"mode": "jun2018"}) == (None, None)
+
+
+def test_a_band_that_cannot_be_filtered_is_an_error_naming_its_setting(mitdb):
+    """A high-pass edge at or above the low-pass edge (or half the sampling rate) stops the
+    workflow at its start with the experiment's window named, and band_limit refuses it too
+    (a model's band at another rate)."""
+    import copy
+
+    import yaml
+
+    from ecg2d.config import ConfigError, check_config
+    from ecg2d.segment import band_limit
+    from tests.conftest import REPO
+
+    config = yaml.safe_load((REPO / "config/config.yaml").read_text())
+    config["data_dir"] = str(mitdb)
+    check_config(config)  # the shipped band passes
+    bad = copy.deepcopy(config)
+    bad["experiments"]["inter_patient"]["window"]["highpass_hz"] = 50
+    message = r"experiments\.inter_patient\.window: highpass_hz \(50\)"
+    with pytest.raises(ConfigError, match=message):
+        check_config(bad)
+    bad = copy.deepcopy(config)
+    bad["window"]["highpass_hz"] = 200
+    with pytest.raises(ConfigError, match=r"window\.highpass_hz: 200 Hz is not below"):
+        check_config(bad)
+    with pytest.raises(ValueError, match=r"band \(50, 40\)"):
+        band_limit(np.zeros(1000), 360.0, (50, 40))
