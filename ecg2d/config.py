@@ -11,6 +11,7 @@ import copy
 from pathlib import Path
 
 from ecg2d.io import BEAT_SYMBOLS, MITDB_RECORDS, RECORD_SUFFIXES
+from ecg2d.shape import band_error
 
 
 class ConfigError(ValueError):
@@ -210,13 +211,11 @@ def check_config(config: dict) -> None:
 
 
 def check_band(window: dict, key: str, fs: float) -> None:
-    """A :class:`ConfigError` naming ``key`` where a window's band cannot be filtered at ``fs``:
-    ``highpass_hz`` at or above ``lowpass_hz``, or at or above half the sampling rate."""
-    high, low = window.get("highpass_hz"), window.get("lowpass_hz")
-    if high is not None and high >= 0.45 * float(fs):
-        raise ConfigError(f"{key}.highpass_hz: {high} Hz is not below 0.45 x fs ({fs} Hz)")
-    if high is not None and low is not None and high >= low:
-        raise ConfigError(f"{key}: highpass_hz ({high}) must be below lowpass_hz ({low})")
+    """A :class:`ConfigError` naming ``key`` where a window's band cannot be filtered at ``fs``
+    (:func:`ecg2d.shape.band_error`)."""
+    error = band_error(window.get("highpass_hz"), window.get("lowpass_hz"), fs)
+    if error:
+        raise ConfigError(f"{key}: {error}")
 
 
 def check_known_records(config: dict, records, key: str) -> None:

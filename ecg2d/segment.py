@@ -16,7 +16,7 @@ import numpy as np
 
 from ecg2d.io import RecordError, beat_mask, load_npz
 from ecg2d.rr import PREMATURITY_COLUMNS, RHYTHM_COLUMNS, RR_CONTEXT
-from ecg2d.shape import qrs_shape, second_lead_features
+from ecg2d.shape import band_error, qrs_shape, second_lead_features, zero_phase
 
 WINDOW_MODES = ("midpoint", "jun2018", "fixed")
 
@@ -35,8 +35,6 @@ RHYTHM_CELL_S = 0.025
 #: Quantile of the RR intervals around a beat that stands for the dominant (sinus) cycle
 #: (:func:`upper_rr`).
 UPPER_RR_QUANTILE = 0.75
-#: Order of the Butterworth filter of :func:`band_limit` (run forwards and backwards).
-BAND_ORDER = 2
 
 
 def rr_irregularity(pre_rr: np.ndarray, beats: int = LOCAL_RR_BEATS) -> np.ndarray:
@@ -150,12 +148,10 @@ def window_band(window: dict) -> tuple[float | None, float | None]:
 
 
 def band_limit(signal: np.ndarray, fs: float, band=(None, None)) -> np.ndarray:
-    """``signal`` limited to ``band`` ``(highpass_hz, lowpass_hz)``, float32: a zero-phase
-    :data:`BAND_ORDER` Butterworth (so no beat moves in time), high-pass, low-pass or band-pass
-    by which edges are set; unchanged where neither is. The low-pass edge is kept below
-    0.45 ``fs`` (a model's band at a low sampling rate); a high-pass edge at or above it, or at
-    or above the low-pass edge, is a :class:`ValueError` naming both. A signal too short to
-    filter loses its median instead.
+    """``signal`` limited to ``band`` ``(highpass_hz, lowpass_hz)``, float32: zero-phase (so no
+    beat moves in time), high-pass, low-pass or band-pass by which edges are set, unchanged
+    where neither is (:func:`ecg2d.shape.zero_phase`). A band that cannot be filtered at ``fs``
+    (:func:`ecg2d.shape.band_error`) is a :class:`ValueError` naming it.
 
     High-passing removes baseline wander: respiration and electrode motion tilt a beat's window
     by as much as its QRS, and a min-max scaled image then shows the tilt as shape.
@@ -163,26 +159,10 @@ def band_limit(signal: np.ndarray, fs: float, band=(None, None)) -> np.ndarray:
     network's input cannot resolve. 0.5-40 Hz is the monitoring ECG band (IEC 60601-2-27), set
     in Hz so that it holds at any sampling rate.
     """
-    x = np.asarray(signal, dtype=np.float64)
-    high, low = band
-    low = None if low is None else min(float(low), 0.45 * fs)
-    if high is None and low is None:
-        return x.astype(np.float32)
-    if high is not None and float(high) >= (low if low is not None else 0.45 * fs):
-        raise ValueError(
-            f"band {band}: its high-pass edge must lie below its low-pass edge and 0.45 x the "
-            f"sampling rate ({fs:g} Hz)"
-        )
-    from scipy.signal import butter, sosfiltfilt
-
-    if high is not None and low is not None:
-        edges, kind = [float(high), low], "bandpass"
-    else:
-        edges, kind = (float(high), "highpass") if high is not None else (low, "lowpass")
-    sos = butter(BAND_ORDER, edges, btype=kind, fs=fs, output="sos")
-    if len(x) <= 3 * (2 * len(sos) + 1):
-        return (x - np.median(x)).astype(np.float32) if len(x) else x.astype(np.float32)
-    return sosfiltfilt(sos, x).astype(np.float32)
+    error = band_error(*band, fs)
+    if error:
+        raise ValueError(f"band {band}: {error}")
+    return zero_phase(signal, fs, *band).astype(np.float32)
 
 
 def beat_windows(

@@ -2,7 +2,8 @@
 
 A CNN trained on a few patients learns their beat shapes; what carries over to a new patient is
 how far a beat departs from *that patient's* dominant beat. Three numbers per beat, each
-relative to the record, from the lead band-passed to 0.5-40 Hz (:data:`BAND_HZ`):
+relative to the record, from the lead band-passed to 0.5-40 Hz (:data:`BAND_HZ`; :func:`zero_phase`,
+which also band-limits the lead that beats are drawn from, :func:`ecg2d.segment.band_limit`):
 
 - ``qrs_corr``: correlation of the beat's QRS (R peak ± :data:`QRS_MS` ms) with the record's
   median QRS (1 for a typical beat; ectopic ventricular beats fall far below), the best over
@@ -40,16 +41,47 @@ WIDTH_LEVEL = 0.3
 FLOOR = 1e-3
 
 
-def band_pass(signal: np.ndarray, fs: float) -> np.ndarray:
-    """The signal band-passed to :data:`BAND_HZ` (zero-phase, 2nd-order Butterworth)."""
+#: Order of the Butterworth filters of :func:`zero_phase` (run forwards and backwards).
+FILTER_ORDER = 2
+
+
+def zero_phase(signal: np.ndarray, fs: float, high=None, low=None) -> np.ndarray:
+    """``signal`` (float64) through a zero-phase :data:`FILTER_ORDER` Butterworth: band-pass
+    from ``high`` to ``low`` Hz, or high-pass or low-pass where only one edge is set (None: no
+    edge there); unchanged where neither is. The low-pass edge is kept below 0.45 ``fs``. A
+    signal too short to filter loses its median instead (baseline only)."""
+    signal = np.asarray(signal, dtype=np.float64)
+    low = None if low is None else min(float(low), 0.45 * fs)
+    if high is None and low is None:
+        return signal
     from scipy.signal import butter, sosfiltfilt
 
-    signal = np.asarray(signal, dtype=np.float64)
-    high = min(BAND_HZ[1], 0.45 * fs)
-    sos = butter(2, [BAND_HZ[0], high], btype="band", fs=fs, output="sos")
-    if len(signal) <= 3 * (2 * len(sos) + 1):  # too short to filter: baseline only
+    if high is not None and low is not None:
+        edges, kind = [float(high), low], "bandpass"
+    else:
+        edges, kind = (float(high), "highpass") if high is not None else (low, "lowpass")
+    sos = butter(FILTER_ORDER, edges, btype=kind, fs=fs, output="sos")
+    if len(signal) <= 3 * (2 * len(sos) + 1):
         return signal - np.median(signal) if len(signal) else signal
     return sosfiltfilt(sos, signal)
+
+
+def band_error(high, low, fs: float) -> str | None:
+    """Why a band from ``high`` to ``low`` Hz (None: no edge there) cannot be filtered at ``fs``
+    Hz: a high-pass edge at or above 0.45 ``fs`` (the most a low-pass edge is kept at) or at or
+    above the low-pass edge; None if it can."""
+    if high is None:
+        return None
+    if high >= 0.45 * float(fs):
+        return f"highpass_hz ({high}) must be below 0.45 x the sampling rate ({fs:g} Hz)"
+    if low is not None and high >= low:
+        return f"highpass_hz ({high}) must be below lowpass_hz ({low})"
+    return None
+
+
+def band_pass(signal: np.ndarray, fs: float) -> np.ndarray:
+    """The signal band-passed to :data:`BAND_HZ` (:func:`zero_phase`)."""
+    return zero_phase(signal, fs, *BAND_HZ)
 
 
 def around_peaks(x: np.ndarray, fs: float, r_peaks, half_ms: float) -> np.ndarray:
