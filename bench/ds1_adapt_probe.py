@@ -1,0 +1,122 @@
+"""Each record's own class prevalence (``model.record_adaptation``), chosen over DS1 records.
+
+:mod:`ecg2d.adapt` estimates, from one record's unlabelled beats and the fused probabilities
+alone, how common each class is in that record, and moves the operating point by how much more
+or less common it is there than in the training beats, to the power ``strength``. This probe
+fuses, per seed, the stored out-of-fold CNN table with the out-of-fold expert exactly as the
+configuration does (``model.expert``, ``expert_weights`` and ``fusion_weight`` of
+``inter_patient`` in config/config.yaml; :func:`ds1_fusion.oof_pairs`), adapts each held-out
+record's beats by each strength of ``--strengths``, with the training prevalence of the folds
+that trained its models, applies the configured ``model.class_factors``, and scores the pooled
+DS1 predictions as ``bench/ds1_fusion.py`` does (EC57, pooled and record-mean figures). DS2 is
+never read.
+
+The rule, fixed before the run: strengths are taken in the order given, the first being the
+current one (0: no adaptation); a later strength replaces the current choice only if its mean
+``--criterion`` over the seeds is higher by more than the larger seed-to-seed standard
+deviation of the two.
+
+    .venv/bin/python bench/ds1_adapt_probe.py \\
+        --manifest <run>/results/inter_patient/manifest.csv \\
+        --cnn results/ds1_cv/lp_cnn/lp_cnn --criterion record --strengths 0 0.25 0.5 0.75 1
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(REPO), str(REPO / "bench")]
+
+import ds1_fusion  # noqa: E402
+from ds1_factor_probe import decide  # noqa: E402
+
+RULE = __doc__.split("The rule, fixed before the run: ")[1].split("\n\n")[0]
+
+
+def fold_prevalence(manifest_path, experiment: dict, classes) -> dict[str, np.ndarray]:
+    """Each DS1 record's training prevalence: the class shares of the original beats of the
+    DS1 records outside its fold (:func:`ecg2d.adapt.training_prevalence`)."""
+    from ecg2d.adapt import training_prevalence
+
+    rows = ds1_fusion.ds1_originals(manifest_path)
+    records = rows["record"].astype(str).to_numpy()
+    labels = rows["label"].astype(str).to_numpy()
+    out = {}
+    for fold in experiment["cv_folds"]:
+        fold = [str(r) for r in fold]
+        prevalence = training_prevalence(labels[~np.isin(records, fold)], classes)
+        out.update(dict.fromkeys(fold, prevalence))
+    return out
+
+
+def adapted(table, proba, prevalence: dict, strength: float) -> np.ndarray:
+    """Out-of-fold probabilities ``proba`` of ``table``'s beats, each record adapted apart with
+    its folds' training prevalence (:func:`ecg2d.adapt.adapt`)."""
+    from ecg2d.adapt import adapt
+
+    records = table["record"].astype(str).to_numpy()
+    out = np.asarray(proba, dtype=np.float32).copy()
+    for record in np.unique(records):
+        rows = records == record
+        out[rows] = adapt(proba[rows], prevalence[record], strength)
+    return out
+
+
+def main(argv=None) -> None:
+    from ecg2d.classifier import apply_class_factors
+    from ecg2d.config import experiment_classes
+    from ecg2d.expert import fuse
+
+    parser = ds1_fusion.probe_parser(__doc__.split("\n")[0])
+    parser.add_argument("--strengths", type=float, nargs="+", default=[0, 0.25, 0.5, 0.75, 1])
+    parser.add_argument("--out", default=str(REPO / "bench/results/ds1_adapt_probe.json"))
+    args = parser.parse_args(argv)
+    config = yaml.safe_load((REPO / "config/config.yaml").read_text())
+    experiment = config["experiments"]["inter_patient"]
+    classes = experiment_classes(experiment)
+    factors = dict(experiment["model"].get("class_factors") or {})
+    kind, weight = ds1_fusion.configured_expert(experiment)
+    pairs = ds1_fusion.oof_pairs(args.manifest, args.cnn, args.seeds, kind, experiment)
+    prevalence = fold_prevalence(args.manifest, experiment, classes)
+    key = ds1_fusion.CRITERIA[args.criterion]
+    scores, runs = {}, {}
+    for strength in args.strengths:
+        runs[strength] = []
+        for seed, (table, p_cnn, p_expert) in pairs.items():
+            proba = adapted(table, fuse(p_cnn, p_expert, weight), prevalence, strength)
+            proba = apply_class_factors(proba, classes, factors)
+            runs[strength].append(
+                ds1_fusion.seed_figures(table, proba, classes, seed, "adapt_probe")
+            )
+        scores[strength] = ds1_fusion.seed_summary(runs[strength])
+    chosen = decide(scores, key)
+    result = ds1_fusion.probe_result(
+        "ds1_adapt_probe",
+        argv,
+        kind,
+        key,
+        fusion_weight=weight,
+        class_factors=factors,
+        scores={str(s): v for s, v in scores.items()},
+        runs={str(s): v for s, v in runs.items()},
+        chosen=chosen,
+        rule=" ".join(RULE.split()),
+    )
+    lines = ds1_fusion.probe_intro(
+        result,
+        f"DS1: each record's own class prevalence, `{kind}` fused at CNN weight {weight}",
+        f"seeds {args.seeds}; DS1 only; class factors {factors or 'none'} after adaptation",
+    )
+    marked = ((f"{s:g}" + (" **(chosen)**" if s == chosen else ""), v) for s, v in scores.items())
+    lines += ds1_fusion.probe_table("strength", marked)
+    lines += ["", f"Rule: {result['rule']}", ""]
+    ds1_fusion.write_result(args.out, result, lines)
+
+
+if __name__ == "__main__":
+    main()
