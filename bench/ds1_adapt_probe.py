@@ -38,7 +38,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "bench")]
 
 import ds1_fusion  # noqa: E402
-from ds1_factor_probe import decide  # noqa: E402
+from ds1_factor_probe import sweep  # noqa: E402
 
 RULE = __doc__.split("The rule, fixed before the run: ")[1].split("\n\n")[0]
 
@@ -154,39 +154,26 @@ def main(argv=None) -> None:
     kind, weight = ds1_fusion.configured_expert(experiment)
     pairs = ds1_fusion.oof_pairs(args.manifest, args.cnn, args.seeds, kind, experiment)
     prevalence = fold_prevalence(args.manifest, experiment, classes)
-    key = ds1_fusion.CRITERIA[args.criterion]
-    scores, runs = {}, {}
-    for strength in args.strengths:
-        runs[strength] = []
+
+    def probas(strength):
         for seed, (table, p_cnn, p_expert) in pairs.items():
             proba = adapted(table, fuse(p_cnn, p_expert, weight), prevalence, strength)
-            proba = apply_class_factors(proba, classes, factors)
-            runs[strength].append(
-                ds1_fusion.seed_figures(table, proba, classes, seed, "adapt_probe")
-            )
-        scores[strength] = ds1_fusion.seed_summary(runs[strength])
-    chosen = decide(scores, key)
-    result = ds1_fusion.probe_result(
-        "ds1_adapt_probe",
+            yield seed, table, apply_class_factors(proba, classes, factors)
+
+    sweep(
+        args,
         argv,
-        kind,
-        key,
+        "ds1_adapt_probe",
+        RULE,
+        args.strengths,
+        probas,
+        expert=kind,
         fusion_weight=weight,
         class_factors=factors,
-        scores={str(s): v for s, v in scores.items()},
-        runs={str(s): v for s, v in runs.items()},
-        chosen=chosen,
-        rule=" ".join(RULE.split()),
+        title=f"DS1: each record's own class prevalence, `{kind}` fused at CNN weight {weight}",
+        scope=f"seeds {args.seeds}; DS1 only; class factors {factors or 'none'} after adaptation",
+        column="strength",
     )
-    lines = ds1_fusion.probe_intro(
-        result,
-        f"DS1: each record's own class prevalence, `{kind}` fused at CNN weight {weight}",
-        f"seeds {args.seeds}; DS1 only; class factors {factors or 'none'} after adaptation",
-    )
-    marked = ((f"{s:g}" + (" **(chosen)**" if s == chosen else ""), v) for s, v in scores.items())
-    lines += ds1_fusion.probe_table("strength", marked)
-    lines += ["", f"Rule: {result['rule']}", ""]
-    ds1_fusion.write_result(args.out, result, lines)
 
 
 if __name__ == "__main__":

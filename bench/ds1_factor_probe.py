@@ -45,6 +45,46 @@ def decide(scores: dict, key: str) -> str:
     return chosen
 
 
+def sweep(args, argv, script: str, rule: str, values, probas, **fields) -> None:
+    """Score one setting of the fused configuration at each of ``values``, the first being the
+    current one, choose by the rule (:func:`decide` on ``args.criterion``) and write
+    ``args.out``. ``probas(value)`` gives ``(seed, table, proba)`` per seed: the DS1 beats and
+    their final probabilities at that value. ``fields``: the probe's own JSON fields, with
+    ``expert`` (the ``--expert`` item), ``title`` and ``scope`` of the Markdown head and
+    ``column`` (the table's first heading), which are not written into the JSON."""
+    from ecg2d.config import experiment_classes
+
+    config = yaml.safe_load((REPO / "config/config.yaml").read_text())
+    classes = experiment_classes(config["experiments"]["inter_patient"])
+    title, scope, column = fields.pop("title"), fields.pop("scope"), fields.pop("column")
+    kind = fields.pop("expert")
+    key = ds1_fusion.CRITERIA[args.criterion]
+    scores, runs = {}, {}
+    for value in values:
+        runs[value] = [
+            ds1_fusion.seed_figures(table, proba, classes, seed, script.removeprefix("ds1_"))
+            for seed, table, proba in probas(value)
+        ]
+        scores[value] = ds1_fusion.seed_summary(runs[value])
+    chosen = decide(scores, key)
+    result = ds1_fusion.probe_result(
+        script,
+        argv,
+        kind,
+        key,
+        **fields,
+        scores={str(v): s for v, s in scores.items()},
+        runs={str(v): r for v, r in runs.items()},
+        chosen=chosen,
+        rule=" ".join(rule.split()),
+    )
+    lines = ds1_fusion.probe_intro(result, title, scope)
+    marked = ((f"{v:g}" + (" **(chosen)**" if v == chosen else ""), s) for v, s in scores.items())
+    lines += ds1_fusion.probe_table(column, marked)
+    lines += ["", f"Rule: {result['rule']}", ""]
+    ds1_fusion.write_result(args.out, result, lines)
+
+
 def main(argv=None) -> None:
     from ecg2d.classifier import apply_class_factors
     from ecg2d.config import experiment_classes
@@ -59,38 +99,25 @@ def main(argv=None) -> None:
     classes = experiment_classes(experiment)
     kind, weight = ds1_fusion.configured_expert(experiment)
     fused = ds1_fusion.fused_oof(args.manifest, args.cnn, args.seeds, kind, weight, experiment)
-    key = ds1_fusion.CRITERIA[args.criterion]
-    scores, runs = {}, {}
-    for factor in args.factors:
-        runs[factor] = []
+
+    def probas(factor):
         for seed, (table, proba) in fused.items():
-            proba = apply_class_factors(proba, classes, {args.label: factor})
-            runs[factor].append(
-                ds1_fusion.seed_figures(table, proba, classes, seed, "factor_probe")
-            )
-        scores[factor] = ds1_fusion.seed_summary(runs[factor])
-    chosen = decide(scores, key)
-    result = ds1_fusion.probe_result(
-        "ds1_factor_probe",
+            yield seed, table, apply_class_factors(proba, classes, {args.label: factor})
+
+    sweep(
+        args,
         argv,
-        kind,
-        key,
+        "ds1_factor_probe",
+        RULE,
+        args.factors,
+        probas,
+        expert=kind,
         fusion_weight=weight,
         label=args.label,
-        scores={str(f): v for f, v in scores.items()},
-        runs={str(f): v for f, v in runs.items()},
-        chosen=chosen,
-        rule=" ".join(RULE.split()),
+        title=f"DS1 operating point: factor on {args.label}, `{kind}` fused at CNN weight {weight}",
+        scope=f"seeds {args.seeds}; DS1 only",
+        column="factor",
     )
-    lines = ds1_fusion.probe_intro(
-        result,
-        f"DS1 operating point: factor on {args.label}, `{kind}` fused at CNN weight {weight}",
-        f"seeds {args.seeds}; DS1 only",
-    )
-    marked = ((f"{f:g}" + (" **(chosen)**" if f == chosen else ""), s) for f, s in scores.items())
-    lines += ds1_fusion.probe_table("factor", marked)
-    lines += ["", f"Rule: {result['rule']}", ""]
-    ds1_fusion.write_result(args.out, result, lines)
 
 
 if __name__ == "__main__":

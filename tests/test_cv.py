@@ -221,6 +221,30 @@ def test_factor_probe_moves_only_beyond_the_seed_spread():
     assert probe.decide({1.0: row(0.8, 0.01), 0.5: row(0.805, 0.001)}, "c") == 1.0
 
 
+def test_adapt_probe_estimates_a_records_own_prevalence():
+    """bench/ds1_adapt_probe.py: EM on a record's unlabelled probabilities finds how common each
+    class is there; strength 0 changes nothing; a few beats stay near the training prevalence;
+    a class more common in the record than in training is called more readily."""
+    probe = load_bench("ds1_adapt_probe")
+    rng = np.random.default_rng(0)
+    truth = np.array([0.3, 0.7])  # a record where the class rare in training is the majority
+    labels = rng.choice(2, 4000, p=truth)
+    likelihood = np.exp(rng.normal(0.0, 1.0, (4000, 2)))
+    likelihood[np.arange(4000), labels] *= 6.0
+    proba = likelihood / likelihood.sum(axis=1, keepdims=True)  # under equal priors
+    trained = probe.training_prevalence(["N"] * 95 + ["S"] * 5, ["N", "S"])
+    np.testing.assert_allclose(trained, [96 / 102, 6 / 102])
+    estimate = probe.record_prevalence(proba, trained)
+    assert abs(estimate[1] - truth[1]) < 0.05 and estimate.sum() == pytest.approx(1.0)
+    # a strip of ten beats barely moves off the training prevalence (200 pseudo-beats)
+    assert abs(probe.record_prevalence(proba[:10], trained)[1] - trained[1]) < 0.05
+    np.testing.assert_allclose(probe.adapt(proba, trained, 0.0), proba, atol=1e-6)
+    adapted = probe.adapt(proba, trained, 1.0)
+    assert (adapted.argmax(axis=1) == 1).sum() > (proba.argmax(axis=1) == 1).sum()
+    with pytest.raises(ValueError, match="within 0..1"):
+        probe.adapt(proba, trained, 1.5)
+
+
 def test_fusion_rule_probe_arithmetic_mean_does_not_veto():
     """bench/ds1_fusion_rule_probe.py's sum rule: the ends are each model alone, rows sum to 1,
     and a class one model rules out survives where the product rule (ecg2d.expert.fuse) drops
