@@ -286,3 +286,34 @@ def test_ensemble_probe_averages_aligned_seeds_only():
     shuffled[44] = (table.iloc[::-1].reset_index(drop=True), *pairs[44][1:])
     with pytest.raises(SystemExit, match="seed 44"):
         probe.members(shuffled, 2)
+
+
+def test_probe_sweep_scores_each_value_and_writes_its_choice(tmp_path):
+    """bench/ds1_factor_probe.py's sweep, which the factor, adaptation and weight probes share:
+    every value is scored per seed by the record criterion, the rule chooses, and the JSON and
+    its Markdown table are written."""
+    import json
+    import types
+
+    probe = load_bench("ds1_factor_probe")
+    classes = ["N", "S", "V", "F", "Q"]
+    rows = [
+        (r, i, label) for r in ("a", "b") for i, label in enumerate("N" * 30 + "S" * 12 + "V" * 12)
+    ]
+    table = pd.DataFrame(rows, columns=["record", "sample", "true"])
+    truth = np.eye(len(classes))[[classes.index(t) for t in table["true"]]]
+    muddled = truth.copy()
+    muddled[table["true"].to_numpy() == "S"] = np.eye(len(classes))[0]  # every S beat called N
+
+    def probas(value):
+        for seed in (42, 43):
+            yield seed, table, truth if value == 2.0 else muddled
+
+    args = types.SimpleNamespace(criterion="record", out=str(tmp_path / "p.json"))
+    fields = dict(expert="gbm", title="t", scope="s", column="value")
+    probe.sweep(args, [], "ds1_test_probe", "a rule", [1.0, 2.0], probas, **fields)
+    result = json.loads((tmp_path / "p.json").read_text())
+    assert result["chosen"] == 2.0 and result["criterion"] == "criterion_record"
+    assert result["scores"]["2.0"]["SVEB_Se_rec"]["mean"] == pytest.approx(1.0)  # fractions
+    assert result["scores"]["1.0"]["SVEB_Se_rec"]["mean"] == pytest.approx(0.0)
+    assert "| 2 **(chosen)** |" in (tmp_path / "p.md").read_text()
