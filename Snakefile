@@ -13,8 +13,9 @@ min_version("9.19")
 configfile: workflow.source_path("config/config.yaml")
 
 
-from ecg2d.config import validate_config
+from ecg2d.config import check_config_files, validate_config
 
+check_config_files(workflow.configfiles)
 validate_config(config, workflow.source_path("config/schema.yaml"))
 
 

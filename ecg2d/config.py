@@ -34,6 +34,35 @@ def _with_defaults(validator_class):
     return validators.extend(validator_class, {"properties": properties})
 
 
+def check_config_files(paths) -> None:
+    """Config files ``paths`` (YAML) whose mappings repeat a key are a :class:`ConfigError`
+    naming the file, the key and both lines. YAML loaders keep the last value of a repeated key
+    without a word, so a second ``train:`` block of an experiment would silently drop the
+    first's settings; the schema never sees them."""
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    def mapping(loader, node, deep=False):
+        seen = {}
+        for key_node, _ in node.value:
+            key = loader.construct_object(key_node, deep=True)
+            line = key_node.start_mark.line + 1
+            if key in seen:
+                raise ConfigError(
+                    f"config file {path}, line {line}: key {key!r} repeats the key at line "
+                    f"{seen[key]} of the same mapping (YAML would keep only the last, dropping "
+                    "the first's settings)"
+                )
+            seen[key] = line
+        return yaml.SafeLoader.construct_mapping(loader, node, deep)
+
+    Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, mapping)
+    for path in paths:
+        yaml.load(Path(path).read_text(), Loader)  # a SafeLoader: no arbitrary objects
+
+
 def validate_config(config: dict, schema_path: str | Path) -> None:
     """Validate ``config`` against the JSON Schema in ``schema_path``, filling in defaults.
 

@@ -422,6 +422,23 @@ def test_config_errors_name_the_key_and_write_nothing(case, tmp_path):
     assert not (tmp_path / "results").exists() and not (tmp_path / "logs").exists()
 
 
+def test_a_repeated_config_key_is_an_error_not_a_silent_drop(tmp_path):
+    """A second ``train:`` block in one experiment: YAML would keep only the last and drop the
+    first's settings without a word. The workflow names the file, key and lines instead, and
+    writes nothing."""
+    config = run_config(tmp_path / "config.yaml")
+    lines = config.read_text().splitlines()
+    at = next(i for i, line in enumerate(lines) if line.strip().startswith(f"{EXPERIMENT}:"))
+    indent = " " * (len(lines[at + 1]) - len(lines[at + 1].lstrip()))
+    lines[at + 1 : at + 1] = [f"{indent}train: {{epochs: 1}}", f"{indent}train: {{epochs: 2}}"]
+    config.write_text("\n".join(lines) + "\n")
+    proc = run_snakemake(tmp_path, *NO_PROFILE, "-n", configfile=config, check=False)
+    assert proc.returncode != 0
+    message = f"config file {config}, line {at + 3}: key 'train' repeats the key at line {at + 2}"
+    assert proc.stdout.count(message) == 1, proc.stdout[-3000:]
+    assert not (tmp_path / "results").exists() and not (tmp_path / "logs").exists()
+
+
 def test_checksum_mismatch_discards_the_download(mitdb, tmp_path, monkeypatch):
     sums = io.parse_checksums((mitdb / "SHA256SUMS").read_text())
     # verify_file on its own.
