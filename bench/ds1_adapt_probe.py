@@ -32,7 +32,6 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "bench")]
@@ -140,19 +139,13 @@ def adapted(table, proba, prevalence: dict, strength: float) -> np.ndarray:
 
 def main(argv=None) -> None:
     from ecg2d.classifier import apply_class_factors
-    from ecg2d.config import experiment_classes
     from ecg2d.expert import fuse
 
     parser = ds1_fusion.probe_parser(__doc__.split("\n")[0])
     parser.add_argument("--strengths", type=float, nargs="+", default=[0, 0.25, 0.5, 0.75, 1])
     parser.add_argument("--out", default=str(REPO / "bench/results/ds1_adapt_probe.json"))
     args = parser.parse_args(argv)
-    config = yaml.safe_load((REPO / "config/config.yaml").read_text())
-    experiment = config["experiments"]["inter_patient"]
-    classes = experiment_classes(experiment)
-    factors = dict(experiment["model"].get("class_factors") or {})
-    kind, weight = ds1_fusion.configured_expert(experiment)
-    pairs = ds1_fusion.oof_pairs(args.manifest, args.cnn, args.seeds, kind, experiment)
+    experiment, classes, factors, kind, weight, pairs = ds1_fusion.configured_pairs(args)
     prevalence = fold_prevalence(args.manifest, experiment, classes)
 
     def probas(strength):

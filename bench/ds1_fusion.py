@@ -316,6 +316,21 @@ def oof_pairs(manifest_path, cnn: str, seeds, kind: str, experiment: dict):
     return out
 
 
+def configured_pairs(args):
+    """The shipped inter-patient configuration and its out-of-fold pairs for a probe's
+    ``args`` (``--manifest``, ``--cnn``, ``--seeds``): ``(experiment, classes, class factors,
+    expert item, fusion weight, pairs)``, the pairs as :func:`oof_pairs` gives them."""
+    from ecg2d.config import experiment_classes
+
+    config = yaml.safe_load((REPO / "config/config.yaml").read_text())
+    experiment = config["experiments"]["inter_patient"]
+    classes = experiment_classes(experiment)
+    factors = dict(experiment["model"].get("class_factors") or {})
+    kind, weight = configured_expert(experiment)
+    pairs = oof_pairs(args.manifest, args.cnn, args.seeds, kind, experiment)
+    return experiment, classes, factors, kind, weight, pairs
+
+
 def ds1_originals(manifest_path) -> pd.DataFrame:
     """The original (uncropped) DS1 beats of an inter-patient manifest, DS1 as configured in
     ``config/config.yaml``: what a probe computes its extra column on (the expert reads

@@ -23,8 +23,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import yaml
-
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "bench")]
 
@@ -36,21 +34,15 @@ RULE = __doc__.split("The rule, fixed before the run: ")[1].split("\n\n")[0]
 
 def main(argv=None) -> None:
     from ecg2d.classifier import apply_class_factors
-    from ecg2d.config import experiment_classes
     from ecg2d.expert import fuse
 
     parser = ds1_fusion.probe_parser(__doc__.split("\n")[0])
     parser.add_argument("--weights", type=float, nargs="+", default=[0.3, 0.2, 0.4])
     parser.add_argument("--out", default=str(REPO / "bench/results/ds1_weight_probe.json"))
     args = parser.parse_args(argv)
-    config = yaml.safe_load((REPO / "config/config.yaml").read_text())
-    experiment = config["experiments"]["inter_patient"]
-    classes = experiment_classes(experiment)
-    factors = dict(experiment["model"].get("class_factors") or {})
-    kind, weight = ds1_fusion.configured_expert(experiment)
+    _, classes, factors, kind, weight, pairs = ds1_fusion.configured_pairs(args)
     if args.weights[0] != weight:
         raise SystemExit(f"the first weight must be the configured one, {weight}")
-    pairs = ds1_fusion.oof_pairs(args.manifest, args.cnn, args.seeds, kind, experiment)
 
     def probas(w):
         for seed, (table, p_cnn, p_expert) in pairs.items():
