@@ -160,6 +160,7 @@ def main(argv=None) -> None:
         RULE,
         args.strengths,
         probas,
+        classes,
         expert=kind,
         fusion_weight=weight,
         class_factors=factors,

@@ -45,17 +45,14 @@ def decide(scores: dict, key: str) -> str:
     return chosen
 
 
-def sweep(args, argv, script: str, rule: str, values, probas, **fields) -> None:
+def sweep(args, argv, script: str, rule: str, values, probas, classes, **fields) -> None:
     """Score one setting of the fused configuration at each of ``values``, the first being the
     current one, choose by the rule (:func:`decide` on ``args.criterion``) and write
     ``args.out``. ``probas(value)`` gives ``(seed, table, proba)`` per seed: the DS1 beats and
-    their final probabilities at that value. ``fields``: the probe's own JSON fields, with
-    ``expert`` (the ``--expert`` item), ``title`` and ``scope`` of the Markdown head and
-    ``column`` (the table's first heading), which are not written into the JSON."""
-    from ecg2d.config import experiment_classes
-
-    config = yaml.safe_load((REPO / "config/config.yaml").read_text())
-    classes = experiment_classes(config["experiments"]["inter_patient"])
+    their final probabilities (columns in ``classes`` order) at that value. ``fields``: the
+    probe's own JSON fields, with ``expert`` (the ``--expert`` item), ``title`` and ``scope`` of
+    the Markdown head and ``column`` (the table's first heading), which are not written into
+    the JSON."""
     title, scope, column = fields.pop("title"), fields.pop("scope"), fields.pop("column")
     kind = fields.pop("expert")
     key = ds1_fusion.CRITERIA[args.criterion]
@@ -111,6 +108,7 @@ def main(argv=None) -> None:
         RULE,
         args.factors,
         probas,
+        classes,
         expert=kind,
         fusion_weight=weight,
         label=args.label,

@@ -55,6 +55,7 @@ def main(argv=None) -> None:
         RULE,
         args.weights,
         probas,
+        classes,
         expert=kind,
         configured_fusion_weight=weight,
         class_factors=factors,

@@ -51,7 +51,7 @@ def check_config_files(paths) -> None:
             line = key_node.start_mark.line + 1
             if key in seen:
                 raise ConfigError(
-                    f"config file {path}, line {line}: key {key!r} repeats the key at line "
+                    f"config file {loader.name}, line {line}: key {key!r} repeats the key at line "
                     f"{seen[key]} of the same mapping (YAML would keep only the last, dropping "
                     "the first's settings)"
                 )
@@ -60,7 +60,8 @@ def check_config_files(paths) -> None:
 
     Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, mapping)
     for path in paths:
-        yaml.load(Path(path).read_text(), Loader)  # a SafeLoader: no arbitrary objects
+        with open(path) as stream:  # the loader's name is the file's path
+            yaml.load(stream, Loader)  # a SafeLoader: no arbitrary objects
 
 
 def validate_config(config: dict, schema_path: str | Path) -> None:

@@ -23,5 +23,5 @@ with job(snakemake) as log:
     beats = segment_record(record, window["mode"], tuple(window["fixed_ms"]), window_band(window))
     save_beats(beats, snakemake.output[0])
     log.info(
-        "record %s: %d beats cut (%s windows)", record.name, len(beats["sample"]), p.window["mode"]
+        "record %s: %d beats cut (%s windows)", record.name, len(beats["sample"]), window["mode"]
     )

@@ -311,7 +311,7 @@ def test_probe_sweep_scores_each_value_and_writes_its_choice(tmp_path):
 
     args = types.SimpleNamespace(criterion="record", out=str(tmp_path / "p.json"))
     fields = dict(expert="gbm", title="t", scope="s", column="value")
-    probe.sweep(args, [], "ds1_test_probe", "a rule", [1.0, 2.0], probas, **fields)
+    probe.sweep(args, [], "ds1_test_probe", "a rule", [1.0, 2.0], probas, classes, **fields)
     result = json.loads((tmp_path / "p.json").read_text())
     assert result["chosen"] == 2.0 and result["criterion"] == "criterion_record"
     assert result["scores"]["2.0"]["SVEB_Se_rec"]["mean"] == pytest.approx(1.0)  # fractions
