@@ -317,3 +317,26 @@ def test_probe_sweep_scores_each_value_and_writes_its_choice(tmp_path):
     assert result["scores"]["2.0"]["SVEB_Se_rec"]["mean"] == pytest.approx(1.0)  # fractions
     assert result["scores"]["1.0"]["SVEB_Se_rec"]["mean"] == pytest.approx(0.0)
     assert "| 2 **(chosen)** |" in (tmp_path / "p.md").read_text()
+
+
+def test_atrial_probe_tells_fibrillation_from_sinus_rhythm(mitdb):
+    """bench/ds1_atrial_probe.py: the local median of the P-wave likeness is high in a sinus
+    record and low in atrial fibrillation (the first 300 beats of records 100 and 203, real
+    data), and it is a centred median over the rhythm columns' 61 beats."""
+    import wfdb
+
+    probe = load_bench("ds1_atrial_probe")
+    np.testing.assert_allclose(probe.organised([0, 1, 0, 1, 1], window=3), [0.5, 0, 1, 1, 1])
+    rows = []
+    for record in ("100", "203"):
+        ann = wfdb.rdann(str(mitdb / record), "atr")
+        keep = np.isin(ann.symbol, ["N"])
+        samples = ann.sample[keep][5:305]
+        rows.append(pd.DataFrame({"record": record, "sample": samples, "symbol": "N"}))
+    table = probe.atrial_columns(pd.concat(rows, ignore_index=True)[::-1], str(mitdb))
+    assert list(table["record"].unique()) == ["100", "203"]
+    assert table.groupby("record")["sample"].apply(lambda s: s.is_monotonic_increasing).all()
+    organised = table.groupby("record")["p_organised"].median()
+    assert organised["100"] > 0.8 and organised["203"] < 0.4
+    medians = probe.medians(table)
+    assert medians["100"]["N"]["beats"] == 300
