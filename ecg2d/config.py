@@ -150,8 +150,7 @@ def experiment_window(config: dict, name: str) -> dict:
 
 def window_name(window: dict) -> str:
     """A window's folder name: its mode, with the milliseconds for mode fixed
-    (``fixed_250_400``), ``_record`` for amplitude record (``jun2018_record``), ``_template``
-    where the record's median beat is drawn behind each, and
+    (``fixed_250_400``), ``_record`` for amplitude record (``jun2018_record``) and
     ``_hp{Hz}`` and ``_lp{Hz}`` for the band beats are drawn from
     (``fixed_250_400_hp0.5_lp40``). Two windows
     cut and render beats alike exactly when their names are equal (``fixed_ms`` counts for
@@ -161,8 +160,6 @@ def window_name(window: dict) -> str:
         name += "".join(f"_{repr(float(ms)).removesuffix('.0')}" for ms in window["fixed_ms"])
     if window.get("amplitude", "beat") != "beat":
         name += f"_{window['amplitude']}"
-    if window.get("template", False):
-        name += "_template"
     if window.get("highpass_hz") is not None:
         name += f"_hp{float(window['highpass_hz']):g}"
     if window.get("lowpass_hz") is not None:
@@ -193,7 +190,7 @@ def check_config(config: dict) -> None:
     selected_records(config)
     if not config["experiments"]:
         raise ConfigError("experiments: at least one experiment is needed")
-    check_window(config["window"], "window", config["fs"])
+    check_band(config["window"], "window", config["fs"])
     crop = config["crop"]
     if crop["size"] + max(crop["offsets"]) > config["image_size"]:
         raise ConfigError(
@@ -203,7 +200,7 @@ def check_config(config: dict) -> None:
     for name, experiment in config["experiments"].items():
         key = f"experiments.{name}"
         if experiment.get("window"):
-            check_window(experiment["window"], f"{key}.window", config["fs"])
+            check_band(experiment["window"], f"{key}.window", config["fs"])
         for symbol in experiment["classes"]:
             if symbol not in BEAT_SYMBOLS:
                 raise ConfigError(
@@ -243,15 +240,9 @@ def check_config(config: dict) -> None:
             raise ConfigError(f"{key}: none of its records is among the selected records")
 
 
-def check_window(window: dict, key: str, fs: float) -> None:
+def check_band(window: dict, key: str, fs: float) -> None:
     """A :class:`ConfigError` naming ``key`` where a window's band cannot be filtered at ``fs``
-    (:func:`ecg2d.shape.band_error`), or where it draws a template without windows of one
-    length."""
-    if window.get("template") and window.get("mode") != "fixed":
-        raise ConfigError(
-            f"{key}.template: the record's median beat needs windows of one length "
-            f"(mode fixed), not mode {window.get('mode')}"
-        )
+    (:func:`ecg2d.shape.band_error`)."""
     error = band_error(window.get("highpass_hz"), window.get("lowpass_hz"), fs)
     if error:
         raise ConfigError(f"{key}: {error}")

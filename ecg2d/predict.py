@@ -299,23 +299,18 @@ def segment_for_prediction(
 
 
 def render_images(
-    beats: dict[str, np.ndarray],
-    size: int,
-    index: np.ndarray,
-    scale: float | None = None,
-    template: np.ndarray | None = None,
+    beats: dict[str, np.ndarray], size: int, index: np.ndarray, scale: float | None = None
 ) -> np.ndarray:
     """uint8 images (len(index) x size x size) of the beats at ``index``; ``scale``: the
     record's amplitude scale (:func:`ecg2d.render.beat_amplitude`), ``None`` for min-max
-    scaling per beat (:func:`ecg2d.render.render_beat`); ``template``: the record's median
-    beat drawn behind each (:func:`ecg2d.render.record_template`), or ``None``."""
+    scaling per beat (:func:`ecg2d.render.render_beat`)."""
     from ecg2d.render import render_beat
 
     signal = beats["signal"]
     images = np.empty((len(index), size, size), dtype=np.uint8)
     for k, i in enumerate(index):
         segment = signal[beats["start"][i] : beats["end"][i]]
-        images[k] = render_beat(segment, size, amplitude=scale, template=template)
+        images[k] = render_beat(segment, size, amplitude=scale)
     return images
 
 
@@ -328,22 +323,19 @@ def rr_context(beats: dict[str, np.ndarray], columns) -> np.ndarray:
 
 
 def classify_beats(
-    beats: dict[str, np.ndarray], classifier, image_size: int, log=None, window: dict | None = None
+    beats: dict[str, np.ndarray], classifier, image_size: int, log=None, amplitude: str = "beat"
 ):
     """Class probabilities (N x len(classifier.classes)) of every beat, in chunks; images
-    rendered as the model's ``window`` says (``amplitude``, its scale found once per record,
-    and ``template``, the record's median beat drawn behind each)."""
-    from ecg2d.render import beat_amplitude, record_template
+    rendered with the model's window ``amplitude`` (its scale found once per record)."""
+    from ecg2d.render import beat_amplitude
 
-    window = window or {}
     n = len(beats["sample"])
     rr = rr_context(beats, classifier.rr_columns)
-    scale = beat_amplitude(beats, window.get("amplitude", "beat"), log)
-    template = record_template(beats) if window.get("template", False) else None
+    scale = beat_amplitude(beats, amplitude, log)
     out = [np.zeros((0, len(classifier.classes)), dtype=np.float32)]
     for start in range(0, n, CHUNK):
         index = np.arange(start, min(start + CHUNK, n))
-        images = render_images(beats, image_size, index, scale, template)
+        images = render_images(beats, image_size, index, scale)
         out.append(np.asarray(classifier.predict_proba(images, rr[index]), dtype=np.float32))
         if log is not None:
             log.info("record %s: classified %d/%d beats", beats["record"], index[-1] + 1, n)
@@ -440,7 +432,7 @@ def predict_record(
     )
     resampled = at_rate(original, fs)
     beats = segment_for_prediction(resampled, settings, window, detection)
-    proba = classify_beats(beats, classifier, image_size, log, window)
+    proba = classify_beats(beats, classifier, image_size, log, window.get("amplitude", "beat"))
     table = prediction_table(
         beats, proba, classifier.classes, original, resampled, class_map, settings["symbols"]
     )

@@ -24,16 +24,10 @@ AMPLITUDES = ("beat", "record")
 RECORD_RANGE = 1.25
 #: Half-width (ms) around the R peak over which a beat's QRS peak-to-peak amplitude is taken.
 QRS_HALF_MS = 50.0
-#: Gray level of the record's median beat drawn behind each beat (``window.template``).
-TEMPLATE_GRAY = 128
 
 
 def render_beat(
-    segment: np.ndarray,
-    size: int = 128,
-    thickness: int = 1,
-    amplitude: float | None = None,
-    template: np.ndarray | None = None,
+    segment: np.ndarray, size: int = 128, thickness: int = 1, amplitude: float | None = None
 ) -> np.ndarray:
     """One beat window as a ``size`` x ``size`` uint8 image, trace 0 on background 255.
 
@@ -41,59 +35,22 @@ def render_beat(
     scaled to the height (a flat segment is drawn at mid-height); with the record's median QRS
     amplitude (:func:`record_amplitude`) the height spans +- :data:`RECORD_RANGE` of it around
     the segment's median, the same scale for every beat of the record, clipped beyond.
-    ``template`` (the record's median beat, :func:`record_template`, as long as ``segment``) is
-    drawn first in gray :data:`TEMPLATE_GRAY` on the beat's own scale, its median at the beat's
-    median, clipped at the image's edge, so the beat is seen against the record's usual beat;
-    the beat's trace is the same as without it.
     """
     x = np.asarray(segment, dtype=np.float64)
     image = np.full((size, size), 255, dtype=np.uint8)
     if x.size < 2:
         return image
     if amplitude:
-
-        def scaled(v):
-            return 0.5 + (v - np.median(v)) / (2 * RECORD_RANGE * amplitude)
+        y = np.clip(0.5 + (x - np.median(x)) / (2 * RECORD_RANGE * amplitude), 0.0, 1.0)
     else:
-        low, span = x.min(), x.max() - x.min()
-
-        def scaled(v):
-            return (v - low) / span if span > 0 else np.full_like(v, 0.5)
-
-    if template is not None:
-        t = np.asarray(template, dtype=np.float64)
-        if t.shape != x.shape:
-            raise ValueError(f"template of {t.size} samples for a beat of {x.size}")
-        t = t - np.median(t) + np.median(x)  # at the beat's level
-        _polyline(image, np.clip(scaled(t), 0.0, 1.0), TEMPLATE_GRAY, thickness)
-    _polyline(image, np.clip(scaled(x), 0.0, 1.0), 0, thickness)
-    return image
-
-
-def _polyline(image: np.ndarray, y: np.ndarray, gray: int, thickness: int) -> None:
-    """Draw heights ``y`` (0 bottom, 1 top) over the image's full width, anti-aliased."""
-    size = image.shape[0]
+        span = x.max() - x.min()
+        y = (x - x.min()) / span if span > 0 else np.full_like(x, 0.5)
     extent = size - 1 - 2 * _MARGIN
-    cols = _MARGIN + np.linspace(0.0, extent, y.size)
+    cols = _MARGIN + np.linspace(0.0, extent, x.size)
     rows = _MARGIN + (1.0 - y) * extent
     points = np.round(np.stack([cols, rows], axis=1) * (1 << _SHIFT)).astype(np.int32)
-    cv2.polylines(image, [points], False, gray, thickness, cv2.LINE_AA, _SHIFT)
-
-
-def record_template(beats: dict[str, np.ndarray]) -> np.ndarray | None:
-    """The record's median beat: the sample-wise median of every beat window of a beats dict
-    (``None`` without beats). Windows must be of one length (``window.mode: fixed``)."""
-    signal = np.asarray(beats["signal"], dtype=np.float64)
-    lengths = np.asarray(beats["end"]) - np.asarray(beats["start"])
-    if lengths.size == 0:
-        return None
-    if (lengths != lengths[0]).any():
-        raise ValueError(
-            f"record {beats['record']}: a template needs windows of one length "
-            f"(window.mode fixed), got {lengths.min()} to {lengths.max()} samples"
-        )
-    index = np.asarray(beats["start"])[:, None] + np.arange(lengths[0])[None, :]
-    return np.median(signal[index], axis=0)
+    cv2.polylines(image, [points], False, 0, thickness, cv2.LINE_AA, _SHIFT)
+    return image
 
 
 def png_name(record: str, sample: int) -> str:
@@ -145,14 +102,13 @@ def render_record(
     size: int = 128,
     amplitude: str = "beat",
     pack: bool = False,
-    template: bool = False,
 ) -> int:
     """Render every beat of a beats dict into ``out_dir`` (replaced atomically), as PNGs and,
     with ``pack``, packed beside them (:func:`ecg2d.images.write_pack`). Returns the count.
 
     ``amplitude``: ``beat`` (each image min-max scaled) or ``record`` (one scale for the
     record, :func:`record_amplitude`; the number of beats clipped at the image's edge is
-    logged); ``template``: the record's median beat drawn behind each (:func:`render_beat`)."""
+    logged)."""
     from ecg2d.atomic import atomic_dir
     from ecg2d.images import write_pack
 
@@ -161,7 +117,6 @@ def render_record(
     signal = beats["signal"]
     n = len(beats["sample"])
     scale = beat_amplitude(beats, amplitude, log)
-    median_beat = record_template(beats) if template else None
     clipped = 0
     names, images = [], []  # kept for the pack only
     with atomic_dir(out_dir) as tmp:
@@ -172,7 +127,7 @@ def render_record(
             if scale and segment.size:
                 excursion = np.abs(segment - np.median(segment)).max()
                 clipped += bool(excursion > RECORD_RANGE * scale)
-            image = render_beat(segment, size, amplitude=scale, template=median_beat)
+            image = render_beat(segment, size, amplitude=scale)
             name = png_name(record, sample)
             if pack:
                 names.append(name)

@@ -168,7 +168,7 @@ def data_settings(
     """The ``data`` block of ``model.json``: the workflow settings a model's beats were made with.
 
     ``fs`` (Hz the records were resampled to), ``window`` (``mode``, ``fixed_ms``,
-    ``amplitude``, ``template``, ``highpass_hz``, ``lowpass_hz``),
+    ``amplitude``, ``highpass_hz``, ``lowpass_hz``),
     ``image_size`` (side of the rendered beat PNGs, not the network's input), ``crop``
     (``size``, ``offsets``), ``lead`` and ``fallback_channel``, ``segmentation``
     (``annotations`` or ``detector``) and ``detector`` (``None`` unless segmentation is
@@ -184,7 +184,6 @@ def data_settings(
             "mode": str(window["mode"]),
             "fixed_ms": [float(v) for v in window["fixed_ms"]],
             "amplitude": str(window.get("amplitude", "beat")),
-            "template": bool(window.get("template", False)),
             "highpass_hz": _hz(window.get("highpass_hz")),
             "lowpass_hz": _hz(window.get("lowpass_hz")),
         },

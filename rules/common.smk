@@ -59,11 +59,6 @@ def window_amplitude(wildcards):
     return rule_window(wildcards)["amplitude"]
 
 
-def window_template(wildcards):
-    """Whether a png job draws the record's median beat behind each beat."""
-    return rule_window(wildcards)["template"]
-
-
 def train_window(wildcards):
     """The window of experiment ``{experiment}``, recorded in its model.json."""
     return experiment_window(config, wildcards.experiment)

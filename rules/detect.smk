@@ -60,7 +60,6 @@ rule png_detected:
     params:
         image_size=config["image_size"],
         amplitude=window_amplitude,
-        template=window_template,
         pack=config["pack_images"],
     script:
         "../scripts/png.py"

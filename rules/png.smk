@@ -14,7 +14,6 @@ rule png:
     params:
         image_size=config["image_size"],
         amplitude=window_amplitude,
-        template=window_template,
         pack=config["pack_images"],
     script:
         "../scripts/png.py"

@@ -514,7 +514,6 @@ def test_model_json_records_the_data_settings_of_the_config(reference):
             "mode": config["window"]["mode"],
             "fixed_ms": [float(v) for v in config["window"]["fixed_ms"]],
             "amplitude": config["window"]["amplitude"],
-            "template": False,  # the schema's default
             "highpass_hz": config["window"].get("highpass_hz"),  # the schema's default: null
             "lowpass_hz": config["window"].get("lowpass_hz"),
         },

@@ -154,36 +154,3 @@ def test_no_pack_for_a_beatless_record_or_with_pack_images_off(beats, tmp_path):
     assert crop_record(tmp_path / "off", beats["sample"][:2], "100", tmp_path / "c")
     for folder in ("off", "c"):
         assert {p.suffix for p in (tmp_path / folder).iterdir()} == {".png"}
-
-
-def test_template_draws_the_records_median_beat_behind_each_beat(mitdb, tmp_path):
-    """window.template: record 119's median beat (a normal beat: most of its beats are N) is
-    drawn in gray behind each beat. A normal beat hides much of it, a ventricular beat leaves
-    more than twice as much in view; the beat's own trace is drawn as without it. Windows of unequal
-    length have no template, and say so naming the record."""
-    from ecg2d.render import record_template
-
-    beats = segment_record(read_record(mitdb, "119"), "fixed", (250, 400))
-    template = record_template(beats)
-    assert template.shape == (beats["end"][0] - beats["start"][0],)
-    gray = {}
-    for symbol in "NV":
-        index = np.flatnonzero(beats["symbol"] == symbol)[:50]
-        counts = []
-        for i in index:
-            segment = beats["signal"][beats["start"][i] : beats["end"][i]]
-            plain, drawn = render_beat(segment, 128), render_beat(segment, 128, template=template)
-            assert (drawn[plain == 0] == 0).all()  # the beat's own trace is unchanged
-            counts.append(int((plain.astype(int) - drawn > 60).sum()))  # template in view
-            assert (drawn <= plain).all()  # the template only adds ink
-        gray[symbol] = np.median(counts)
-    assert gray["V"] > 2 * gray["N"] and gray["V"] > 200
-    out = tmp_path / "png"
-    few = {k: (v[:5] if v.ndim and k != "signal" else v) for k, v in beats.items()}
-    assert render_record(few, out, 64, template=True) == 5
-    first = cv2.imread(str(sorted(out.glob("*.png"))[0]), cv2.IMREAD_UNCHANGED)
-    segment = few["signal"][few["start"][0] : few["end"][0]]
-    np.testing.assert_array_equal(first, render_beat(segment, 64, template=record_template(few)))
-    jun = segmented("100", "jun2018")
-    with pytest.raises(ValueError, match="record 100: a template needs windows of one length"):
-        record_template(jun)

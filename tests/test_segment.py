@@ -405,7 +405,7 @@ def test_noise_does_not_blur_beats_drawn_from_the_low_passed_lead(mitdb):
 def test_a_band_that_cannot_be_filtered_is_an_error_naming_its_setting(mitdb):
     """A high-pass edge at or above the low-pass edge (or half the sampling rate) stops the
     workflow at its start with the experiment's window named, and band_limit refuses it too
-    (a model's band at another rate); so does a template over windows of unequal length."""
+    (a model's band at another rate)."""
     import copy
 
     import yaml
@@ -428,12 +428,3 @@ def test_a_band_that_cannot_be_filtered_is_an_error_naming_its_setting(mitdb):
         check_config(bad)
     with pytest.raises(ValueError, match=r"band \(50, 40\)"):
         band_limit(np.zeros(1000), 360.0, (50, 40))
-    # a median beat to draw behind each beat needs windows of one length (window.template)
-    bad = copy.deepcopy(config)
-    bad["window"]["template"] = True  # the top-level window: mode jun2018
-    message = r"^window\.template: the record's median beat needs windows of one length"
-    with pytest.raises(ConfigError, match=message + r" \(mode fixed\), not mode jun2018"):
-        check_config(bad)
-    good = copy.deepcopy(config)
-    good["experiments"]["inter_patient"]["window"]["template"] = True  # mode fixed
-    check_config(good)
