@@ -21,14 +21,6 @@ def draw_shares(sizes, power: float) -> np.ndarray:
     return weights / weights.sum()
 
 
-def record_chances(records) -> np.ndarray:
-    """Each row's chance of a draw such that every record among ``records`` (one per row) has
-    an equal share of the draws, shared evenly among its rows."""
-    _, inverse, counts = np.unique(np.asarray(records), return_inverse=True, return_counts=True)
-    chances = 1.0 / counts[inverse]
-    return chances / chances.sum()
-
-
 def _base_dataset():
     import keras
 
@@ -42,9 +34,7 @@ class BeatBatches(_base_dataset()):
     test), ``"shuffle"`` (all rows, reshuffled every epoch) or ``"sampling"``
     (``samples_per_class`` rows of every class, drawn afresh every epoch; with
     ``sampling_power`` p > 0, ``n_classes * samples_per_class`` rows shared among the classes
-    in proportion to their number of rows to the power p, e.g. 0.5: square-root sampling;
-    with ``record_shares``, each record of a class an equal share of that class's draws, so a
-    class's images are not mostly one patient's);
+    in proportion to their number of rows to the power p, e.g. 0.5: square-root sampling);
     with ``"shuffle"``, ``samples_per_epoch`` (if set) keeps that many rows of each epoch's
     shuffle. ``weights`` (one per class) adds sample weights. Inputs are the image alone or
     ``(image, rr)``, the RR features (:func:`ecg2d.rr.rr_matrix`) of the manifest's
@@ -63,7 +53,6 @@ class BeatBatches(_base_dataset()):
         samples_per_class: int | None = None,
         samples_per_epoch: int | None = None,
         sampling_power: float = 0.0,
-        record_shares: bool = False,
         weights: np.ndarray | None = None,
         seed: int = 0,
         rr_columns=RR_COLUMNS,
@@ -100,10 +89,6 @@ class BeatBatches(_base_dataset()):
             self.draws = np.maximum(
                 1, np.round(share * len(self.pools) * self.samples_per_class).astype(int)
             )
-            records = rows["record"].astype(str).to_numpy()
-            self.chances = [
-                record_chances(records[pool]) if record_shares else None for pool in self.pools
-            ]
         elif order not in ("fixed", "shuffle"):
             raise ValueError(f"unknown order {order!r}")
         self.rows = self._epoch_rows()
@@ -116,9 +101,7 @@ class BeatBatches(_base_dataset()):
             return rng.permutation(len(self.y))[: self.samples_per_epoch or None]
         drawn = [
             rng.choice(pool, draws, replace=len(pool) < draws)
-            if chances is None
-            else rng.choice(pool, draws, replace=True, p=chances)
-            for pool, draws, chances in zip(self.pools, self.draws, self.chances)
+            for pool, draws in zip(self.pools, self.draws)
         ]
         return rng.permutation(np.concatenate(drawn))
 

@@ -61,8 +61,6 @@ class TrainSettings:
     epochs: int = 8
     balance: str = "sampling"
     samples_per_class: int | None = 1500
-    #: with balance sampling or sqrt: each training record an equal share of its class's draws
-    record_shares: bool = False
     samples_per_epoch: int | None = None
     max_per_class: int | None = None
     use_crops: bool = True

@@ -254,7 +254,6 @@ def fit_model(
         order="sampling" if train.balance in SAMPLING_POWER else "shuffle",
         samples_per_class=train.samples_per_class,
         sampling_power=SAMPLING_POWER.get(train.balance, 0.0),
-        record_shares=train.record_shares,
         samples_per_epoch=train.samples_per_epoch,
         weights=weights,
         seed=seed,

@@ -13,7 +13,7 @@ import pytest
 
 from ecg2d.classifier import Classifier, sidecar_path
 from ecg2d.config import experiment_classes
-from ecg2d.feed import BeatBatches, record_chances
+from ecg2d.feed import BeatBatches
 from ecg2d.images import resize_images
 from ecg2d.model import build_model
 from ecg2d.rr import (
@@ -479,21 +479,6 @@ def test_beat_batches_stream_balanced_epochs(tmp_path):
     assert sizes.tolist() == [60, 40]  # N: 30 beats per record; S: 10 per record, a's with crops
     drawn = np.bincount(sqrt.y[np.concatenate([sqrt.batch_rows(i) for i in range(len(sqrt))])])
     assert drawn.tolist() == [13, 11]  # 24 * sqrt(60) / (sqrt(60) + sqrt(40)) = 13.2
-
-    # Record shares: S has 30 rows of record a (10 beats, 20 crops) and 10 of record b; each
-    # record then gets half of S's draws instead of three quarters and a quarter.
-    def s_share_of_a(record_shares):
-        batches = BeatBatches(
-            manifest, ["N", "S"], 16, 64, use_rr=False, order="sampling",
-            samples_per_class=4000, record_shares=record_shares, seed=5,
-        )  # fmt: skip
-        rows = np.concatenate([batches.batch_rows(i) for i in range(len(batches))])
-        drawn = manifest.iloc[rows]
-        assert (drawn["label"] == "S").sum() == 4000  # classes keep their draws
-        return (drawn[drawn["label"] == "S"]["record"] == "a").mean()
-
-    assert abs(s_share_of_a(False) - 0.75) < 0.03 and abs(s_share_of_a(True) - 0.5) < 0.03
-    np.testing.assert_allclose(record_chances(["a", "a", "a", "b"]), [1 / 6, 1 / 6, 1 / 6, 1 / 2])
 
 
 @pytest.mark.parametrize("given, expected", [(None, "1"), ("0", "0")])
