@@ -340,3 +340,23 @@ def test_atrial_probe_tells_fibrillation_from_sinus_rhythm(mitdb):
     assert organised["100"] > 0.8 and organised["203"] < 0.4
     medians = probe.medians(table)
     assert medians["100"]["N"]["beats"] == 300
+
+
+def test_trees_probe_starts_from_the_shipped_rounds_and_leaves_them_shipped():
+    """bench/ds1_trees_probe.py compares against the shipped number of boosting rounds first,
+    and the trees fitted with fewer rounds are that many rounds deep."""
+    import ecg2d.expert as expert
+
+    probe = load_bench("ds1_trees_probe")
+    shipped = expert.TREE_SETTINGS["max_iter"]
+    with pytest.raises(SystemExit, match=f"the shipped one, {shipped}"):
+        probe.main(["--manifest", "m.csv", "--cnn", "t", "--rounds", str(shipped // 2)])
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(300, 3))
+    labels = np.where(x[:, 0] > 0.5, "S", "N")
+    assert len(expert.fit_trees(x, labels, 0)["trees"]) == shipped
+    expert.TREE_SETTINGS["max_iter"] = 7
+    try:
+        assert len(expert.fit_trees(x, labels, 0)["trees"]) == 7
+    finally:
+        expert.TREE_SETTINGS["max_iter"] = shipped
