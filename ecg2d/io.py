@@ -48,7 +48,7 @@ class RecordError(Exception):
 @dataclass(frozen=True)
 class Record:
     """One lead of a WFDB record with its reference annotations, at ``fs`` Hz, and the record's
-    other lead where it has one (:func:`other_channel`: whatever its name)."""
+    other lead where it has one (:func:`other_channel`)."""
 
     name: str
     signal: np.ndarray  # float32, physical units (mV)
@@ -281,19 +281,29 @@ def choose_channel(header, record: str, lead, fallback_channel: int | None) -> i
     raise RecordError(f"record {record}: no lead {wanted} (has {header.sig_name}) and {fallback}")
 
 
-def other_channel(header, channel: int) -> int | None:
-    """The record's second lead: its first channel other than ``channel`` (whatever its name, so
-    that any database's lead names do), or None for a one-lead record."""
+def other_channel(header, channel: int, lead2=()) -> int | None:
+    """The record's second lead: the first of the names ``lead2`` it has besides ``channel``
+    (matched exactly, else ignoring case and surrounding spaces: ``[V1, V2, V5, V4]`` reads a
+    12-lead record's V1, MIT-BIH's usual second lead, not its lead I), else its first channel
+    other than ``channel`` whatever its name (so that any database's lead names do), or None
+    for a one-lead record."""
     others = [c for c in range(header.n_sig) if c != channel]
+    names = [str(header.sig_name[c]) for c in others]
+    for fold in (str, lambda name: name.strip().casefold()):
+        folded = [fold(name) for name in names]
+        for name in lead2:
+            if fold(str(name)) in folded:
+                return others[folded.index(fold(str(name)))]
     return others[0] if others else None
 
 
-def read_channels(base: str, record: str, header, channel: int):
-    """``(signal, fs, lead, signal2, lead2)`` of ``channel`` and :func:`other_channel` (None and
-    "" without one), NaN samples set to 0 with a warning; a RecordError names the file."""
+def read_channels(base: str, record: str, header, channel: int, lead2=()):
+    """``(signal, fs, lead, signal2, lead2)`` of ``channel`` and :func:`other_channel` (of the
+    preferred second leads ``lead2``; None and "" without one), NaN samples set to 0 with a
+    warning; a RecordError names the file."""
     import wfdb
 
-    other = other_channel(header, channel)
+    other = other_channel(header, channel, lead2)
     channels = [channel] if other is None else [channel, other]
     try:
         rec = wfdb.rdrecord(base, channels=channels)
@@ -316,14 +326,15 @@ def read_record(
     fallback_channel: int | None = 0,
     fs: float | None = 360.0,
     annotator: str = "atr",
+    lead2=(),
 ) -> Record:
     """Read one lead and the reference annotations of ``record``, resampled to ``fs``.
 
     ``lead`` is a signal name from the header, or a list of them, the first present winning
     (:func:`choose_channel`). Where the record has none of them (MIT-BIH 102 and 104 have no
     MLII), channel ``fallback_channel`` is read instead; ``None`` makes that an error. The
-    record's other lead comes with it (:func:`other_channel`). ``fs=None`` keeps the record's
-    own sampling rate.
+    record's other lead comes with it (:func:`other_channel`: the first of ``lead2`` it has,
+    else its first other channel). ``fs=None`` keeps the record's own sampling rate.
     """
     import wfdb
 
@@ -331,7 +342,9 @@ def read_record(
     base = str(Path(data_dir) / record)
     header = wfdb.rdheader(base)
     channel = choose_channel(header, record, lead, fallback_channel)
-    signal, record_fs, lead_read, signal2, lead2 = read_channels(base, record, header, channel)
+    signal, record_fs, lead_read, signal2, name2 = read_channels(
+        base, record, header, channel, lead2
+    )
     try:
         ann = wfdb.rdann(base, annotator)
     except Exception as exc:
@@ -351,7 +364,7 @@ def read_record(
         )
     symbols = np.asarray(ann.symbol, dtype=str)
     check_annotations(record, f"{base}.{annotator}", signal, samples, symbols, record_fs)
-    out = Record(record, signal, record_fs, lead_read, samples, symbols, signal2, lead2)
+    out = Record(record, signal, record_fs, lead_read, samples, symbols, signal2, name2)
     return out if fs is None else at_rate(out, fs)
 
 

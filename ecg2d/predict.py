@@ -62,6 +62,7 @@ DATASET_KEYS = (
     "records",
     "lead",
     "fallback_channel",
+    "lead2",
     "experiment",
     "model",
     "segmentation",
@@ -215,12 +216,19 @@ def model_settings(info: dict, config: dict, model: str = "the model", log=None)
 
 
 def read_new_record(
-    data_dir, record: str, lead="MLII", fallback_channel: int | None = 0, annotator=None
+    data_dir,
+    record: str,
+    lead="MLII",
+    fallback_channel: int | None = 0,
+    annotator=None,
+    lead2=(),
 ) -> Record:
     """One lead of a WFDB record at its own sampling rate, with annotations if ``annotator``.
 
     Unlike :func:`ecg2d.io.read_record`, the annotation file is optional (``annotator=None``)
-    and may have any extension. A missing ``lead`` falls back to ``fallback_channel`` (with a
+    and may have any extension; the second lead is the first of ``lead2`` the record has, else
+    its first other channel (:func:`ecg2d.io.other_channel`). A missing ``lead`` falls back to
+    ``fallback_channel`` (with a
     warning, :func:`ecg2d.io.choose_channel`); NaN samples become 0 (with a warning,
     :func:`ecg2d.io.fill_nan`). Errors are :class:`ecg2d.io.RecordError` naming the record.
     """
@@ -236,7 +244,7 @@ def read_new_record(
     if not header.fs or header.fs <= 0 or not header.sig_len:
         raise RecordError(f"record {record}: header {base}.hea has no sampling rate or length")
     channel = choose_channel(header, record, lead, fallback_channel)
-    signal, fs, lead_read, signal2, lead2 = read_channels(base, record, header, channel)
+    signal, fs, lead_read, signal2, name2 = read_channels(base, record, header, channel, lead2)
     samples, symbols = np.zeros(0, dtype=np.int64), np.zeros(0, dtype="U1")
     if annotator:
         if not Path(f"{base}.{annotator}").is_file():
@@ -247,7 +255,7 @@ def read_new_record(
             raise RecordError(f"record {record}: cannot read {base}.{annotator}: {exc}") from exc
         samples = np.asarray(ann.sample, dtype=np.int64)
         symbols = np.asarray(ann.symbol, dtype=str)
-    return Record(record, signal, fs, lead_read, samples, symbols, signal2, lead2)
+    return Record(record, signal, fs, lead_read, samples, symbols, signal2, name2)
 
 
 def to_original(samples: np.ndarray, fs: float, original: Record) -> np.ndarray:
@@ -428,7 +436,12 @@ def predict_record(
     ``fs``, ``window`` and ``image_size`` are the model's (:func:`model_settings`).
     """
     original = read_new_record(
-        data_dir, record, settings["lead"], settings["fallback_channel"], settings["annotator"]
+        data_dir,
+        record,
+        settings["lead"],
+        settings["fallback_channel"],
+        settings["annotator"],
+        settings["lead2"],
     )
     resampled = at_rate(original, fs)
     beats = segment_for_prediction(resampled, settings, window, detection)

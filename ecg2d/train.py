@@ -162,6 +162,7 @@ def data_settings(
     crop: dict,
     lead: str | list[str],
     fallback_channel: int | None,
+    lead2=(),
     segmentation: str = "annotations",
     detector: str | None = None,
 ) -> dict:
@@ -170,7 +171,8 @@ def data_settings(
     ``fs`` (Hz the records were resampled to), ``window`` (``mode``, ``fixed_ms``,
     ``amplitude``, ``highpass_hz``, ``lowpass_hz``),
     ``image_size`` (side of the rendered beat PNGs, not the network's input), ``crop``
-    (``size``, ``offsets``), ``lead`` and ``fallback_channel``, ``segmentation``
+    (``size``, ``offsets``), ``lead``, ``fallback_channel`` and ``lead2`` (the second leads
+    preferred, :func:`ecg2d.io.other_channel`), ``segmentation``
     (``annotations`` or ``detector``) and ``detector`` (``None`` unless segmentation is
     ``detector``). A model classifies correctly only beats made the same way.
     """
@@ -191,6 +193,7 @@ def data_settings(
         "crop": {"size": int(crop["size"]), "offsets": [int(v) for v in crop["offsets"]]},
         "lead": str(lead) if isinstance(lead, str) else lead_names(lead),
         "fallback_channel": None if fallback_channel is None else int(fallback_channel),
+        "lead2": [str(name) for name in lead2],
         "segmentation": segmentation,
         "detector": str(detector) if segmentation == "detector" else None,
     }

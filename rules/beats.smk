@@ -15,6 +15,7 @@ rule beats:
         data_dir=data_dir(),
         lead=config["lead"],
         fallback_channel=config["fallback_channel"],
+        lead2=config["lead2"],
         fs=config["fs"],
         window=window_cut,
         # the arrays of a beats file: a new one (e.g. rr_irregularity) rebuilds old files

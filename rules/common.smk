@@ -34,7 +34,8 @@ WINDOWS = experiment_windows(config)
 #: The workflow's data settings a trained model records (model.json's data block): params of
 #: rules train and cv_train, with the experiment's window (params ``window``).
 TRAIN_DATA_PARAMS = {
-    key: config[key] for key in ("fs", "image_size", "crop", "lead", "fallback_channel")
+    key: config[key]
+    for key in ("fs", "image_size", "crop", "lead", "fallback_channel", "lead2")
 }
 
 

@@ -16,6 +16,7 @@ rule detect:
         data_dir=data_dir(),
         lead=config["lead"],
         fallback_channel=config["fallback_channel"],
+        lead2=config["lead2"],
         fs=config["fs"],
         window=window_cut,
         detection=DETECTION,

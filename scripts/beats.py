@@ -11,7 +11,7 @@ from ecg2d.workflow import job
 with job(snakemake) as log:
     p = snakemake.params
     name = snakemake.wildcards.record
-    record = read_record(p.data_dir, name, p.lead, p.fallback_channel, p.fs)
+    record = read_record(p.data_dir, name, p.lead, p.fallback_channel, p.fs, lead2=p.lead2)
     log.info(
         "record %s: lead %s, %d samples at %g Hz",
         record.name,

@@ -11,7 +11,7 @@ from ecg2d.workflow import job
 
 with job(snakemake) as log:
     p, w = snakemake.params, snakemake.wildcards
-    record = read_record(p.data_dir, w.record, p.lead, p.fallback_channel, p.fs)
+    record = read_record(p.data_dir, w.record, p.lead, p.fallback_channel, p.fs, lead2=p.lead2)
     log.info("record %s: lead %s, %d samples at %g Hz", record.name, record.lead,
              len(record.signal), record.fs)  # fmt: skip
     beats, rows = detect_record(record, w.detector, p.detection, p.window)

@@ -23,6 +23,7 @@ with job(snakemake) as log:
         crop=p.crop,
         lead=p.lead,
         fallback_channel=p.fallback_channel,
+        lead2=p.lead2,
         segmentation=p.experiment["segmentation"],
         detector=p.experiment["detector"],
     )

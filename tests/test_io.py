@@ -131,6 +131,33 @@ def test_a_list_of_lead_names_reads_the_first_present(mitdb, tmp_path, caplog):
         read_record(tmp_path, "100", lead=["MLII", "aVF"], fallback_channel=None)
 
 
+def test_the_second_lead_is_the_first_preferred_name_present(mitdb, tmp_path):
+    """A 12-lead-style record (channels I, II, V1, built from 30 s of record 100): lead II is
+    read, and the second lead is the first of ``lead2`` present (exactly, else ignoring case),
+    else the first other channel (lead I), as before there was a preference."""
+    original = read_record(mitdb, "100", fs=None)
+    n = 30 * 360
+    mlii, v5 = original.signal[:n].astype(np.float64), original.signal2[:n].astype(np.float64)
+    signals = np.stack([v5, mlii, -v5], axis=1)
+    wfdb.wrsamp("twelve", fs=360, units=["mV"] * 3, sig_name=["I", "II", "V1"],
+                p_signal=signals, fmt=["16"] * 3, adc_gain=[200.0] * 3, baseline=[0] * 3,
+                write_dir=str(tmp_path))  # fmt: skip
+    keep = original.ann_sample < n
+    wfdb.wrann("twelve", "atr", original.ann_sample[keep], original.ann_symbol[keep].tolist(),
+               write_dir=str(tmp_path))  # fmt: skip
+    plain = read_record(tmp_path, "twelve", lead=["MLII", "II"], fs=None)
+    assert (plain.lead, plain.lead2) == ("II", "I")  # no preference: the first other channel
+    np.testing.assert_allclose(plain.signal, mlii, atol=0.005)
+    preferred = read_record(tmp_path, "twelve", lead=["MLII", "II"], fs=None, lead2=["V1", "V2"])
+    assert preferred.lead2 == "V1"
+    np.testing.assert_allclose(preferred.signal2, -v5, atol=0.005)
+    assert read_record(tmp_path, "twelve", lead="II", fs=None, lead2=[" v1 "]).lead2 == "V1"
+    assert read_record(tmp_path, "twelve", lead="II", fs=None, lead2=["V9", "I"]).lead2 == "I"
+    # the lead read is never its own second lead; a two-lead record's other channel either way
+    assert read_record(tmp_path, "twelve", lead="V1", fs=None, lead2=["V1", "II"]).lead2 == "II"
+    assert read_record(mitdb, "100", fs=None, lead2=["V1", "V2"]).lead2 == "V5"
+
+
 def test_nan_samples_become_zero_with_a_warning_giving_the_count(mitdb, tmp_path, caplog):
     write_record_with_gaps(mitdb, tmp_path)
     caplog.set_level(logging.WARNING, "ecg2d.io")

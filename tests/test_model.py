@@ -228,6 +228,7 @@ def test_data_settings_of_detector_and_annotation_beats():
     common = dict(
         fs=250, window={"mode": "fixed", "fixed_ms": [200, 300]}, image_size=64,
         crop={"size": 48, "offsets": [0, 8, 16]}, lead="V1", fallback_channel=None,
+        lead2=("V2", "V5"),
     )  # fmt: skip
     data = data_settings(**common, segmentation="detector", detector="hamilton")
     assert data == {
@@ -243,6 +244,7 @@ def test_data_settings_of_detector_and_annotation_beats():
         "crop": {"size": 48, "offsets": [0, 8, 16]},
         "lead": "V1",
         "fallback_channel": None,
+        "lead2": ["V2", "V5"],
         "segmentation": "detector",
         "detector": "hamilton",
     }

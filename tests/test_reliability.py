@@ -521,6 +521,7 @@ def test_model_json_records_the_data_settings_of_the_config(reference):
         "crop": config["crop"],
         "lead": config["lead"],
         "fallback_channel": config["fallback_channel"],
+        "lead2": config["lead2"],
         "segmentation": "annotations",  # REL's default
         "detector": None,  # no detector cut these beats
     }
