@@ -298,9 +298,9 @@ def other_channel(header, channel: int, lead2=()) -> int | None:
 
 
 def read_channels(base: str, record: str, header, channel: int, lead2=()):
-    """``(signal, fs, lead, signal2, lead2)`` of ``channel`` and :func:`other_channel` (of the
-    preferred second leads ``lead2``; None and "" without one), NaN samples set to 0 with a
-    warning; a RecordError names the file."""
+    """``(signal, fs, lead, signal2, name2)``: ``channel``, its name, and the second lead
+    :func:`other_channel` picks (of the preferred names ``lead2``) with its name (None and ""
+    without one); NaN samples set to 0 with a warning; a RecordError names the file."""
     import wfdb
 
     other = other_channel(header, channel, lead2)

@@ -228,9 +228,9 @@ def read_new_record(
     Unlike :func:`ecg2d.io.read_record`, the annotation file is optional (``annotator=None``)
     and may have any extension; the second lead is the first of ``lead2`` the record has, else
     its first other channel (:func:`ecg2d.io.other_channel`). A missing ``lead`` falls back to
-    ``fallback_channel`` (with a
-    warning, :func:`ecg2d.io.choose_channel`); NaN samples become 0 (with a warning,
-    :func:`ecg2d.io.fill_nan`). Errors are :class:`ecg2d.io.RecordError` naming the record.
+    ``fallback_channel`` (with a warning, :func:`ecg2d.io.choose_channel`); NaN samples become
+    0 (with a warning, :func:`ecg2d.io.fill_nan`). Errors are :class:`ecg2d.io.RecordError`
+    naming the record.
     """
     import wfdb
 
