@@ -30,14 +30,12 @@ and beat symbol, for every DS1 record, in the JSON's ``medians``.
 
 from __future__ import annotations
 
-import json
 import sys
 import tempfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "bench")]
@@ -98,8 +96,7 @@ def main(argv=None) -> None:
     parser.add_argument("--data-dir", required=True)
     parser.add_argument("--out", default=str(REPO / "bench/results/ds1_atrial_probe.json"))
     args = parser.parse_args(argv)
-    config = yaml.safe_load((REPO / "config/config.yaml").read_text())
-    experiment = config["experiments"]["inter_patient"]
+    experiment = ds1_fusion.shipped_experiment()
     kind, _ = ds1_fusion.configured_expert(experiment)
     base, _, weighting = kind.partition("~")
     if base != "gbm_premature":
@@ -131,11 +128,8 @@ def main(argv=None) -> None:
             "DS1: organised atrial activity in the `{kind}` expert",
             f"seeds {args.seeds}",
             variants_of,
+            medians=medians(rows),
         )
-    out = Path(args.out)
-    result = json.loads(out.read_text())
-    result["medians"] = medians(rows)
-    out.write_text(json.dumps(result, indent=1) + "\n")
 
 
 if __name__ == "__main__":

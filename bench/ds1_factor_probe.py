@@ -23,8 +23,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import yaml
-
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "bench")]
 
@@ -91,8 +89,7 @@ def main(argv=None) -> None:
     parser.add_argument("--factors", type=float, nargs="+", default=[1, 1.25, 1.5, 2, 3, 4])
     parser.add_argument("--out", default=str(REPO / "bench/results/ds1_factor_probe.json"))
     args = parser.parse_args(argv)
-    config = yaml.safe_load((REPO / "config/config.yaml").read_text())
-    experiment = config["experiments"]["inter_patient"]
+    experiment = ds1_fusion.shipped_experiment()
     classes = experiment_classes(experiment)
     kind, weight = ds1_fusion.configured_expert(experiment)
     fused = ds1_fusion.fused_oof(args.manifest, args.cnn, args.seeds, kind, weight, experiment)

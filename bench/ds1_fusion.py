@@ -197,7 +197,9 @@ def probe_intro(result: dict, title: str, scope: str, tail: str = "") -> list[st
     ]
 
 
-def weight_probe(args, argv, script: str, rule: str, title: str, over: str, variants_of) -> None:
+def weight_probe(
+    args, argv, script: str, rule: str, title: str, over: str, variants_of, **fields
+) -> None:
     """A DS1 probe of variants of the inter-patient fusion, each at every CNN weight of
     :data:`WEIGHTS`: the configured expert (:func:`configured_expert`) out of fold beside the
     stored out-of-fold CNN tables of ``args.cnn`` (:func:`oof_pairs`), the configured
@@ -207,18 +209,14 @@ def weight_probe(args, argv, script: str, rule: str, title: str, over: str, vari
     Each variant is taken at its best weight by the mean ``args.criterion``; the first stays
     unless another beats it by more than the larger sd of the two
     (:func:`ds1_factor_probe.decide`). Writes ``args.out`` (JSON) and its table (``.md``),
-    titled ``title`` (``{kind}``: the expert) with figures as mean ± sd over ``over``."""
+    titled ``title`` (``{kind}``: the expert) with figures as mean ± sd over ``over``;
+    ``fields``: the probe's own JSON fields."""
     from ds1_factor_probe import decide
 
     from ecg2d.classifier import apply_class_factors
-    from ecg2d.config import experiment_classes
 
-    config = yaml.safe_load((REPO / "config/config.yaml").read_text())
-    experiment = config["experiments"]["inter_patient"]
-    classes = experiment_classes(experiment)
-    factors = dict(experiment["model"].get("class_factors") or {})
-    kind, weight = configured_expert(experiment)
-    variants = variants_of(oof_pairs(args.manifest, args.cnn, args.seeds, kind, experiment))
+    _, classes, factors, kind, weight, pairs = configured_pairs(args)
+    variants = variants_of(pairs)
     key = CRITERIA[args.criterion]
     grid, runs = {}, {}
     for name, (fusion, members) in variants.items():
@@ -255,6 +253,7 @@ def weight_probe(args, argv, script: str, rule: str, title: str, over: str, vari
         scores=grid,
         runs=runs,
         rule=" ".join(rule.split()),
+        **fields,
     )
     lines = probe_intro(
         result,
@@ -322,13 +321,19 @@ def configured_pairs(args):
     expert item, fusion weight, pairs)``, the pairs as :func:`oof_pairs` gives them."""
     from ecg2d.config import experiment_classes
 
-    config = yaml.safe_load((REPO / "config/config.yaml").read_text())
-    experiment = config["experiments"]["inter_patient"]
+    experiment = shipped_experiment()
     classes = experiment_classes(experiment)
     factors = dict(experiment["model"].get("class_factors") or {})
     kind, weight = configured_expert(experiment)
     pairs = oof_pairs(args.manifest, args.cnn, args.seeds, kind, experiment)
     return experiment, classes, factors, kind, weight, pairs
+
+
+def shipped_experiment() -> dict:
+    """The ``inter_patient`` experiment of ``config/config.yaml`` as shipped: what the DS1
+    probes compare against."""
+    config = yaml.safe_load((REPO / "config/config.yaml").read_text())
+    return config["experiments"]["inter_patient"]
 
 
 def ds1_originals(manifest_path) -> pd.DataFrame:
@@ -337,8 +342,7 @@ def ds1_originals(manifest_path) -> pd.DataFrame:
     original beats only)."""
     from ecg2d.split import read_table
 
-    config = yaml.safe_load((REPO / "config/config.yaml").read_text())
-    ds1 = [str(r) for r in config["experiments"]["inter_patient"]["train_records"]]
+    ds1 = [str(r) for r in shipped_experiment()["train_records"]]
     rows = read_table(manifest_path)
     return rows[rows["record"].isin(ds1) & (rows["augmented"] == 0)].copy()
 

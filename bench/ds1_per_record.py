@@ -64,8 +64,7 @@ def main(argv=None) -> None:
     )
     parser.add_argument("--out", default=str(REPO / "bench/results/ds1_per_record.json"))
     args = parser.parse_args(argv)
-    config = yaml.safe_load((REPO / "config/config.yaml").read_text())
-    experiment = config["experiments"]["inter_patient"]
+    experiment = ds1_fusion.shipped_experiment()
     kind, weight = ds1_fusion.configured_expert(experiment)
     kind = args.expert or kind
     weight = args.weight if args.weight is not None else weight

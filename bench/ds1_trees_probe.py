@@ -26,8 +26,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import yaml
-
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "bench")]
 
@@ -48,8 +46,7 @@ def main(argv=None) -> None:
     shipped = expert.TREE_SETTINGS["max_iter"]
     if args.rounds[0] != shipped:
         raise SystemExit(f"the first number of rounds must be the shipped one, {shipped}")
-    config = yaml.safe_load((REPO / "config/config.yaml").read_text())
-    experiment = config["experiments"]["inter_patient"]
+    experiment = ds1_fusion.shipped_experiment()
     kind, _ = ds1_fusion.configured_expert(experiment)
 
     def variants_of(pairs):
