@@ -150,7 +150,8 @@ def experiment_window(config: dict, name: str) -> dict:
 
 def window_name(window: dict) -> str:
     """A window's folder name: its mode, with the milliseconds for mode fixed
-    (``fixed_250_400``), ``_record`` for amplitude record (``jun2018_record``) and
+    (``fixed_250_400``), ``_record`` for amplitude record (``jun2018_record``), ``_2leads``
+    where images draw the second lead too (``fixed_250_400_2leads``) and
     ``_hp{Hz}`` and ``_lp{Hz}`` for the band beats are drawn from
     (``fixed_250_400_hp0.5_lp40``). Two windows
     cut and render beats alike exactly when their names are equal (``fixed_ms`` counts for
@@ -160,6 +161,8 @@ def window_name(window: dict) -> str:
         name += "".join(f"_{repr(float(ms)).removesuffix('.0')}" for ms in window["fixed_ms"])
     if window.get("amplitude", "beat") != "beat":
         name += f"_{window['amplitude']}"
+    if int(window.get("leads", 1)) != 1:
+        name += f"_{int(window['leads'])}leads"
     if window.get("highpass_hz") is not None:
         name += f"_hp{float(window['highpass_hz']):g}"
     if window.get("lowpass_hz") is not None:

@@ -35,7 +35,7 @@ from __future__ import annotations
 import numpy as np
 
 from ecg2d.io import BEAT_SYMBOLS, beat_mask
-from ecg2d.segment import beats_around_peaks, window_band
+from ecg2d.segment import beats_around_peaks, window_band, window_leads
 
 DETECTORS = ("hamilton", "christov", "engzee", "xqrs")
 
@@ -259,8 +259,10 @@ def detected_beats(
     fixed_ms: tuple[float, float] = (250.0, 400.0),
     match_s: float = MATCH_WINDOW_S,
     band: tuple[float | None, float | None] = (None, None),
+    leads: int = 1,
 ) -> dict[str, np.ndarray]:
-    """Beats of an :class:`ecg2d.io.Record` cut around detected ``peaks`` (module docstring).
+    """Beats of an :class:`ecg2d.io.Record` cut around detected ``peaks`` (module docstring),
+    the second lead kept with ``leads`` 2 (:func:`ecg2d.segment.beats_around_peaks`).
 
     Windows and RR context come from all detections; labels from the record's annotations
     (a record without annotations gives only unmatched beats).
@@ -269,7 +271,7 @@ def detected_beats(
     symbol, matched, ref_sample = label_detections(
         record.ann_sample, record.ann_symbol, r, record.fs, match_s
     )
-    beats, keep = beats_around_peaks(record, r, symbol, mode, fixed_ms, band)
+    beats, keep = beats_around_peaks(record, r, symbol, mode, fixed_ms, band, leads)
     beats.update(
         {"matched": matched[keep], "ref_sample": ref_sample[keep], "detector": np.array(detector)}
     )
@@ -316,6 +318,7 @@ def detect_record(
         tuple(window["fixed_ms"]),
         match_s,
         window_band(window),
+        window_leads(window),
     )
     return beats, rows
 

@@ -48,7 +48,7 @@ from ecg2d.io import (
     choose_channel,
     read_channels,
 )
-from ecg2d.segment import segment_record, window_band
+from ecg2d.segment import segment_record, window_band, window_leads
 
 LOG = logging.getLogger("ecg2d.predict")
 
@@ -293,9 +293,9 @@ def segment_for_prediction(
     ``detection`` (the config's ``detection:``) gives ``refine_ms`` and ``match_ms``.
     """
     mode, fixed_ms = window["mode"], tuple(window["fixed_ms"])
-    band = window_band(window)
+    band, leads = window_band(window), window_leads(window)
     if settings["segmentation"] == "annotations":
-        beats = segment_record(record, mode, fixed_ms, band)
+        beats = segment_record(record, mode, fixed_ms, band, leads)
         beats["matched"] = np.ones(len(beats["sample"]), dtype=bool)
         beats["ref_sample"] = beats["sample"].copy()
         return beats
@@ -303,22 +303,27 @@ def segment_for_prediction(
     refine_s = detection.get("refine_ms", REFINE_RADIUS_S * 1000) / 1000.0
     match_s = detection.get("match_ms", MATCH_WINDOW_S * 1000) / 1000.0
     peaks = detect_peaks(record.signal, record.fs, settings["detector"], refine_s)
-    return detected_beats(record, peaks, settings["detector"], mode, fixed_ms, match_s, band)
+    return detected_beats(record, peaks, settings["detector"], mode, fixed_ms, match_s, band, leads)
 
 
 def render_images(
-    beats: dict[str, np.ndarray], size: int, index: np.ndarray, scale: float | None = None
+    beats: dict[str, np.ndarray],
+    size: int,
+    index: np.ndarray,
+    scale: float | None = None,
+    leads: int = 1,
+    signal2: np.ndarray | None = None,
+    scale2: float | None = None,
 ) -> np.ndarray:
     """uint8 images (len(index) x size x size) of the beats at ``index``; ``scale``: the
     record's amplitude scale (:func:`ecg2d.render.beat_amplitude`), ``None`` for min-max
-    scaling per beat (:func:`ecg2d.render.render_beat`)."""
-    from ecg2d.render import render_beat
+    scaling per beat; ``leads`` 2: ``signal2`` (:func:`ecg2d.render.second_lead`) drawn
+    below the lead read, on scale ``scale2`` (:func:`ecg2d.render.render_beat`)."""
+    from ecg2d.render import render_segments
 
-    signal = beats["signal"]
     images = np.empty((len(index), size, size), dtype=np.uint8)
-    for k, i in enumerate(index):
-        segment = signal[beats["start"][i] : beats["end"][i]]
-        images[k] = render_beat(segment, size, amplitude=scale)
+    for k, image in enumerate(render_segments(beats, index, size, scale, leads, signal2, scale2)):
+        images[k] = image
     return images
 
 
@@ -331,19 +336,25 @@ def rr_context(beats: dict[str, np.ndarray], columns) -> np.ndarray:
 
 
 def classify_beats(
-    beats: dict[str, np.ndarray], classifier, image_size: int, log=None, amplitude: str = "beat"
+    beats: dict[str, np.ndarray], classifier, image_size: int, log=None, window: dict | None = None
 ):
     """Class probabilities (N x len(classifier.classes)) of every beat, in chunks; images
-    rendered with the model's window ``amplitude`` (its scale found once per record)."""
-    from ecg2d.render import beat_amplitude
+    rendered as the model's ``window`` says (:func:`render_images`): its
+    ``amplitude`` (the scale found once per record) and its ``leads`` (2: the second lead
+    drawn below the lead read)."""
+    from ecg2d.render import beat_amplitude, second_lead
 
+    window = window or {}
+    amplitude, leads = window.get("amplitude", "beat"), window_leads(window)
     n = len(beats["sample"])
     rr = rr_context(beats, classifier.rr_columns)
     scale = beat_amplitude(beats, amplitude, log)
+    signal2 = second_lead(beats, leads, log)
+    scale2 = beat_amplitude(beats, amplitude, log, "signal2") if signal2 is not None else None
     out = [np.zeros((0, len(classifier.classes)), dtype=np.float32)]
     for start in range(0, n, CHUNK):
         index = np.arange(start, min(start + CHUNK, n))
-        images = render_images(beats, image_size, index, scale)
+        images = render_images(beats, image_size, index, scale, leads, signal2, scale2)
         out.append(np.asarray(classifier.predict_proba(images, rr[index]), dtype=np.float32))
         if log is not None:
             log.info("record %s: classified %d/%d beats", beats["record"], index[-1] + 1, n)
@@ -445,7 +456,7 @@ def predict_record(
     )
     resampled = at_rate(original, fs)
     beats = segment_for_prediction(resampled, settings, window, detection)
-    proba = classify_beats(beats, classifier, image_size, log, window.get("amplitude", "beat"))
+    proba = classify_beats(beats, classifier, image_size, log, window)
     table = prediction_table(
         beats, proba, classifier.classes, original, resampled, class_map, settings["symbols"]
     )

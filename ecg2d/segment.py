@@ -147,6 +147,12 @@ def window_band(window: dict) -> tuple[float | None, float | None]:
     return window.get("highpass_hz"), window.get("lowpass_hz")
 
 
+def window_leads(window: dict) -> int:
+    """How many leads a window's beat images draw (its ``leads``; 1 for windows recorded
+    before the setting existed): 2 keeps the second lead in its beats (``signal2``)."""
+    return int(window.get("leads", 1))
+
+
 def band_limit(signal: np.ndarray, fs: float, band=(None, None)) -> np.ndarray:
     """``signal`` limited to ``band`` ``(highpass_hz, lowpass_hz)``, float32: zero-phase (so no
     beat moves in time), high-pass, low-pass or band-pass by which edges are set, unchanged
@@ -276,13 +282,17 @@ def beats_around_peaks(
     mode: str = "jun2018",
     fixed_ms: tuple[float, float] = (250.0, 400.0),
     band: tuple[float | None, float | None] = (None, None),
+    leads: int = 1,
 ) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """A beats dict of ``record`` cut around ``r_peaks`` labelled ``symbols``, and the mask of
     the peaks the window mode could cut (for arrays the caller adds per beat).
 
     The beats' ``signal``, from which images are drawn, is the lead limited to ``band``
     (:func:`band_limit`, the window's :func:`window_band`; no edges: as recorded); the QRS
-    shape features band-pass the lead themselves (:mod:`ecg2d.shape`).
+    shape features band-pass the lead themselves (:mod:`ecg2d.shape`). With ``leads`` 2 (the
+    window's :func:`window_leads`), the second lead, limited to the same band, is kept too as
+    ``signal2``, for images that draw both (:func:`ecg2d.render.render_beat`); a one-lead
+    record has none.
 
     Windows and RR context are taken over all of ``r_peaks``, which must be strictly
     increasing: two beats at one sample (or out of order) are a :class:`ecg2d.io.RecordError`
@@ -316,6 +326,8 @@ def beats_around_peaks(
     shape.update(second_lead_features(record.signal2, record.fs, r))
     beats.update({key: value[keep] for key, value in shape.items()})
     beats["lead2"] = np.array(record.lead2)
+    if leads == 2 and record.signal2 is not None:
+        beats["signal2"] = band_limit(record.signal2, record.fs, band)
     return beats, keep
 
 
@@ -324,9 +336,11 @@ def segment_record(
     mode: str = "jun2018",
     fixed_ms: tuple[float, float] = (250.0, 400.0),
     band: tuple[float | None, float | None] = (None, None),
+    leads: int = 1,
 ) -> dict[str, np.ndarray]:
     """Beats of an :class:`ecg2d.io.Record` as a dict of plain arrays (see module docstring),
-    the signal limited to ``band`` (:func:`band_limit`).
+    the signal limited to ``band`` (:func:`band_limit`), the second lead kept as ``signal2``
+    with ``leads`` 2 (:func:`beats_around_peaks`).
 
     Neighbours and RR intervals are taken over all beat annotations of the record, whatever
     their class; non-beat annotations are dropped first.
@@ -339,6 +353,7 @@ def segment_record(
         mode,
         fixed_ms,
         band,
+        leads,
     )
     return beats
 

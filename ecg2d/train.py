@@ -169,7 +169,7 @@ def data_settings(
     """The ``data`` block of ``model.json``: the workflow settings a model's beats were made with.
 
     ``fs`` (Hz the records were resampled to), ``window`` (``mode``, ``fixed_ms``,
-    ``amplitude``, ``highpass_hz``, ``lowpass_hz``),
+    ``amplitude``, ``leads``, ``highpass_hz``, ``lowpass_hz``),
     ``image_size`` (side of the rendered beat PNGs, not the network's input), ``crop``
     (``size``, ``offsets``), ``lead``, ``fallback_channel`` and ``lead2`` (the second leads
     preferred, :func:`ecg2d.io.other_channel`), ``segmentation``
@@ -186,6 +186,7 @@ def data_settings(
             "mode": str(window["mode"]),
             "fixed_ms": [float(v) for v in window["fixed_ms"]],
             "amplitude": str(window.get("amplitude", "beat")),
+            "leads": int(window.get("leads", 1)),
             "highpass_hz": _hz(window.get("highpass_hz")),
             "lowpass_hz": _hz(window.get("lowpass_hz")),
         },

@@ -48,16 +48,23 @@ def rule_window(wildcards):
 
 def window_cut(wildcards):
     """How a beats or detect job cuts its windows (``mode``, ``fixed_ms``) and the band of the
-    signal they are drawn from (``highpass_hz``, ``lowpass_hz``); not amplitude."""
+    signal they are drawn from (``highpass_hz``, ``lowpass_hz``), and whether its beats keep
+    the second lead (``leads``); not amplitude."""
     window = rule_window(wildcards)
     return {
-        key: window[key] for key in ("mode", "fixed_ms", "highpass_hz", "lowpass_hz")
+        key: window[key]
+        for key in ("mode", "fixed_ms", "highpass_hz", "lowpass_hz", "leads")
     }
 
 
 def window_amplitude(wildcards):
     """How a png job scales a beat's amplitude: ``beat`` or ``record``."""
     return rule_window(wildcards)["amplitude"]
+
+
+def window_leads(wildcards):
+    """How many leads a png job draws in each beat image: 1 or 2."""
+    return rule_window(wildcards)["leads"]
 
 
 def train_window(wildcards):

@@ -61,6 +61,7 @@ rule png_detected:
     params:
         image_size=config["image_size"],
         amplitude=window_amplitude,
+        leads=window_leads,
         pack=config["pack_images"],
     script:
         "../scripts/png.py"

@@ -14,6 +14,7 @@ rule png:
     params:
         image_size=config["image_size"],
         amplitude=window_amplitude,
+        leads=window_leads,
         pack=config["pack_images"],
     script:
         "../scripts/png.py"

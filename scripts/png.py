@@ -11,5 +11,5 @@ from ecg2d.workflow import job
 with job(snakemake) as log:
     beats = load_beats(snakemake.input[0])
     p = snakemake.params
-    n = render_record(beats, snakemake.output[0], p.image_size, p.amplitude, p.pack)
+    n = render_record(beats, snakemake.output[0], p.image_size, p.amplitude, p.pack, p.leads)
     log.info("%d images written to %s", n, snakemake.output[0])

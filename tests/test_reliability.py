@@ -514,6 +514,7 @@ def test_model_json_records_the_data_settings_of_the_config(reference):
             "mode": config["window"]["mode"],
             "fixed_ms": [float(v) for v in config["window"]["fixed_ms"]],
             "amplitude": config["window"]["amplitude"],
+            "leads": config["window"]["leads"],
             "highpass_hz": config["window"].get("highpass_hz"),  # the schema's default: null
             "lowpass_hz": config["window"].get("lowpass_hz"),
         },

@@ -154,3 +154,53 @@ def test_no_pack_for_a_beatless_record_or_with_pack_images_off(beats, tmp_path):
     assert crop_record(tmp_path / "off", beats["sample"][:2], "100", tmp_path / "c")
     for folder in ("off", "c"):
         assert {p.suffix for p in (tmp_path / folder).iterdir()} == {".png"}
+
+
+def test_two_leads_draw_the_second_lead_below_the_first(mitdb, tmp_path, caplog):
+    """``window.leads: 2``: the beats keep the second lead (record 100: V5), and each image
+    holds the lead read in its top half and the second lead in its bottom half, on one time
+    axis, each min-max scaled within its half; predict draws the same images as the png
+    stage; a record without a second lead leaves the bottom half blank, with a warning
+    naming it. One lead stays the default: no second lead kept."""
+    import logging
+
+    from ecg2d.predict import render_images
+    from ecg2d.render import second_lead
+
+    record = read_record(mitdb, "100")
+    assert "signal2" not in segment_record(record, "fixed", (250, 400))
+    beats = segment_record(record, "fixed", (250, 400), leads=2)
+    np.testing.assert_array_equal(beats["signal2"], record.signal2)  # no band: as recorded
+    beats = {
+        k: (v[:30] if v.ndim and k not in ("signal", "signal2") else v) for k, v in beats.items()
+    }
+    i = 7
+    one, two = (beats[k][beats["start"][i] : beats["end"][i]] for k in ("signal", "signal2"))
+    assert np.corrcoef(one, two)[0, 1] < 0.9  # two different leads
+    image = render_beat(one, 128, leads=2, segment2=two)
+    cols = 2 + np.linspace(0, 123, one.size)
+    for trace, top in ((one, 0), (two, 64)):
+        y = (trace - trace.min()) / (trace.max() - trace.min())
+        rows = top + 2 + (1 - y) * (64 - 1 - 4)
+        for k in range(0, one.size, 9):  # the ink passes where each lead's sample falls
+            r, c = int(round(rows[k])), int(round(cols[k]))
+            assert image[max(r - 1, 0) : r + 2, c - 1 : c + 2].min() < 128, (top, k)
+    assert (image[:64] < 128).any(axis=0)[2:-2].all()  # each half carries a whole trace
+    assert (image[64:] < 128).any(axis=0)[2:-2].all()
+
+    render_record(beats, tmp_path / "png", 128, leads=2)
+    drawn = render_images(beats, 128, np.arange(30), leads=2, signal2=second_lead(beats, 2))
+    for k, sample in enumerate(beats["sample"]):
+        np.testing.assert_array_equal(
+            drawn[k], read_image(tmp_path / "png" / png_name("100", sample))
+        )
+
+    one_lead = {k: v for k, v in beats.items() if k != "signal2"}
+    with caplog.at_level(logging.WARNING, logger="ecg2d.render"):
+        render_record(one_lead, tmp_path / "one", 128, leads=2)
+    assert "record 100: no second lead" in caplog.text
+    blank = read_image(tmp_path / "one" / png_name("100", beats["sample"][i]))
+    assert (blank[64:] == 255).all() and (blank[:64] < 128).any()
+    np.testing.assert_array_equal(blank[:64], image[:64])
+    with pytest.raises(ValueError, match="leads 3"):
+        render_beat(one, 128, leads=3)

@@ -155,6 +155,11 @@ AS_RECORDED = {"highpass_hz": None, "lowpass_hz": None}
             {"inter_patient": {"mode": "midpoint", "amplitude": "record"}},
             {"beats": 3, "beats_window": 2},
         ),
+        # drawing the second lead too makes a window of its own: its beats keep that lead
+        (
+            {"inter_patient": {"mode": "jun2018", "leads": 2}},
+            {"beats": 3, "beats_window": 2},
+        ),
         # the band makes a window of its own: the same cut drawn from 0.5-40 Hz
         (
             {"jun2018": {"mode": "fixed"}, "inter_patient": {"mode": "fixed", "lowpass_hz": 40}},
