@@ -360,3 +360,50 @@ def test_trees_probe_starts_from_the_shipped_rounds_and_leaves_them_shipped():
         assert len(expert.fit_trees(x, labels, 0)["trees"]) == 7
     finally:
         expert.TREE_SETTINGS["max_iter"] = shipped
+
+
+def test_bagging_probe_averages_experts_of_record_subsets(mitdb):
+    """bench/ds1_bagging_probe.py: record subsets are seeded draws without repeats of the set
+    size; one subset of every record is the shipped out-of-fold expert exactly, and averaging
+    experts of subsets gives each held-out beat (real beats of four DS1 records) a probability
+    per class that sums to one and differs from the single expert's."""
+    from conftest import segmented
+
+    from ecg2d.config import experiment_classes
+    from ecg2d.expert import KIND_COLUMNS
+    from ecg2d.settings import ModelSettings
+
+    probe = load_bench("ds1_bagging_probe")
+    ds1_fusion = probe.ds1_fusion
+    subsets = probe.record_subsets(["9", "1", "3", "5", "7", "2"], 4, 2 / 3, 0)
+    assert len(subsets) == 4 and all(len(s) == len(set(s)) == 4 for s in subsets)
+    assert all(s == sorted(s) and set(s) <= {"1", "2", "3", "5", "7", "9"} for s in subsets)
+    assert len({tuple(s) for s in subsets}) > 1
+    assert subsets == probe.record_subsets(["9", "1", "3", "5", "7", "2"], 4, 2 / 3, 0)
+
+    config = yaml.safe_load((REPO / "config/config.yaml").read_text())
+    experiment = config["experiments"]["inter_patient"]
+    classes = experiment_classes(experiment)
+    kind = experiment["model"]["expert"]
+    records = ["101", "106", "118", "119"]
+    rows = []
+    for record in records:
+        beats = segmented(record, "fixed")
+        keep = np.isin(beats["symbol"], list(experiment["classes"]))
+        table = pd.DataFrame({c: beats[c][keep] for c in KIND_COLUMNS[kind]})
+        table.insert(0, "record", record)
+        table.insert(1, "sample", beats["sample"][keep])
+        table["label"] = [experiment["classes"][s] for s in beats["symbol"][keep]]
+        rows.append(table.iloc[:500])
+    manifest = pd.concat(rows, ignore_index=True).assign(split="train", augmented=0)
+    folds = [[r] for r in records]
+    model = ModelSettings(expert=kind, expert_weights="record")
+    single = ds1_fusion.oof_expert(manifest, records, folds, classes, 0, model)
+    once = probe.bagged_oof_expert(1, 1.0)(manifest, records, folds, classes, 0, model)
+    bagged = probe.bagged_oof_expert(3, 2 / 3)(manifest, records, folds, classes, 0, model)
+    assert single.keys() == once.keys() == bagged.keys() and len(single) == 2000
+    for key in single:
+        np.testing.assert_array_equal(once[key], single[key])
+    p_bagged = np.stack(list(bagged.values()))
+    np.testing.assert_allclose(p_bagged.sum(axis=1), 1.0, atol=1e-9)
+    assert np.abs(p_bagged - np.stack(list(single.values()))).max() > 0.01
