@@ -407,3 +407,23 @@ def test_bagging_probe_averages_experts_of_record_subsets(mitdb):
     p_bagged = np.stack(list(bagged.values()))
     np.testing.assert_allclose(p_bagged.sum(axis=1), 1.0, atol=1e-9)
     assert np.abs(p_bagged - np.stack(list(single.values()))).max() > 0.01
+
+
+def test_unusual_probe_scores_prematurity_against_the_records_own_spread(mitdb):
+    """bench/ds1_unusual_probe.py: within a steady sinus record (100, real beats) its atrial
+    premature beats are many robust sds early (and normal beats at 0), where in atrial
+    fibrillation (203) the same ratios are ordinary: the spread is the record's own."""
+    from conftest import segmented
+
+    probe = load_bench("ds1_unusual_probe")
+    np.testing.assert_allclose(probe.robust_z([1.0, 1.0, 1.0, 1.0, 3.0], 0.5), [0, 0, 0, 0, 4])
+    rows = []
+    for record in ("100", "203"):
+        beats = segmented(record, "fixed")
+        columns = {c: beats[c] for c in ("pre_rr", "upper_rr", "prev_rr", "qrs_corr")}
+        rows.append(pd.DataFrame({"record": record, "symbol": beats["symbol"], **columns}))
+    table = probe.unusual_columns(pd.concat(rows, ignore_index=True))
+    medians = table.groupby(["record", "symbol"])["z_pre_upper"].median()
+    assert medians["100", "A"] < -4 and abs(medians["100", "N"]) < 0.5
+    assert table.loc[table["record"] == "203", "z_pre_upper"].quantile(0.02) > -2.5
+    assert set(probe.COLUMNS) <= set(table.columns)

@@ -1,0 +1,115 @@
+"""DS1 probe, not built into the workflow: how unusual a beat is *for its record*.
+
+The expert's prematurity features are ratios (the beat's RR against the previous one and
+against the dominant cycle), and the trees must learn from the rhythm columns how much such a
+ratio means in each rhythm: 0.85 is striking in a steady sinus rhythm and nothing in atrial
+fibrillation. A record's own spread says it directly. Per record, label-free, each of three
+features is made a robust z-score against all the record's beats (its median and scaled median
+absolute deviation, 1.4826 * MAD, at least a floor): ``z_pre_upper`` of ``log(pre_rr /
+upper_rr)``, ``z_pre_prev`` of ``log(pre_rr / prev_rr)`` and ``z_qrs_corr`` of the QRS
+correlation with the record's median QRS. Ratios and correlations mean the same at any rate,
+and so do their z-scores. The candidate is registered as an extra expert kind for this process
+only. DS1 only; DS2 is never read.
+
+The rule, fixed before the run: the shipped expert (``model.expert`` and ``expert_weights`` of
+``inter_patient``), then the same with the three z-scores, each fused with the stored
+out-of-fold CNN tables of ``--cnn`` at every CNN weight 0, 0.1, ..., 1 with the configured
+``model.class_factors`` applied, each at its best weight by the mean ``--criterion`` over the
+seeds; the second replaces the first only if its mean is higher by more than the larger seed
+sd of the two.
+
+    .venv/bin/python bench/ds1_unusual_probe.py \\
+        --manifest <run>/results/inter_patient/manifest.csv \\
+        --cnn results/ds1_cv/recipe_cnn/recipe_cnn --criterion record
+
+Results: ``--out`` (JSON) and its table (``.md``) beside it.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(REPO), str(REPO / "bench")]
+
+import ds1_fusion  # noqa: E402
+
+RULE = __doc__.split("The rule, fixed before the run: ")[1].split("\n\n")[0]
+#: The candidate's extra columns, in order.
+COLUMNS = ("z_pre_upper", "z_pre_prev", "z_qrs_corr")
+#: Smallest robust spread a z-score divides by: a perfectly steady record does not make every
+#: small difference infinitely unusual.
+FLOOR = {"z_pre_upper": 0.02, "z_pre_prev": 0.02, "z_qrs_corr": 0.01}
+
+
+def robust_z(values, floor: float) -> np.ndarray:
+    """``(values - median) / max(1.4826 * MAD, floor)`` over all ``values`` (one record)."""
+    values = np.asarray(values, dtype=np.float64)
+    median = np.median(values)
+    spread = max(1.4826 * float(np.median(np.abs(values - median))), floor)
+    return (values - median) / spread
+
+
+def unusual_columns(rows: pd.DataFrame) -> pd.DataFrame:
+    """``rows`` (original beats with ``pre_rr``, ``upper_rr``, ``prev_rr``, ``qrs_corr``) with
+    :data:`COLUMNS`, each a robust z-score within the beat's record."""
+    rows = rows.copy()
+    pre = np.maximum(rows["pre_rr"].to_numpy(np.float64), 0.05)
+    raw = {
+        "z_pre_upper": np.log(pre / np.maximum(rows["upper_rr"].to_numpy(np.float64), 0.05)),
+        "z_pre_prev": np.log(pre / np.maximum(rows["prev_rr"].to_numpy(np.float64), 0.05)),
+        "z_qrs_corr": rows["qrs_corr"].to_numpy(np.float64),
+    }
+    record = rows["record"].astype(str).to_numpy()
+    for name in COLUMNS:
+        out = np.empty(len(rows))
+        for r in np.unique(record):
+            at = record == r
+            out[at] = robust_z(raw[name][at], FLOOR[name])
+        rows[name] = out
+    return rows
+
+
+def main(argv=None) -> None:
+    from ecg2d.expert import fuse
+
+    parser = ds1_fusion.probe_parser(__doc__.split("\n")[0], rule=False)
+    parser.add_argument("--criterion", choices=sorted(ds1_fusion.CRITERIA), default="record")
+    parser.add_argument("--out", default=str(REPO / "bench/results/ds1_unusual_probe.json"))
+    args = parser.parse_args(argv)
+    experiment = ds1_fusion.shipped_experiment()
+    kind, _ = ds1_fusion.configured_expert(experiment)
+    base, _, weighting = kind.partition("~")
+    if base != "gbm_premature":
+        raise SystemExit(f"the candidate extends gbm_premature; the configured expert is {kind}")
+    rows = unusual_columns(ds1_fusion.ds1_originals(args.manifest))
+    name = "gbm_unusual" + (f"~{weighting}" if weighting else "")
+    ds1_fusion.register_probe_kind("gbm_unusual", COLUMNS)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        manifest = Path(tmp) / "manifest.csv"
+        rows.to_csv(manifest, index=False)
+
+        def variants_of(pairs):
+            candidate = ds1_fusion.oof_pairs(manifest, args.cnn, args.seeds, name, experiment)
+            return {kind: (fuse, pairs), name: (fuse, candidate)}
+
+        args.manifest = str(manifest)
+        ds1_fusion.weight_probe(
+            args,
+            argv,
+            "ds1_unusual_probe",
+            RULE,
+            "DS1: how unusual a beat is for its record, in the `{kind}` expert",
+            f"seeds {args.seeds}",
+            variants_of,
+        )
+
+
+if __name__ == "__main__":
+    main()
