@@ -40,38 +40,34 @@ sys.path[:0] = [str(REPO), str(REPO / "bench")]
 import ds1_fusion  # noqa: E402
 
 RULE = __doc__.split("The rule, fixed before the run: ")[1].split("\n\n")[0]
-#: The candidate's extra columns, in order.
+#: The candidate's extra columns, in order (built into the workflow since, as
+#: :data:`ecg2d.rr.UNUSUAL_COLUMNS`).
 COLUMNS = ("z_pre_upper", "z_pre_prev", "z_qrs_corr")
-#: Smallest robust spread a z-score divides by: a perfectly steady record does not make every
-#: small difference infinitely unusual.
-FLOOR = {"z_pre_upper": 0.02, "z_pre_prev": 0.02, "z_qrs_corr": 0.01}
 
 
 def robust_z(values, floor: float) -> np.ndarray:
-    """``(values - median) / max(1.4826 * MAD, floor)`` over all ``values`` (one record)."""
-    values = np.asarray(values, dtype=np.float64)
-    median = np.median(values)
-    spread = max(1.4826 * float(np.median(np.abs(values - median))), floor)
-    return (values - median) / spread
+    """``(values - median) / max(1.4826 * MAD, floor)`` over all ``values`` (one record):
+    :func:`ecg2d.rr.robust_z`."""
+    from ecg2d.rr import robust_z
+
+    return robust_z(values, floor).astype(np.float64)
 
 
 def unusual_columns(rows: pd.DataFrame) -> pd.DataFrame:
     """``rows`` (original beats with ``pre_rr``, ``upper_rr``, ``prev_rr``, ``qrs_corr``) with
-    :data:`COLUMNS`, each a robust z-score within the beat's record."""
+    :data:`COLUMNS`, each a robust z-score within the beat's record
+    (:func:`ecg2d.rr.unusual_columns`)."""
+    from ecg2d.rr import unusual_columns
+
     rows = rows.copy()
-    pre = np.maximum(rows["pre_rr"].to_numpy(np.float64), 0.05)
-    raw = {
-        "z_pre_upper": np.log(pre / np.maximum(rows["upper_rr"].to_numpy(np.float64), 0.05)),
-        "z_pre_prev": np.log(pre / np.maximum(rows["prev_rr"].to_numpy(np.float64), 0.05)),
-        "z_qrs_corr": rows["qrs_corr"].to_numpy(np.float64),
-    }
-    record = rows["record"].astype(str).to_numpy()
     for name in COLUMNS:
-        out = np.empty(len(rows))
-        for r in np.unique(record):
-            at = record == r
-            out[at] = robust_z(raw[name][at], FLOOR[name])
-        rows[name] = out
+        rows[name] = np.nan
+    for _, group in rows.groupby(rows["record"].astype(str)):
+        columns = unusual_columns(
+            *(group[c] for c in ("pre_rr", "upper_rr", "prev_rr", "qrs_corr"))
+        )
+        for name in COLUMNS:
+            rows.loc[group.index, name] = columns[name]
     return rows
 
 

@@ -23,17 +23,22 @@ rate and heart rate:
   ``log(pre_rr / prev_rr)``, the sudden shortening of the cycle, and ``log(pre_rr / upper_rr)``
   and ``log(post_rr / upper_rr)``, early and compensatory intervals against the dominant cycle
   (the upper quartile of RR over about a minute), which the record's mean RR stops being once
-  premature beats are many.
+  premature beats are many;
+- with kind ``gbm_unusual``, also how unusual the beat is for its own record
+  (:data:`ecg2d.rr.UNUSUAL_COLUMNS`): robust z-scores, against all the record's beats, of
+  ``log(pre_rr / upper_rr)``, ``log(pre_rr / prev_rr)`` and the QRS correlation, so that the
+  trees need not learn from the rhythm columns how much a ratio means in each rhythm.
 
 Kinds ``rr`` and ``rr_shape`` are a multinomial logistic regression with balanced class
-weights. Kinds ``gbm``, ``gbm_af``, ``gbm_2lead`` and ``gbm_premature`` are gradient-boosted
-trees (scikit-learn's ``HistGradientBoostingClassifier``, balanced class weights): trees can
-learn that a short RR interval means a premature beat in a regular rhythm and nothing in atrial
-fibrillation, which a linear model cannot. Both are fitted with scikit-learn, applied with
-NumPy and stored as plain numbers in ``model.json`` (never pickled). Their class
-probabilities are fused with the CNN's by a weighted geometric mean (:func:`fuse`):
-``p ∝ p_cnn^w · p_expert^(1-w)``, with ``w`` the model setting ``fusion_weight``, chosen by
-cross-validation over DS1 records (``bench/ds1_fusion.py``), never on DS2.
+weights. Kinds ``gbm``, ``gbm_af``, ``gbm_2lead``, ``gbm_premature`` and ``gbm_unusual`` are
+gradient-boosted trees (scikit-learn's ``HistGradientBoostingClassifier``, balanced class
+weights): trees can learn that a short RR interval means a premature beat in a regular rhythm
+and nothing in atrial fibrillation, which a linear model cannot. Both are fitted with
+scikit-learn, applied with NumPy and stored as plain numbers in ``model.json`` (never pickled).
+Their class probabilities are fused with the CNN's by a weighted geometric mean
+(:func:`fuse`): ``p ∝ p_cnn^w · p_expert^(1-w)``, with ``w`` the model setting
+``fusion_weight``, chosen by cross-validation over DS1 records (``bench/ds1_fusion.py``), never
+on DS2 (0: the expert alone).
 """
 
 from __future__ import annotations
@@ -46,6 +51,7 @@ from ecg2d.rr import (
     PREMATURITY_COLUMNS,
     RHYTHM_COLUMNS,
     RR_CONTEXT,
+    UNUSUAL_COLUMNS,
     check_finite,
 )
 from ecg2d.settings import ModelSettings
@@ -63,7 +69,7 @@ EXPERT_FEATURES = (
 #: Columns each expert kind reads; ``rr_shape`` adds the QRS shape to the RR context, ``gbm``
 #: also the rhythm's irregularity around the beat, ``gbm_af`` every rhythm column,
 #: ``gbm_2lead`` also the QRS shape in the other lead, ``gbm_premature`` also the prematurity
-#: columns.
+#: columns, ``gbm_unusual`` also how unusual the beat is for its record.
 KIND_COLUMNS = {
     "rr": RR_CONTEXT,
     "rr_shape": (*RR_CONTEXT, *SHAPE_COLUMNS),
@@ -76,6 +82,14 @@ KIND_COLUMNS = {
         *RHYTHM_COLUMNS,
         *SHAPE2_COLUMNS,
         *PREMATURITY_COLUMNS,
+    ),
+    "gbm_unusual": (
+        *RR_CONTEXT,
+        *SHAPE_COLUMNS,
+        *RHYTHM_COLUMNS,
+        *SHAPE2_COLUMNS,
+        *PREMATURITY_COLUMNS,
+        *UNUSUAL_COLUMNS,
     ),
 }
 #: Columns that may be missing (NaN): the other lead's, which a one-lead record lacks.
@@ -106,7 +120,7 @@ KIND_FEATURES = {
     for kind, columns in KIND_COLUMNS.items()
 }
 #: Expert kinds that are gradient-boosted trees (the others are logistic regressions).
-TREE_KINDS = ("gbm", "gbm_af", "gbm_2lead", "gbm_premature")
+TREE_KINDS = ("gbm", "gbm_af", "gbm_2lead", "gbm_premature", "gbm_unusual")
 #: The trees' settings (scikit-learn's ``HistGradientBoostingClassifier``): a fixed number of
 #: iterations, no early stopping (whose internal split needs two beats of every class).
 TREE_SETTINGS = {

@@ -25,6 +25,15 @@ RHYTHM_COLUMNS = ("rhythm_irregularity", "rhythm_cells")
 #: cycle around the beat, the upper quartile of ``pre_rr`` over about a minute (seconds; see
 #: :func:`ecg2d.segment.rr_features`), read by the ``gbm_premature`` expert (:mod:`ecg2d.expert`).
 PREMATURITY_COLUMNS = ("prev_rr", "upper_rr")
+#: How unusual a beat is for its own record, as beats files and manifests hold it: robust
+#: z-scores, against all the record's beats, of its prematurity against the dominant cycle
+#: (``log(pre_rr / upper_rr)``) and against the previous RR (``log(pre_rr / prev_rr)``) and of
+#: its QRS correlation with the record's median QRS (:func:`unusual_columns`), read by the
+#: ``gbm_unusual`` expert (:mod:`ecg2d.expert`).
+UNUSUAL_COLUMNS = ("z_pre_upper", "z_pre_prev", "z_qrs_corr")
+#: The smallest robust spread each :data:`UNUSUAL_COLUMNS` score divides by, so that a perfectly
+#: steady record does not make every small difference infinitely unusual.
+UNUSUAL_FLOORS = {"z_pre_upper": 0.02, "z_pre_prev": 0.02, "z_qrs_corr": 0.01}
 #: The RR context a CNN takes without ``model.rr_irregularity`` (and models whose model.json
 #: names no ``rr_columns``), in the order :func:`rr_matrix` takes it.
 RR_COLUMNS = RR_CONTEXT[:4]
@@ -99,6 +108,33 @@ def rr_matrix(rr, columns=RR_COLUMNS, records=None) -> np.ndarray:
     if columns == RR_COLUMNS_IRREGULARITY:
         features.append(np.log(np.maximum(rr[:, 4], 0.0) + IRREGULARITY_FLOOR))
     return np.stack(features, axis=1).astype(np.float32)
+
+
+def robust_z(values, floor: float) -> np.ndarray:
+    """``(values - median) / max(1.4826 * MAD, floor)`` over all ``values`` (one record; the
+    scaled median absolute deviation estimates the sd of the record's usual beats, whatever
+    its unusual ones do); float32, empty for no values."""
+    values = np.asarray(values, dtype=np.float64)
+    if not values.size:
+        return values.astype(np.float32)
+    median = np.median(values)
+    spread = max(1.4826 * float(np.median(np.abs(values - median))), floor)
+    return ((values - median) / spread).astype(np.float32)
+
+
+def unusual_columns(pre_rr, upper_rr, prev_rr, qrs_corr) -> dict[str, np.ndarray]:
+    """:data:`UNUSUAL_COLUMNS` of one record's beats (their ``pre_rr``, ``upper_rr`` and
+    ``prev_rr`` in seconds, ``qrs_corr``), each a :func:`robust_z` over the record's beats with
+    its :data:`UNUSUAL_FLOORS` floor: label-free, and, made of ratios and a correlation, the same
+    at any sampling rate. A prematurity of 0.85 is many sds early in a steady sinus rhythm and
+    ordinary in atrial fibrillation; the record's own spread says which."""
+    pre = np.maximum(np.asarray(pre_rr, dtype=np.float64), MIN_RR)
+    raw = {
+        "z_pre_upper": np.log(pre / np.maximum(np.asarray(upper_rr, dtype=np.float64), MIN_RR)),
+        "z_pre_prev": np.log(pre / np.maximum(np.asarray(prev_rr, dtype=np.float64), MIN_RR)),
+        "z_qrs_corr": np.asarray(qrs_corr, dtype=np.float64),
+    }
+    return {name: robust_z(raw[name], UNUSUAL_FLOORS[name]) for name in UNUSUAL_COLUMNS}
 
 
 def check_finite(rr: np.ndarray, columns: tuple[str, ...], records=None) -> None:

@@ -9,6 +9,7 @@ import wfdb
 
 from ecg2d.io import BEAT_SYMBOLS, RecordError, read_record
 from ecg2d.segment import (
+    BEATS_KEYS,
     beat_windows,
     load_beats,
     rr_features,
@@ -428,3 +429,23 @@ def test_a_band_that_cannot_be_filtered_is_an_error_naming_its_setting(mitdb):
         check_config(bad)
     with pytest.raises(ValueError, match=r"band \(50, 40\)"):
         band_limit(np.zeros(1000), 360.0, (50, 40))
+
+
+def test_beats_carry_how_unusual_each_beat_is_for_its_record():
+    """Beats files hold ecg2d.rr.UNUSUAL_COLUMNS, robust z-scores over the record's own beats:
+    record 100's atrial premature beats are many sds early against the dominant cycle and its
+    ventricular beats many sds off its usual QRS, its normal beats at 0; in atrial
+    fibrillation (203) the same prematurity is ordinary. The scores do not depend on labels."""
+    from ecg2d.rr import UNUSUAL_COLUMNS, unusual_columns
+
+    sinus, fibrillation = segmented("100", "fixed"), segmented("203", "fixed")
+    assert set(UNUSUAL_COLUMNS) <= set(sinus) and set(UNUSUAL_COLUMNS) <= BEATS_KEYS
+    z = {c: sinus[c] for c in UNUSUAL_COLUMNS}
+    symbol = sinus["symbol"]
+    assert np.median(z["z_pre_upper"][symbol == "A"]) < -4
+    assert np.median(z["z_qrs_corr"][symbol == "V"]) < -20
+    assert all(abs(np.median(z[c][symbol == "N"])) < 0.5 for c in UNUSUAL_COLUMNS)
+    assert np.quantile(fibrillation["z_pre_upper"], 0.02) > -2.5
+    again = unusual_columns(*(sinus[c] for c in ("pre_rr", "upper_rr", "prev_rr", "qrs_corr")))
+    for c in UNUSUAL_COLUMNS:
+        np.testing.assert_array_equal(again[c], z[c])
