@@ -22,7 +22,10 @@ sd of the two.
         --manifest <run>/results/inter_patient/manifest.csv \\
         --cnn results/ds1_cv/recipe_cnn/recipe_cnn --criterion record
 
-Results: ``--out`` (JSON) and its table (``.md``) beside it.
+Results: ``--out`` (JSON) and its table (``.md``) beside it. The rule adopted the candidate
+(``bench/results/ds1_unusual_probe.md``, run at commit ``16b50d2``), so the configured expert is
+now ``gbm_unusual`` and the probe, whose candidate extends ``gbm_premature``, stops with that
+said; its helpers call the library's (:func:`ecg2d.rr.unusual_columns`).
 """
 
 from __future__ import annotations
