@@ -31,14 +31,15 @@ import ds1_fusion  # noqa: E402
 RULE = __doc__.split("The rule, fixed before the run: ")[1].split("\n\n")[0]
 
 
-def decide(scores: dict, key: str) -> str:
+def decide(scores: dict, key: str, minimum: float = 0.0) -> str:
     """The rule: ``scores`` ``{factor: {key: {"mean", "sd"}}}`` in the order given; the first is
-    the current choice, a later one replaces it only beyond the larger seed sd of the two."""
+    the current choice, a later one replaces it only beyond the larger seed sd of the two (and
+    beyond ``minimum``, for choices between models without a seed, whose sd is 0)."""
     factors = list(scores)
     chosen = factors[0]
     for factor in factors[1:]:
         a, b = scores[chosen][key], scores[factor][key]
-        if b["mean"] - a["mean"] > ds1_fusion.seed_margin(a, b):
+        if b["mean"] - a["mean"] > max(ds1_fusion.seed_margin(a, b), minimum):
             chosen = factor
     return chosen
 

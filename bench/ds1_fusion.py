@@ -198,7 +198,7 @@ def probe_intro(result: dict, title: str, scope: str, tail: str = "") -> list[st
 
 
 def weight_probe(
-    args, argv, script: str, rule: str, title: str, over: str, variants_of, **fields
+    args, argv, script: str, rule: str, title: str, over: str, variants_of, minimum=0.0, **fields
 ) -> None:
     """A DS1 probe of variants of the inter-patient fusion, each at every CNN weight of
     :data:`WEIGHTS`: the configured expert (:func:`configured_expert`) out of fold beside the
@@ -207,7 +207,7 @@ def weight_probe(
     ``variants_of(pairs)`` gives ``{name: (fusion, members)}`` in order, the current first:
     ``fusion(p_cnn, p_expert, weight)`` and ``members`` ``{member: (table, p_cnn, p_expert)}``.
     Each variant is taken at its best weight by the mean ``args.criterion``; the first stays
-    unless another beats it by more than the larger sd of the two
+    unless another beats it by more than the larger sd of the two and ``minimum``
     (:func:`ds1_factor_probe.decide`). Writes ``args.out`` (JSON) and its table (``.md``),
     titled ``title`` (``{kind}``: the expert) with figures as mean ± sd over ``over``;
     ``fields``: the probe's own JSON fields."""
@@ -240,7 +240,7 @@ def weight_probe(
         )
         for name in variants
     }
-    chosen = decide({best[name]: grid[best[name]] for name in variants}, key)
+    chosen = decide({best[name]: grid[best[name]] for name in variants}, key, minimum)
     result = probe_result(
         script,
         argv,

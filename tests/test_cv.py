@@ -427,3 +427,31 @@ def test_unusual_probe_scores_prematurity_against_the_records_own_spread(mitdb):
     assert medians["100", "A"] < -4 and abs(medians["100", "N"]) < 0.5
     assert table.loc[table["record"] == "203", "z_pre_upper"].quantile(0.02) > -2.5
     assert set(probe.COLUMNS) <= set(table.columns)
+
+
+def test_shape_z_probe_scores_each_shape_number_against_its_record(mitdb):
+    """bench/ds1_shape_z_probe.py: each shape number becomes a robust z-score within its record
+    (record 119's ventricular beats far from its normal beats in QRS width and in the second
+    lead's correlation, real beats), missing numbers stay missing, and the rule's margin is
+    never below its floor: a candidate better by less than 0.5 does not replace the current
+    expert even where both sds are 0 (experts without a seed)."""
+    from conftest import segmented
+
+    probe = load_bench("ds1_shape_z_probe")
+    factor_probe = load_bench("ds1_factor_probe")
+    beats = segmented("119", "fixed")
+    rows = pd.DataFrame({"record": "119", "symbol": beats["symbol"]})
+    for column in probe.FLOORS:
+        rows[column] = beats[column]
+    rows.loc[:9, "qrs_amp_2"] = np.nan
+    table = probe.shape_z_columns(rows)
+    medians = table.groupby("symbol")[list(probe.COLUMNS)].median()
+    assert abs(medians.loc["N", "z_qrs_width"]) < 1 and medians.loc["V", "z_qrs_width"] > 3
+    assert medians.loc["V", "z_qrs_corr_2"] < -3
+    assert table["z_qrs_amp_2"].isna().sum() == 10
+    scores = {
+        "current": {"c": {"mean": 83.6, "sd": 0.0}},
+        "candidate": {"c": {"mean": 84.0, "sd": 0.0}},
+    }
+    assert factor_probe.decide(scores, "c") == "candidate"
+    assert factor_probe.decide(scores, "c", probe.MARGIN) == "current"
