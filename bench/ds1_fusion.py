@@ -366,16 +366,39 @@ def probe_args(description: str, argv=None) -> argparse.Namespace:
     return probe_parser(description).parse_args(argv)
 
 
-def register_probe_kind(kind: str, column) -> None:
-    """Register, for this process only, tree expert kind ``kind``: ``gbm_premature`` that also
-    reads manifest column ``column`` (a name, or a tuple of names) as features as they are."""
+def register_probe_kind(
+    kind: str, column, base: str = "gbm_premature", may_be_missing: bool = False
+) -> None:
+    """Register, for this process only, tree expert kind ``kind``: ``base`` that also reads
+    manifest column ``column`` (a name, or a tuple of names) as features as they are, missing
+    values allowed in them with ``may_be_missing``."""
     import ecg2d.expert as expert
 
     columns = (column,) if isinstance(column, str) else tuple(column)
-    expert.KIND_COLUMNS[kind] = (*expert.KIND_COLUMNS["gbm_premature"], *columns)
-    expert.KIND_FEATURES[kind] = (*expert.KIND_FEATURES["gbm_premature"], *columns)
+    expert.KIND_COLUMNS[kind] = (*expert.KIND_COLUMNS[base], *columns)
+    expert.KIND_FEATURES[kind] = (*expert.KIND_FEATURES[base], *columns)
     expert.TREE_KINDS = (*expert.TREE_KINDS, kind)
     expert.EXPERTS = (*expert.EXPERTS, kind)
+    if may_be_missing:
+        expert.MAY_BE_MISSING = (*expert.MAY_BE_MISSING, *columns)
+
+
+def extension_probe_args(doc: str, script: str, base: str, argv=None):
+    """The command line of a probe whose candidate extends expert kind ``base`` with columns
+    (``--manifest``, ``--cnn``, ``--seeds``, ``--criterion`` record by default, ``--out``
+    ``bench/results/{script}.json``), checked against the configured expert: ``(args,
+    experiment, configured expert item, its weighting suffix)``, the suffix ``~WEIGHTING`` or
+    empty."""
+    parser = probe_parser(doc.split("\n")[0], rule=False)
+    parser.add_argument("--criterion", choices=sorted(CRITERIA), default="record")
+    parser.add_argument("--out", default=str(REPO / f"bench/results/{script}.json"))
+    args = parser.parse_args(argv)
+    experiment = shipped_experiment()
+    kind, _ = configured_expert(experiment)
+    configured, _, weighting = kind.partition("~")
+    if configured != base:
+        raise SystemExit(f"the candidate extends {base}; the configured expert is {kind}")
+    return args, experiment, kind, f"~{weighting}" if weighting else ""
 
 
 def probe_extra_column(rows, column, kind: str, name: str, args: argparse.Namespace) -> None:

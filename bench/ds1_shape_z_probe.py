@@ -76,24 +76,11 @@ def shape_z_columns(rows: pd.DataFrame) -> pd.DataFrame:
 def main(argv=None) -> None:
     from ecg2d.expert import fuse
 
-    parser = ds1_fusion.probe_parser(__doc__.split("\n")[0], rule=False)
-    parser.add_argument("--criterion", choices=sorted(ds1_fusion.CRITERIA), default="record")
-    parser.add_argument("--out", default=str(REPO / "bench/results/ds1_shape_z_probe.json"))
-    args = parser.parse_args(argv)
-    experiment = ds1_fusion.shipped_experiment()
-    kind, _ = ds1_fusion.configured_expert(experiment)
-    base, _, weighting = kind.partition("~")
-    if base != "gbm_unusual":
-        raise SystemExit(f"the candidate extends gbm_unusual; the configured expert is {kind}")
-    import ecg2d.expert as expert
-
-    name = "gbm_shape_z"
-    expert.KIND_COLUMNS[name] = (*expert.KIND_COLUMNS[base], *COLUMNS)
-    expert.KIND_FEATURES[name] = (*expert.KIND_FEATURES[base], *COLUMNS)
-    expert.TREE_KINDS = (*expert.TREE_KINDS, name)
-    expert.EXPERTS = (*expert.EXPERTS, name)
-    expert.MAY_BE_MISSING = (*expert.MAY_BE_MISSING, *COLUMNS)
-    candidate = name + (f"~{weighting}" if weighting else "")
+    args, experiment, kind, suffix = ds1_fusion.extension_probe_args(
+        __doc__, "ds1_shape_z_probe", "gbm_unusual", argv
+    )
+    ds1_fusion.register_probe_kind("gbm_shape_z", COLUMNS, "gbm_unusual", may_be_missing=True)
+    candidate = "gbm_shape_z" + suffix
     rows = shape_z_columns(ds1_fusion.ds1_originals(args.manifest))
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -77,17 +77,11 @@ def unusual_columns(rows: pd.DataFrame) -> pd.DataFrame:
 def main(argv=None) -> None:
     from ecg2d.expert import fuse
 
-    parser = ds1_fusion.probe_parser(__doc__.split("\n")[0], rule=False)
-    parser.add_argument("--criterion", choices=sorted(ds1_fusion.CRITERIA), default="record")
-    parser.add_argument("--out", default=str(REPO / "bench/results/ds1_unusual_probe.json"))
-    args = parser.parse_args(argv)
-    experiment = ds1_fusion.shipped_experiment()
-    kind, _ = ds1_fusion.configured_expert(experiment)
-    base, _, weighting = kind.partition("~")
-    if base != "gbm_premature":
-        raise SystemExit(f"the candidate extends gbm_premature; the configured expert is {kind}")
+    args, experiment, kind, suffix = ds1_fusion.extension_probe_args(
+        __doc__, "ds1_unusual_probe", "gbm_premature", argv
+    )
     rows = unusual_columns(ds1_fusion.ds1_originals(args.manifest))
-    name = "gbm_unusual" + (f"~{weighting}" if weighting else "")
+    name = "gbm_unusual" + suffix
     ds1_fusion.register_probe_kind("gbm_unusual", COLUMNS)
 
     with tempfile.TemporaryDirectory() as tmp:
