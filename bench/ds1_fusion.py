@@ -383,6 +383,32 @@ def register_probe_kind(
         expert.MAY_BE_MISSING = (*expert.MAY_BE_MISSING, *columns)
 
 
+def column_probe(
+    args, argv, script: str, rule: str, title: str, experiment, kind, rows, candidates, **fields
+):
+    """A probe's comparison of the configured expert ``kind`` with ``candidates`` (expert items
+    of kinds that read extra columns of ``rows``, DS1 original beats, registered by
+    :func:`register_probe_kind`), through a temporary manifest of ``rows``: every one at every
+    CNN weight, as :func:`weight_probe` does (``fields``: its extra JSON fields and
+    ``minimum``)."""
+    import tempfile
+
+    from ecg2d.expert import fuse
+
+    with tempfile.TemporaryDirectory() as tmp:
+        manifest = Path(tmp) / "manifest.csv"
+        rows.to_csv(manifest, index=False)
+
+        def variants_of(pairs):
+            variants = {kind: (fuse, pairs)}
+            for item in candidates:
+                variants[item] = (fuse, oof_pairs(manifest, args.cnn, args.seeds, item, experiment))
+            return variants
+
+        args.manifest = str(manifest)
+        weight_probe(args, argv, script, rule, title, f"seeds {args.seeds}", variants_of, **fields)
+
+
 def extension_probe_args(doc: str, script: str, base: str, argv=None):
     """The command line of a probe whose candidate extends expert kind ``base`` with columns
     (``--manifest``, ``--cnn``, ``--seeds``, ``--criterion`` record by default, ``--out``

@@ -29,7 +29,6 @@ Results: ``--out`` (JSON) and its table (``.md``) beside it.
 from __future__ import annotations
 
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -74,8 +73,6 @@ def shape_z_columns(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def main(argv=None) -> None:
-    from ecg2d.expert import fuse
-
     args, experiment, kind, suffix = ds1_fusion.extension_probe_args(
         __doc__, "ds1_shape_z_probe", "gbm_unusual", argv
     )
@@ -83,26 +80,19 @@ def main(argv=None) -> None:
     candidate = "gbm_shape_z" + suffix
     rows = shape_z_columns(ds1_fusion.ds1_originals(args.manifest))
 
-    with tempfile.TemporaryDirectory() as tmp:
-        manifest = Path(tmp) / "manifest.csv"
-        rows.to_csv(manifest, index=False)
-
-        def variants_of(pairs):
-            shaped = ds1_fusion.oof_pairs(manifest, args.cnn, args.seeds, candidate, experiment)
-            return {kind: (fuse, pairs), candidate: (fuse, shaped)}
-
-        args.manifest = str(manifest)
-        ds1_fusion.weight_probe(
-            args,
-            argv,
-            "ds1_shape_z_probe",
-            RULE,
-            "DS1: how unusual a beat's QRS is for its record, in the `{kind}` expert",
-            f"seeds {args.seeds}",
-            variants_of,
-            minimum=MARGIN,
-            margin=MARGIN,
-        )
+    ds1_fusion.column_probe(
+        args,
+        argv,
+        "ds1_shape_z_probe",
+        RULE,
+        "DS1: how unusual a beat's QRS is for its record, in the `{kind}` expert",
+        experiment,
+        kind,
+        rows,
+        [candidate],
+        minimum=MARGIN,
+        margin=MARGIN,
+    )
 
 
 if __name__ == "__main__":

@@ -31,7 +31,6 @@ said; its helpers call the library's (:func:`ecg2d.rr.unusual_columns`).
 from __future__ import annotations
 
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -75,8 +74,6 @@ def unusual_columns(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def main(argv=None) -> None:
-    from ecg2d.expert import fuse
-
     args, experiment, kind, suffix = ds1_fusion.extension_probe_args(
         __doc__, "ds1_unusual_probe", "gbm_premature", argv
     )
@@ -84,24 +81,17 @@ def main(argv=None) -> None:
     name = "gbm_unusual" + suffix
     ds1_fusion.register_probe_kind("gbm_unusual", COLUMNS)
 
-    with tempfile.TemporaryDirectory() as tmp:
-        manifest = Path(tmp) / "manifest.csv"
-        rows.to_csv(manifest, index=False)
-
-        def variants_of(pairs):
-            candidate = ds1_fusion.oof_pairs(manifest, args.cnn, args.seeds, name, experiment)
-            return {kind: (fuse, pairs), name: (fuse, candidate)}
-
-        args.manifest = str(manifest)
-        ds1_fusion.weight_probe(
-            args,
-            argv,
-            "ds1_unusual_probe",
-            RULE,
-            "DS1: how unusual a beat is for its record, in the `{kind}` expert",
-            f"seeds {args.seeds}",
-            variants_of,
-        )
+    ds1_fusion.column_probe(
+        args,
+        argv,
+        "ds1_unusual_probe",
+        RULE,
+        "DS1: how unusual a beat is for its record, in the `{kind}` expert",
+        experiment,
+        kind,
+        rows,
+        [name],
+    )
 
 
 if __name__ == "__main__":
