@@ -409,15 +409,17 @@ def column_probe(
         weight_probe(args, argv, script, rule, title, f"seeds {args.seeds}", variants_of, **fields)
 
 
-def extension_probe_args(doc: str, script: str, base: str, argv=None):
+def extension_probe_args(doc: str, script: str, base: str, argv=None, extra=None):
     """The command line of a probe whose candidate extends expert kind ``base`` with columns
     (``--manifest``, ``--cnn``, ``--seeds``, ``--criterion`` record by default, ``--out``
-    ``bench/results/{script}.json``), checked against the configured expert: ``(args,
-    experiment, configured expert item, its weighting suffix)``, the suffix ``~WEIGHTING`` or
-    empty."""
+    ``bench/results/{script}.json``, and what ``extra(parser)`` adds), checked against the
+    configured expert: ``(args, experiment, configured expert item, its weighting suffix)``,
+    the suffix ``~WEIGHTING`` or empty."""
     parser = probe_parser(doc.split("\n")[0], rule=False)
     parser.add_argument("--criterion", choices=sorted(CRITERIA), default="record")
     parser.add_argument("--out", default=str(REPO / f"bench/results/{script}.json"))
+    if extra is not None:
+        extra(parser)
     args = parser.parse_args(argv)
     experiment = shipped_experiment()
     kind, _ = configured_expert(experiment)

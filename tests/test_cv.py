@@ -455,3 +455,26 @@ def test_shape_z_probe_scores_each_shape_number_against_its_record(mitdb):
     }
     assert factor_probe.decide(scores, "c") == "candidate"
     assert factor_probe.decide(scores, "c", probe.MARGIN) == "current"
+
+
+def test_pwave_z_probe_scores_the_atrial_activity_against_its_record(mitdb):
+    """bench/ds1_pwave_z_probe.py: record 100's atrial premature beats have atrial activity
+    unusual for their record (median robust z of the P-wave likeness below -2, its normal
+    beats near 0), and in atrial fibrillation (203) the normal beats' poor likeness is
+    ordinary for the record (z near 0): real beats, in record and sample order."""
+    import wfdb
+
+    probe = load_bench("ds1_pwave_z_probe")
+    rows = []
+    for record in ("203", "100"):
+        ann = wfdb.rdann(str(mitdb / record), "atr")
+        keep = np.isin(ann.symbol, ["N", "A"])
+        samples, symbols = ann.sample[keep][2:-2], np.asarray(ann.symbol)[keep][2:-2]
+        rows.append(pd.DataFrame({"record": record, "sample": samples, "symbol": symbols}))
+    table = probe.pwave_z_column(pd.concat(rows, ignore_index=True), str(mitdb))
+    assert list(table["record"].unique()) == ["100", "203"]
+    medians = table.groupby(["record", "symbol"])[["p_corr", "z_p_corr"]].median()
+    assert medians.loc[("100", "A"), "z_p_corr"] < -2
+    assert abs(medians.loc[("100", "N"), "z_p_corr"]) < 0.5
+    assert medians.loc[("203", "N"), "p_corr"] < 0.3
+    assert abs(medians.loc[("203", "N"), "z_p_corr"]) < 0.5
