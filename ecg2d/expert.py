@@ -27,13 +27,17 @@ rate and heart rate:
 - with kind ``gbm_unusual``, also how unusual the beat is for its own record
   (:data:`ecg2d.rr.UNUSUAL_COLUMNS`): robust z-scores, against all the record's beats, of
   ``log(pre_rr / upper_rr)``, ``log(pre_rr / prev_rr)`` and the QRS correlation, so that the
-  trees need not learn from the rhythm columns how much a ratio means in each rhythm.
+  trees need not learn from the rhythm columns how much a ratio means in each rhythm;
+- with kind ``gbm_pwave``, also how unusual the atrial activity before the beat is for its
+  record (:data:`ecg2d.rr.PWAVE_COLUMNS`): the robust z-score of its P-wave likeness
+  (:func:`ecg2d.shape.p_wave_likeness`), low for an ectopic or missing P wave in a record whose
+  P waves are alike, near 0 throughout atrial fibrillation.
 
 Kinds ``rr`` and ``rr_shape`` are a multinomial logistic regression with balanced class
-weights. Kinds ``gbm``, ``gbm_af``, ``gbm_2lead``, ``gbm_premature`` and ``gbm_unusual`` are
-gradient-boosted trees (scikit-learn's ``HistGradientBoostingClassifier``, balanced class
-weights): trees can learn that a short RR interval means a premature beat in a regular rhythm
-and nothing in atrial fibrillation, which a linear model cannot. Both are fitted with
+weights. Kinds ``gbm``, ``gbm_af``, ``gbm_2lead``, ``gbm_premature``, ``gbm_unusual`` and
+``gbm_pwave`` are gradient-boosted trees (scikit-learn's ``HistGradientBoostingClassifier``,
+balanced class weights): trees can learn that a short RR interval means a premature beat in a
+regular rhythm and nothing in atrial fibrillation, which a linear model cannot. Both are fitted with
 scikit-learn, applied with NumPy and stored as plain numbers in ``model.json`` (never pickled).
 Their class probabilities are fused with the CNN's by a weighted geometric mean
 (:func:`fuse`): ``p ∝ p_cnn^w · p_expert^(1-w)``, with ``w`` the model setting
@@ -49,6 +53,7 @@ from ecg2d.rr import (
     IRREGULARITY_FLOOR,
     MIN_RR,
     PREMATURITY_COLUMNS,
+    PWAVE_COLUMNS,
     RHYTHM_COLUMNS,
     RR_CONTEXT,
     UNUSUAL_COLUMNS,
@@ -69,7 +74,8 @@ EXPERT_FEATURES = (
 #: Columns each expert kind reads; ``rr_shape`` adds the QRS shape to the RR context, ``gbm``
 #: also the rhythm's irregularity around the beat, ``gbm_af`` every rhythm column,
 #: ``gbm_2lead`` also the QRS shape in the other lead, ``gbm_premature`` also the prematurity
-#: columns, ``gbm_unusual`` also how unusual the beat is for its record.
+#: columns, ``gbm_unusual`` also how unusual the beat is for its record, ``gbm_pwave`` also
+#: how unusual its atrial activity is.
 KIND_COLUMNS = {
     "rr": RR_CONTEXT,
     "rr_shape": (*RR_CONTEXT, *SHAPE_COLUMNS),
@@ -90,6 +96,15 @@ KIND_COLUMNS = {
         *SHAPE2_COLUMNS,
         *PREMATURITY_COLUMNS,
         *UNUSUAL_COLUMNS,
+    ),
+    "gbm_pwave": (
+        *RR_CONTEXT,
+        *SHAPE_COLUMNS,
+        *RHYTHM_COLUMNS,
+        *SHAPE2_COLUMNS,
+        *PREMATURITY_COLUMNS,
+        *UNUSUAL_COLUMNS,
+        *PWAVE_COLUMNS,
     ),
 }
 #: Columns that may be missing (NaN): the other lead's, which a one-lead record lacks.
@@ -120,7 +135,7 @@ KIND_FEATURES = {
     for kind, columns in KIND_COLUMNS.items()
 }
 #: Expert kinds that are gradient-boosted trees (the others are logistic regressions).
-TREE_KINDS = ("gbm", "gbm_af", "gbm_2lead", "gbm_premature", "gbm_unusual")
+TREE_KINDS = ("gbm", "gbm_af", "gbm_2lead", "gbm_premature", "gbm_unusual", "gbm_pwave")
 #: The trees' settings (scikit-learn's ``HistGradientBoostingClassifier``): a fixed number of
 #: iterations, no early stopping (whose internal split needs two beats of every class).
 TREE_SETTINGS = {

@@ -34,6 +34,12 @@ UNUSUAL_COLUMNS = ("z_pre_upper", "z_pre_prev", "z_qrs_corr")
 #: The smallest robust spread each :data:`UNUSUAL_COLUMNS` score divides by, so that a perfectly
 #: steady record does not make every small difference infinitely unusual.
 UNUSUAL_FLOORS = {"z_pre_upper": 0.02, "z_pre_prev": 0.02, "z_qrs_corr": 0.01}
+#: How unusual the atrial activity before a beat is for its own record, as beats files and
+#: manifests hold it: the robust z-score, against all the record's beats, of its P-wave
+#: likeness (:func:`ecg2d.shape.p_wave_likeness`), read by the ``gbm_pwave`` expert.
+PWAVE_COLUMNS = ("z_p_corr",)
+#: The smallest robust spread of the P-wave likeness its z-score divides by.
+PWAVE_FLOOR = 0.01
 #: The RR context a CNN takes without ``model.rr_irregularity`` (and models whose model.json
 #: names no ``rr_columns``), in the order :func:`rr_matrix` takes it.
 RR_COLUMNS = RR_CONTEXT[:4]

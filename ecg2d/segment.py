@@ -15,8 +15,21 @@ import logging
 import numpy as np
 
 from ecg2d.io import RecordError, beat_mask, load_npz
-from ecg2d.rr import PREMATURITY_COLUMNS, RHYTHM_COLUMNS, RR_CONTEXT, unusual_columns
-from ecg2d.shape import band_error, qrs_shape, second_lead_features, zero_phase
+from ecg2d.rr import (
+    PREMATURITY_COLUMNS,
+    PWAVE_FLOOR,
+    RHYTHM_COLUMNS,
+    RR_CONTEXT,
+    robust_z,
+    unusual_columns,
+)
+from ecg2d.shape import (
+    band_error,
+    p_wave_likeness,
+    qrs_shape,
+    second_lead_features,
+    zero_phase,
+)
 
 WINDOW_MODES = ("midpoint", "jun2018", "fixed")
 
@@ -328,6 +341,8 @@ def beats_around_peaks(
     beats.update(
         unusual_columns(beats["pre_rr"], beats["upper_rr"], beats["prev_rr"], beats["qrs_corr"])
     )
+    likeness = p_wave_likeness(record.signal, record.fs, points)
+    beats["z_p_corr"] = robust_z(likeness[keep], PWAVE_FLOOR)
     beats["lead2"] = np.array(record.lead2)
     if leads == 2 and record.signal2 is not None:
         beats["signal2"] = band_limit(record.signal2, record.fs, band)
@@ -392,6 +407,6 @@ BEATS_KEYS = frozenset(
         "record lead fs signal sample symbol start end pre_rr post_rr local_rr record_rr "
         "rr_irregularity rhythm_irregularity rhythm_cells prev_rr upper_rr "
         "qrs_corr qrs_amp qrs_width lead2 qrs_corr_2 qrs_amp_2 qrs_width_2 "
-        "z_pre_upper z_pre_prev z_qrs_corr"
+        "z_pre_upper z_pre_prev z_qrs_corr z_p_corr"
     ).split()
 )

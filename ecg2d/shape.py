@@ -165,6 +165,33 @@ def qrs_alignment(wide: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]
     return peak, shift
 
 
+#: The stretch before a beat's fiducial point (ms, from and to) whose likeness to the record's
+#: median of it measures the beat's atrial activity (:func:`p_wave_likeness`).
+P_WAVE_MS = (250.0, 70.0)
+
+
+def p_wave_likeness(signal, fs: float, points) -> np.ndarray:
+    """Per beat, the correlation of the lead band-passed to :data:`BAND_HZ` from 250 to 70 ms
+    before the beat's fiducial point (``points``, samples; the aligned QRS of
+    :func:`ecg2d.segment.fiducials`) with the record's sample-wise median of that stretch: near
+    1 where the beat's P wave is the record's usual one, lower where it comes from another
+    focus, is missing, or falls into the T wave before it (a premature beat), low for every
+    beat in atrial fibrillation. Stretches running off the record's start are clipped to it."""
+    x = band_pass(np.asarray(signal, dtype=np.float64), fs)
+    start, stop = (int(round(ms * fs / 1000.0)) for ms in P_WAVE_MS)
+    centres = np.round(np.asarray(points, dtype=np.float64)).astype(np.int64)
+    if not len(centres) or start <= stop:
+        return np.zeros(len(centres), dtype=np.float32)
+    index = np.clip(centres[:, None] + np.arange(-start, -stop)[None, :], 0, len(x) - 1)
+    stretch = x[index]
+    centred = stretch - stretch.mean(axis=1, keepdims=True)
+    template = np.median(stretch, axis=0)
+    template = template - template.mean()
+    norms = np.linalg.norm(centred, axis=1) * np.linalg.norm(template)
+    likeness = np.where(norms > 0, centred @ template / np.maximum(norms, 1e-12), 0.0)
+    return likeness.astype(np.float32)
+
+
 def second_lead_features(signal2, fs: float, r_peaks) -> dict[str, np.ndarray]:
     """:data:`SHAPE2_COLUMNS`: :func:`shape_features` of the other lead ``signal2`` at the same R
     peaks; NaN for every beat where ``signal2`` is None (a one-lead record)."""

@@ -22,13 +22,19 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ecg2d.rr import PREMATURITY_COLUMNS, RHYTHM_COLUMNS, RR_CONTEXT, UNUSUAL_COLUMNS
+from ecg2d.rr import (
+    PREMATURITY_COLUMNS,
+    PWAVE_COLUMNS,
+    RHYTHM_COLUMNS,
+    RR_CONTEXT,
+    UNUSUAL_COLUMNS,
+)
 from ecg2d.shape import SHAPE2_COLUMNS, SHAPE_COLUMNS
 
 PROTOCOLS = ("intra_patient", "inter_patient")
 #: Each beat's numbers that manifests carry from its beats file: RR context, rhythm,
-#: prematurity, QRS shape in both leads, and how unusual the beat is for its record
-#: (:func:`beat_columns`).
+#: prematurity, QRS shape in both leads, and how unusual the beat and its atrial activity are
+#: for its record (:func:`beat_columns`).
 VALUE_COLUMNS = (
     *RR_CONTEXT,
     *RHYTHM_COLUMNS,
@@ -36,6 +42,7 @@ VALUE_COLUMNS = (
     *SHAPE_COLUMNS,
     *SHAPE2_COLUMNS,
     *UNUSUAL_COLUMNS,
+    *PWAVE_COLUMNS,
 )
 #: Decimals the manifest keeps of :data:`VALUE_COLUMNS` (:func:`beat_columns`).
 DECIMALS = 5

@@ -124,6 +124,7 @@ OWN_WINDOW = {
     "mode": "fixed",
     "fixed_ms": [250, 400],
     "amplitude": "record",
+    "leads": 1,
     "highpass_hz": 0.5,
     "lowpass_hz": 40,
 }

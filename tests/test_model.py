@@ -237,6 +237,7 @@ def test_data_settings_of_detector_and_annotation_beats():
             "mode": "fixed",
             "fixed_ms": [200.0, 300.0],
             "amplitude": "beat",
+            "leads": 1,
             "highpass_hz": None,
             "lowpass_hz": None,
         },

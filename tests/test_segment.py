@@ -449,3 +449,18 @@ def test_beats_carry_how_unusual_each_beat_is_for_its_record():
     again = unusual_columns(*(sinus[c] for c in ("pre_rr", "upper_rr", "prev_rr", "qrs_corr")))
     for c in UNUSUAL_COLUMNS:
         np.testing.assert_array_equal(again[c], z[c])
+
+
+def test_beats_carry_how_unusual_the_atrial_activity_is_for_the_record():
+    """Beats files hold ``z_p_corr``, the robust z-score of each beat's P-wave likeness within
+    its record (ecg2d.shape.p_wave_likeness, before the aligned QRS): record 100's atrial
+    premature beats are unusual (median below -2), its normal beats at about 0, and in atrial
+    fibrillation (203), where no beat has the usual P wave, its normal beats are ordinary."""
+    from ecg2d.rr import PWAVE_COLUMNS
+
+    sinus, fibrillation = segmented("100", "fixed"), segmented("203", "fixed")
+    assert set(PWAVE_COLUMNS) <= set(sinus) and set(PWAVE_COLUMNS) <= BEATS_KEYS
+    z = sinus["z_p_corr"]
+    assert np.median(z[sinus["symbol"] == "A"]) < -2
+    assert abs(np.median(z[sinus["symbol"] == "N"])) < 0.5
+    assert abs(np.median(fibrillation["z_p_corr"][fibrillation["symbol"] == "N"])) < 0.5
