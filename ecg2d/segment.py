@@ -4,8 +4,10 @@ A beats file (``results/beats/{record}.npz``) holds the record's lead signal onc
 its R-peak sample, symbol, window ``[start, end)``, RR-interval context (measured between the
 beats' QRS complexes aligned to the record's median QRS, :func:`fiducials`) and record-relative QRS
 shape (:mod:`ecg2d.shape`) in its lead and, where the record has one, its other lead (``lead2``;
-"" and NaN shape without one). It is independent of
-any experiment: every beat annotation is kept, and experiments choose classes later.
+"" and NaN shape without one), and how unusual the beat and the atrial activity before it are
+for the record (:data:`ecg2d.rr.UNUSUAL_COLUMNS`, :data:`ecg2d.rr.PWAVE_COLUMNS`). It is
+independent of any experiment: every beat annotation is kept, and experiments choose classes
+later.
 """
 
 from __future__ import annotations
