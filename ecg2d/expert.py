@@ -89,24 +89,9 @@ KIND_COLUMNS = {
         *SHAPE2_COLUMNS,
         *PREMATURITY_COLUMNS,
     ),
-    "gbm_unusual": (
-        *RR_CONTEXT,
-        *SHAPE_COLUMNS,
-        *RHYTHM_COLUMNS,
-        *SHAPE2_COLUMNS,
-        *PREMATURITY_COLUMNS,
-        *UNUSUAL_COLUMNS,
-    ),
-    "gbm_pwave": (
-        *RR_CONTEXT,
-        *SHAPE_COLUMNS,
-        *RHYTHM_COLUMNS,
-        *SHAPE2_COLUMNS,
-        *PREMATURITY_COLUMNS,
-        *UNUSUAL_COLUMNS,
-        *PWAVE_COLUMNS,
-    ),
 }
+KIND_COLUMNS["gbm_unusual"] = (*KIND_COLUMNS["gbm_premature"], *UNUSUAL_COLUMNS)
+KIND_COLUMNS["gbm_pwave"] = (*KIND_COLUMNS["gbm_unusual"], *PWAVE_COLUMNS)
 #: Columns that may be missing (NaN): the other lead's, which a one-lead record lacks.
 MAY_BE_MISSING = SHAPE2_COLUMNS
 
