@@ -62,16 +62,9 @@ def organised(p_corr, window: int = WINDOW) -> np.ndarray:
 def atrial_columns(rows: pd.DataFrame, data_dir: str) -> pd.DataFrame:
     """``rows`` (DS1 original beats) sorted by record and sample, with ``p_corr`` and
     ``p_organised``."""
-    from ds1_expert_study import p_wave_corr
+    from ds1_expert_study import with_p_wave
 
-    rows = rows.sort_values(["record", "sample"]).copy()
-    rows["p_corr"] = np.nan
-    rows["p_organised"] = np.nan
-    for record, group in rows.groupby("record"):
-        p = p_wave_corr(data_dir, record, group["sample"].to_numpy())
-        rows.loc[group.index, "p_corr"] = p
-        rows.loc[group.index, "p_organised"] = organised(p)
-    return rows
+    return with_p_wave(rows, data_dir, p_organised=organised)
 
 
 def medians(rows: pd.DataFrame) -> dict:

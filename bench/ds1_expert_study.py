@@ -67,6 +67,21 @@ def p_wave_corr(data_dir: str, record: str, samples) -> np.ndarray:
     return np.where(norms > 0, centred @ template / np.maximum(norms, 1e-12), 0.0)
 
 
+def with_p_wave(rows: pd.DataFrame, data_dir: str, **derived) -> pd.DataFrame:
+    """``rows`` (original beats) sorted by record and sample, with ``p_corr``
+    (:func:`p_wave_corr`) and, for every ``name=function`` of ``derived``, a column ``name``:
+    ``function`` of the record's ``p_corr`` in time order."""
+    rows = rows.sort_values(["record", "sample"]).copy()
+    for name in ("p_corr", *derived):
+        rows[name] = np.nan
+    for record, group in rows.groupby("record"):
+        p = p_wave_corr(data_dir, record, group["sample"].to_numpy())
+        rows.loc[group.index, "p_corr"] = p
+        for name, function in derived.items():
+            rows.loc[group.index, name] = function(p)
+    return rows
+
+
 def ds1_beats(manifest: str, ds1: list[str], data_dir: str) -> pd.DataFrame:
     rows = pd.read_csv(manifest, dtype={"record": str})
     rows = rows[rows["record"].isin(ds1) & (rows["augmented"] == 0)]

@@ -31,7 +31,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 REPO = Path(__file__).resolve().parents[1]
@@ -48,18 +47,11 @@ FLOOR = 0.01
 def pwave_z_column(rows: pd.DataFrame, data_dir: str) -> pd.DataFrame:
     """``rows`` (original beats) sorted by record and sample, with ``p_corr`` and its robust
     z-score within the record, ``z_p_corr``."""
-    from ds1_expert_study import p_wave_corr
+    from ds1_expert_study import with_p_wave
 
     from ecg2d.rr import robust_z
 
-    rows = rows.sort_values(["record", "sample"]).copy()
-    rows["p_corr"] = np.nan
-    rows["z_p_corr"] = np.nan
-    for record, group in rows.groupby("record"):
-        p = p_wave_corr(data_dir, record, group["sample"].to_numpy())
-        rows.loc[group.index, "p_corr"] = p
-        rows.loc[group.index, "z_p_corr"] = robust_z(p, FLOOR)
-    return rows
+    return with_p_wave(rows, data_dir, z_p_corr=lambda p: robust_z(p, FLOOR))
 
 
 def main(argv=None) -> None:
