@@ -11,6 +11,7 @@ import copy
 from pathlib import Path
 
 from ecg2d.io import BEAT_SYMBOLS, MITDB_RECORDS, RECORD_SUFFIXES
+from ecg2d.segment import window_leads
 from ecg2d.shape import band_error
 
 
@@ -161,8 +162,8 @@ def window_name(window: dict) -> str:
         name += "".join(f"_{repr(float(ms)).removesuffix('.0')}" for ms in window["fixed_ms"])
     if window.get("amplitude", "beat") != "beat":
         name += f"_{window['amplitude']}"
-    if int(window.get("leads", 1)) != 1:
-        name += f"_{int(window['leads'])}leads"
+    if window_leads(window) != 1:
+        name += f"_{window_leads(window)}leads"
     if window.get("highpass_hz") is not None:
         name += f"_hp{float(window['highpass_hz']):g}"
     if window.get("lowpass_hz") is not None:

@@ -342,15 +342,13 @@ def classify_beats(
     rendered as the model's ``window`` says (:func:`render_images`): its
     ``amplitude`` (the scale found once per record) and its ``leads`` (2: the second lead
     drawn below the lead read)."""
-    from ecg2d.render import beat_amplitude, second_lead
+    from ecg2d.render import record_drawing
 
     window = window or {}
     amplitude, leads = window.get("amplitude", "beat"), window_leads(window)
     n = len(beats["sample"])
     rr = rr_context(beats, classifier.rr_columns)
-    scale = beat_amplitude(beats, amplitude, log)
-    signal2 = second_lead(beats, leads, log)
-    scale2 = beat_amplitude(beats, amplitude, log, "signal2") if signal2 is not None else None
+    scale, signal2, scale2 = record_drawing(beats, amplitude, leads, log)
     out = [np.zeros((0, len(classifier.classes)), dtype=np.float32)]
     for start in range(0, n, CHUNK):
         index = np.arange(start, min(start + CHUNK, n))

@@ -147,6 +147,18 @@ def second_lead(beats: dict[str, np.ndarray], leads: int, log=None) -> np.ndarra
     return beats["signal2"]
 
 
+def record_drawing(beats: dict[str, np.ndarray], amplitude: str, leads: int, log=None):
+    """How a beats dict's images are drawn, found once per record: ``(scale, signal2,
+    scale2)``, the lead read's amplitude scale (:func:`beat_amplitude` of mode ``amplitude``),
+    the second lead for ``leads`` 2 (:func:`second_lead`; ``None`` otherwise) and its scale:
+    the arguments :func:`render_segments` takes after ``size``, for the png stage and
+    ``predict`` alike."""
+    scale = beat_amplitude(beats, amplitude, log)
+    signal2 = second_lead(beats, leads, log)
+    scale2 = beat_amplitude(beats, amplitude, log, "signal2") if signal2 is not None else None
+    return scale, signal2, scale2
+
+
 def render_segments(
     beats: dict[str, np.ndarray],
     index,
@@ -193,9 +205,7 @@ def render_record(
     record = str(beats["record"])
     signal = beats["signal"]
     n = len(beats["sample"])
-    scale = beat_amplitude(beats, amplitude, log)
-    signal2 = second_lead(beats, leads, log)
-    scale2 = beat_amplitude(beats, amplitude, log, "signal2") if signal2 is not None else None
+    scale, signal2, scale2 = record_drawing(beats, amplitude, leads, log)
     images_of = render_segments(beats, range(n), size, scale, leads, signal2, scale2)
     clipped = 0
     names, images = [], []  # kept for the pack only

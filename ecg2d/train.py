@@ -47,6 +47,7 @@ from ecg2d.config import experiment_classes
 from ecg2d.feed import BeatBatches
 from ecg2d.io import lead_names
 from ecg2d.rr import rr_columns, rr_feature_names, rr_matrix
+from ecg2d.segment import window_leads
 from ecg2d.settings import ModelSettings, Settings, resolve_settings
 from ecg2d.split import seeded_rng
 
@@ -186,7 +187,7 @@ def data_settings(
             "mode": str(window["mode"]),
             "fixed_ms": [float(v) for v in window["fixed_ms"]],
             "amplitude": str(window.get("amplitude", "beat")),
-            "leads": int(window.get("leads", 1)),
+            "leads": window_leads(window),
             "highpass_hz": _hz(window.get("highpass_hz")),
             "lowpass_hz": _hz(window.get("lowpass_hz")),
         },
