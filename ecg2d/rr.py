@@ -63,6 +63,9 @@ RR_FEATURES_IRREGULARITY = (*RR_FEATURES, "log_rr_irregularity")
 IRREGULARITY_FLOOR = 0.01
 #: Shortest RR interval (s) used in ratios, so a zero can never divide.
 MIN_RR = 0.05
+#: The fewest reference beats (:func:`reference_mask`) a record's usual value is taken over;
+#: with fewer, all its beats.
+MIN_REFERENCE_BEATS = 8
 
 
 def rr_columns(irregularity: bool) -> tuple[str, ...]:
@@ -116,16 +119,39 @@ def rr_matrix(rr, columns=RR_COLUMNS, records=None) -> np.ndarray:
     return np.stack(features, axis=1).astype(np.float32)
 
 
-def robust_z(values, floor: float) -> np.ndarray:
+def robust_z(values, floor: float, reference=None) -> np.ndarray:
     """``(values - median) / max(1.4826 * MAD, floor)`` over all ``values`` (one record; the
     scaled median absolute deviation estimates the sd of the record's usual beats, whatever
-    its unusual ones do); float32, empty for no values."""
+    its unusual ones do); float32, empty for no values. ``reference`` (a boolean mask of the
+    values, e.g. :func:`sinus_reference`) takes median and MAD over those values only, where at
+    least :data:`MIN_REFERENCE_BEATS` are."""
     values = np.asarray(values, dtype=np.float64)
     if not values.size:
         return values.astype(np.float32)
-    median = np.median(values)
-    spread = max(1.4826 * float(np.median(np.abs(values - median))), floor)
+    usual = values[reference_mask(reference, len(values))]
+    median = np.median(usual)
+    spread = max(1.4826 * float(np.median(np.abs(usual - median))), floor)
     return ((values - median) / spread).astype(np.float32)
+
+
+def sinus_reference(pre_rr, upper_rr) -> np.ndarray:
+    """The beats that are not premature: those whose ``pre_rr`` is at least the dominant cycle
+    around them (``upper_rr``, the upper quartile of ``pre_rr`` over about a minute; see
+    :func:`ecg2d.segment.upper_rr`). An atrial premature beat is early by definition, so these
+    are sinus beats (or escape beats after a pause) even in a record whose premature beats
+    outnumber its sinus beats, where the record's median beat is a premature one."""
+    return np.asarray(pre_rr, dtype=np.float64) >= np.asarray(upper_rr, dtype=np.float64)
+
+
+def reference_mask(reference, n: int) -> np.ndarray:
+    """The beats a record's usual value is taken over: the boolean mask ``reference`` (n beats)
+    where it holds at least :data:`MIN_REFERENCE_BEATS` beats, else all n beats."""
+    if reference is None:
+        return np.ones(n, dtype=bool)
+    mask = np.asarray(reference, dtype=bool)
+    if mask.shape != (n,):
+        raise ValueError(f"reference must be a mask of the {n} beats, got shape {mask.shape}")
+    return mask if mask.sum() >= MIN_REFERENCE_BEATS else np.ones(n, dtype=bool)
 
 
 def unusual_columns(pre_rr, upper_rr, prev_rr, qrs_corr) -> dict[str, np.ndarray]:

@@ -27,6 +27,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ecg2d.rr import reference_mask
+
 #: Per-beat shape columns of beats files and manifests.
 SHAPE_COLUMNS = ("qrs_corr", "qrs_amp", "qrs_width")
 #: The same, from the record's other lead (NaN where it has none).
@@ -170,13 +172,17 @@ def qrs_alignment(wide: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]
 P_WAVE_MS = (250.0, 70.0)
 
 
-def p_wave_likeness(signal, fs: float, points) -> np.ndarray:
+def p_wave_likeness(signal, fs: float, points, reference=None) -> np.ndarray:
     """Per beat, the correlation of the lead band-passed to :data:`BAND_HZ` from 250 to 70 ms
     before the beat's fiducial point (``points``, samples; the aligned QRS of
     :func:`ecg2d.segment.fiducials`) with the record's sample-wise median of that stretch: near
     1 where the beat's P wave is the record's usual one, lower where it comes from another
     focus, is missing, or falls into the T wave before it (a premature beat), low for every
-    beat in atrial fibrillation. Stretches running off the record's start are clipped to it."""
+    beat in atrial fibrillation. Stretches running off the record's start are clipped to it.
+
+    ``reference`` (a boolean mask of the beats, e.g. :func:`ecg2d.rr.sinus_reference`) takes
+    the median over those beats only, where enough are (:func:`ecg2d.rr.reference_mask`); None
+    (or too few): over all beats."""
     x = band_pass(np.asarray(signal, dtype=np.float64), fs)
     start, stop = (int(round(ms * fs / 1000.0)) for ms in P_WAVE_MS)
     centres = np.round(np.asarray(points, dtype=np.float64)).astype(np.int64)
@@ -185,7 +191,7 @@ def p_wave_likeness(signal, fs: float, points) -> np.ndarray:
     index = np.clip(centres[:, None] + np.arange(-start, -stop)[None, :], 0, len(x) - 1)
     stretch = x[index]
     centred = stretch - stretch.mean(axis=1, keepdims=True)
-    template = np.median(stretch, axis=0)
+    template = np.median(stretch[reference_mask(reference, len(centres))], axis=0)
     template = template - template.mean()
     norms = np.linalg.norm(centred, axis=1) * np.linalg.norm(template)
     likeness = np.where(norms > 0, centred @ template / np.maximum(norms, 1e-12), 0.0)
