@@ -34,7 +34,8 @@ RULE = __doc__.split("The rule, fixed before the run: ")[1].split("\n\n")[0]
 def decide(scores: dict, key: str, minimum: float = 0.0) -> str:
     """The rule: ``scores`` ``{factor: {key: {"mean", "sd"}}}`` in the order given; the first is
     the current choice, a later one replaces it only beyond the larger seed sd of the two (and
-    beyond ``minimum``, for choices between models without a seed, whose sd is 0)."""
+    beyond ``minimum``, in the figure's own units, for choices between models without a seed,
+    whose sd is 0)."""
     factors = list(scores)
     chosen = factors[0]
     for factor in factors[1:]:

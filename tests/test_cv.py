@@ -449,12 +449,15 @@ def test_shape_z_probe_scores_each_shape_number_against_its_record(mitdb):
     assert abs(medians.loc["N", "z_qrs_width"]) < 1 and medians.loc["V", "z_qrs_width"] > 3
     assert medians.loc["V", "z_qrs_corr_2"] < -3
     assert table["z_qrs_amp_2"].isna().sum() == 10
+    # criteria are fractions, as ds1_fusion.seed_summary gives them: 0.4 points and 0.6 points
     scores = {
-        "current": {"c": {"mean": 83.6, "sd": 0.0}},
-        "candidate": {"c": {"mean": 84.0, "sd": 0.0}},
+        "current": {"c": {"mean": 0.836, "sd": 0.0}},
+        "candidate": {"c": {"mean": 0.840, "sd": 0.0}},
     }
     assert factor_probe.decide(scores, "c") == "candidate"
     assert factor_probe.decide(scores, "c", probe.MARGIN) == "current"
+    scores["candidate"]["c"]["mean"] = 0.842
+    assert factor_probe.decide(scores, "c", probe.MARGIN) == "candidate"
 
 
 def test_pwave_z_probe_scores_the_atrial_activity_against_its_record(mitdb):
