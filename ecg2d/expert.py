@@ -31,14 +31,18 @@ rate and heart rate:
 - with kind ``gbm_pwave``, also how unusual the atrial activity before the beat is for its
   record (:data:`ecg2d.rr.PWAVE_COLUMNS`): the robust z-score of its P-wave likeness
   (:func:`ecg2d.shape.p_wave_likeness`), low for an ectopic or missing P wave in a record whose
-  P waves are alike, near 0 throughout atrial fibrillation.
+  P waves are alike, near 0 throughout atrial fibrillation;
+- with kind ``gbm_psinus``, that score judged against the record's *sinus* beats instead
+  (:data:`ecg2d.rr.PSINUS_COLUMNS`, in place of ``gbm_pwave``'s): the P-wave template, median
+  and spread taken over the beats that are not premature against the dominant cycle
+  (:func:`ecg2d.rr.sinus_reference`), so that it holds where premature beats are the majority.
 
 Kinds ``rr`` and ``rr_shape`` are a multinomial logistic regression with balanced class
-weights. Kinds ``gbm``, ``gbm_af``, ``gbm_2lead``, ``gbm_premature``, ``gbm_unusual`` and
-``gbm_pwave`` are gradient-boosted trees (scikit-learn's ``HistGradientBoostingClassifier``,
-balanced class weights): trees can learn that a short RR interval means a premature beat in a
-regular rhythm and nothing in atrial fibrillation, which a linear model cannot. Both are fitted with
-scikit-learn, applied with NumPy and stored as plain numbers in ``model.json`` (never pickled).
+weights. Kinds ``gbm``, ``gbm_af``, ``gbm_2lead``, ``gbm_premature``, ``gbm_unusual``,
+``gbm_pwave`` and ``gbm_psinus`` are gradient-boosted trees (scikit-learn's
+``HistGradientBoostingClassifier``, balanced class weights): trees can learn that a short RR
+interval means a premature beat in a regular rhythm and nothing in atrial fibrillation, which a
+linear model cannot. Both are fitted with scikit-learn, applied with NumPy and stored as plain numbers in ``model.json`` (never pickled).
 Their class probabilities are fused with the CNN's by a weighted geometric mean
 (:func:`fuse`): ``p ∝ p_cnn^w · p_expert^(1-w)``, with ``w`` the model setting
 ``fusion_weight``, chosen by cross-validation over DS1 records (``bench/ds1_fusion.py``), never
@@ -53,6 +57,7 @@ from ecg2d.rr import (
     IRREGULARITY_FLOOR,
     MIN_RR,
     PREMATURITY_COLUMNS,
+    PSINUS_COLUMNS,
     PWAVE_COLUMNS,
     RHYTHM_COLUMNS,
     RR_CONTEXT,
@@ -92,6 +97,7 @@ KIND_COLUMNS = {
 }
 KIND_COLUMNS["gbm_unusual"] = (*KIND_COLUMNS["gbm_premature"], *UNUSUAL_COLUMNS)
 KIND_COLUMNS["gbm_pwave"] = (*KIND_COLUMNS["gbm_unusual"], *PWAVE_COLUMNS)
+KIND_COLUMNS["gbm_psinus"] = (*KIND_COLUMNS["gbm_unusual"], *PSINUS_COLUMNS)
 #: Columns that may be missing (NaN): the other lead's, which a one-lead record lacks.
 MAY_BE_MISSING = SHAPE2_COLUMNS
 
@@ -120,7 +126,15 @@ KIND_FEATURES = {
     for kind, columns in KIND_COLUMNS.items()
 }
 #: Expert kinds that are gradient-boosted trees (the others are logistic regressions).
-TREE_KINDS = ("gbm", "gbm_af", "gbm_2lead", "gbm_premature", "gbm_unusual", "gbm_pwave")
+TREE_KINDS = (
+    "gbm",
+    "gbm_af",
+    "gbm_2lead",
+    "gbm_premature",
+    "gbm_unusual",
+    "gbm_pwave",
+    "gbm_psinus",
+)
 #: The trees' settings (scikit-learn's ``HistGradientBoostingClassifier``): a fixed number of
 #: iterations, no early stopping (whose internal split needs two beats of every class).
 TREE_SETTINGS = {

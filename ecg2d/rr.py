@@ -40,6 +40,12 @@ UNUSUAL_FLOORS = {"z_pre_upper": 0.02, "z_pre_prev": 0.02, "z_qrs_corr": 0.01}
 PWAVE_COLUMNS = ("z_p_corr",)
 #: The smallest robust spread of the P-wave likeness its z-score divides by.
 PWAVE_FLOOR = 0.01
+#: How unusual the atrial activity before a beat is for its record's *sinus* beats, as beats
+#: files and manifests hold it: the robust z-score of its P-wave likeness with template, median
+#: and spread all taken over the beats that are not premature (:func:`sinus_reference`), so
+#: that it holds where premature beats outnumber sinus beats; read by the ``gbm_psinus``
+#: expert (:mod:`ecg2d.expert`). Floor :data:`PWAVE_FLOOR`.
+PSINUS_COLUMNS = ("z_p_sinus",)
 #: The RR context a CNN takes without ``model.rr_irregularity`` (and models whose model.json
 #: names no ``rr_columns``), in the order :func:`rr_matrix` takes it.
 RR_COLUMNS = RR_CONTEXT[:4]

@@ -5,7 +5,8 @@ its R-peak sample, symbol, window ``[start, end)``, RR-interval context (measure
 beats' QRS complexes aligned to the record's median QRS, :func:`fiducials`) and record-relative QRS
 shape (:mod:`ecg2d.shape`) in its lead and, where the record has one, its other lead (``lead2``;
 "" and NaN shape without one), and how unusual the beat and the atrial activity before it are
-for the record (:data:`ecg2d.rr.UNUSUAL_COLUMNS`, :data:`ecg2d.rr.PWAVE_COLUMNS`). It is
+for the record (:data:`ecg2d.rr.UNUSUAL_COLUMNS`, :data:`ecg2d.rr.PWAVE_COLUMNS`,
+:data:`ecg2d.rr.PSINUS_COLUMNS`). It is
 independent of any experiment: every beat annotation is kept, and experiments choose classes
 later.
 """
@@ -23,6 +24,7 @@ from ecg2d.rr import (
     RHYTHM_COLUMNS,
     RR_CONTEXT,
     robust_z,
+    sinus_reference,
     unusual_columns,
 )
 from ecg2d.shape import (
@@ -345,6 +347,9 @@ def beats_around_peaks(
     )
     likeness = p_wave_likeness(record.signal, record.fs, points)
     beats["z_p_corr"] = robust_z(likeness[keep], PWAVE_FLOOR)
+    sinus = sinus_reference(rr["pre_rr"], rr["upper_rr"])
+    likeness = p_wave_likeness(record.signal, record.fs, points, reference=sinus)
+    beats["z_p_sinus"] = robust_z(likeness[keep], PWAVE_FLOOR, reference=sinus[keep])
     beats["lead2"] = np.array(record.lead2)
     if leads == 2 and record.signal2 is not None:
         beats["signal2"] = band_limit(record.signal2, record.fs, band)
@@ -409,6 +414,6 @@ BEATS_KEYS = frozenset(
         "record lead fs signal sample symbol start end pre_rr post_rr local_rr record_rr "
         "rr_irregularity rhythm_irregularity rhythm_cells prev_rr upper_rr "
         "qrs_corr qrs_amp qrs_width lead2 qrs_corr_2 qrs_amp_2 qrs_width_2 "
-        "z_pre_upper z_pre_prev z_qrs_corr z_p_corr"
+        "z_pre_upper z_pre_prev z_qrs_corr z_p_corr z_p_sinus"
     ).split()
 )

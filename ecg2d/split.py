@@ -24,6 +24,7 @@ import pandas as pd
 
 from ecg2d.rr import (
     PREMATURITY_COLUMNS,
+    PSINUS_COLUMNS,
     PWAVE_COLUMNS,
     RHYTHM_COLUMNS,
     RR_CONTEXT,
@@ -43,6 +44,7 @@ VALUE_COLUMNS = (
     *SHAPE2_COLUMNS,
     *UNUSUAL_COLUMNS,
     *PWAVE_COLUMNS,
+    *PSINUS_COLUMNS,
 )
 #: Decimals the manifest keeps of :data:`VALUE_COLUMNS` (:func:`beat_columns`).
 DECIMALS = 5

@@ -481,3 +481,21 @@ def test_pwave_z_probe_scores_the_atrial_activity_against_its_record(mitdb):
     assert abs(medians.loc[("100", "N"), "z_p_corr"]) < 0.5
     assert medians.loc[("203", "N"), "p_corr"] < 0.3
     assert abs(medians.loc[("203", "N"), "z_p_corr"]) < 0.5
+
+
+def test_psinus_probe_computes_the_p_wave_columns_as_the_beats_stage_does(mitdb):
+    """bench/ds1_psinus_probe.py cuts record 100 as the beats stage does (the shipped config's
+    lead and rate, the inter-patient fixed window): its ``z_p_corr`` and ``z_p_sinus`` are the
+    beats file's, beat for beat, and about a quarter of the beats are its sinus reference."""
+    import yaml
+    from conftest import segmented
+
+    probe = load_bench("ds1_psinus_probe")
+    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    window = {**config["window"], "mode": "fixed", "fixed_ms": [250, 400]}
+    table = probe.record_columns(str(mitdb), "100", config, window)
+    beats = segmented("100", "fixed")
+    np.testing.assert_array_equal(table["sample"], beats["sample"])
+    np.testing.assert_allclose(table["z_p_corr_check"], beats["z_p_corr"], atol=1e-5)
+    np.testing.assert_allclose(table["z_p_sinus"], beats["z_p_sinus"], atol=1e-5)
+    assert 0.2 < table["sinus_reference"].mean() < 0.35

@@ -464,3 +464,49 @@ def test_beats_carry_how_unusual_the_atrial_activity_is_for_the_record():
     assert np.median(z[sinus["symbol"] == "A"]) < -2
     assert abs(np.median(z[sinus["symbol"] == "N"])) < 0.5
     assert abs(np.median(fibrillation["z_p_corr"][fibrillation["symbol"] == "N"])) < 0.5
+
+
+def test_beats_judge_the_p_wave_against_the_records_sinus_beats():
+    """Beats files hold ``z_p_sinus``: the P-wave likeness scored with template, median and
+    spread over the record's beats that are not premature (``ecg2d.rr.sinus_reference``), so
+    that it holds where premature beats are the majority. On record 100 its atrial premature
+    beats are unusual; and among a selection of its real beats in which they outnumber the
+    sinus beats (33 A, 12 N), the all-beats score takes them for the usual P wave, the sinus
+    score still does not."""
+    from ecg2d.rr import PSINUS_COLUMNS, PWAVE_FLOOR, robust_z, sinus_reference
+    from ecg2d.shape import p_wave_likeness
+
+    beats = segmented("100", "fixed")
+    assert set(PSINUS_COLUMNS) <= set(beats) and set(PSINUS_COLUMNS) <= BEATS_KEYS
+    symbol, z = beats["symbol"], beats["z_p_sinus"]
+    assert np.median(z[symbol == "A"]) < -2 and np.median(z[symbol == "N"]) > -1.5
+    sinus = sinus_reference(beats["pre_rr"], beats["upper_rr"])
+    assert 0.2 < sinus.mean() < 0.35 and not sinus[symbol == "A"].any()
+    normal = np.flatnonzero(sinus & (symbol == "N"))[:12]
+    few = np.sort(np.r_[np.flatnonzero(symbol == "A"), normal])
+    points, reference, atrial = beats["sample"][few], sinus[few], symbol[few] == "A"
+    fs = float(beats["fs"])
+    usual = robust_z(p_wave_likeness(beats["signal"], fs, points), PWAVE_FLOOR)
+    likeness = p_wave_likeness(beats["signal"], fs, points, reference=reference)
+    judged = robust_z(likeness, PWAVE_FLOOR, reference=reference)
+    assert abs(np.median(usual[atrial])) < 0.5
+    assert np.median(judged[atrial]) < -2 and abs(np.median(judged[~atrial])) < 0.5
+
+
+def test_a_records_usual_value_is_taken_over_its_reference_beats_where_there_are_enough():
+    """``robust_z`` with a reference mask takes median and spread over those values only; with
+    fewer than ``MIN_REFERENCE_BEATS`` of them, over all (a record with almost no sinus beat
+    is still scored); a mask of the wrong length is an error naming both lengths."""
+    from ecg2d.rr import MIN_REFERENCE_BEATS, reference_mask, robust_z
+
+    values = np.r_[np.full(10, 1.0), np.full(20, 3.0)]
+    values[:10] += np.linspace(-0.1, 0.1, 10)
+    first = np.arange(30) < 10
+    z = robust_z(values, 0.01, reference=first)
+    assert abs(np.median(z[:10])) < 1e-6 and np.all(z[10:] > 10)
+    assert abs(np.median(robust_z(values, 0.01)[10:])) < 1e-6
+    few = np.arange(30) < MIN_REFERENCE_BEATS - 1
+    np.testing.assert_array_equal(reference_mask(few, 30), np.ones(30, dtype=bool))
+    np.testing.assert_array_equal(robust_z(values, 0.01, few), robust_z(values, 0.01))
+    with pytest.raises(ValueError, match="mask of the 30 beats"):
+        reference_mask(first[:20], 30)
