@@ -42,11 +42,11 @@ weights. Kinds ``gbm``, ``gbm_af``, ``gbm_2lead``, ``gbm_premature``, ``gbm_unus
 ``gbm_pwave`` and ``gbm_psinus`` are gradient-boosted trees (scikit-learn's
 ``HistGradientBoostingClassifier``, balanced class weights): trees can learn that a short RR
 interval means a premature beat in a regular rhythm and nothing in atrial fibrillation, which a
-linear model cannot. Both are fitted with scikit-learn, applied with NumPy and stored as plain numbers in ``model.json`` (never pickled).
-Their class probabilities are fused with the CNN's by a weighted geometric mean
-(:func:`fuse`): ``p ∝ p_cnn^w · p_expert^(1-w)``, with ``w`` the model setting
-``fusion_weight``, chosen by cross-validation over DS1 records (``bench/ds1_fusion.py``), never
-on DS2 (0: the expert alone).
+linear model cannot. Both are fitted with scikit-learn, applied with NumPy and stored as plain
+numbers in ``model.json`` (never pickled). Their class probabilities are fused with the CNN's by
+a weighted geometric mean (:func:`fuse`): ``p ∝ p_cnn^w · p_expert^(1-w)``, with ``w`` the
+model setting ``fusion_weight``, chosen by cross-validation over DS1 records
+(``bench/ds1_fusion.py``), never on DS2 (0: the expert alone).
 """
 
 from __future__ import annotations
