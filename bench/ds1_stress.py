@@ -1,0 +1,391 @@
+"""DS1 stress test: the rhythm expert on records whose ectopic beats are as many as their sinus
+beats, made of DS1's own beats.
+
+Every record-relative measure (the record's mean RR, the usual P wave, a robust z-score against
+all the record's beats) assumes that a record's usual beat is a sinus beat. DS2's record 232,
+whose atrial premature beats are most of its beats, breaks that assumption, and DS1 holds no
+such record, so the DS1 folds cannot see the failure (BENCHMARKS.md, issue 10). This benchmark
+makes such records out of DS1's own: for each DS1 record with at least ``--min-s`` S beats, the
+stretches of sinus rhythm between its S beats are cut out, keeping each S beat with the beat
+before and the beat after it, and the kept stretches are joined at R peaks (the beat after one
+kept stretch and the beat before the next become one beat: its P wave and RR interval before
+are the first's, its QRS from the peak on and its RR interval after the second's). Isolated
+atrial premature beats become atrial bigeminy (N S N S, the sinus beats after the pause of each
+S), runs keep their length, so S beats are half or more of the beats. Every interval is one the
+patient had; only the sinus stretches are gone. The stressed record then goes through the
+workflow's own beats code (:func:`ecg2d.segment.segment_record`, the experiment's window), so
+every column is computed as ``make run`` would compute it for such a recording.
+
+For each expert item (``--expert``, e.g. ``gbm_psinus~record``), one expert per DS1 fold is
+fitted on the other folds' original beats of ``--manifest`` exactly as the DS1 probes fit it
+(an item ending ``+stressed``: also on the stressed copies of the training folds' records, each
+a record of its own, never of a held-out one), and classifies every DS1 beat of the held-out
+fold (the DS1 criterion of the probes, ``criterion_record``, the expert alone) and the held-out
+fold's records, original and stressed, with the configured class factors applied (the CNN is
+not read: the configured fusion weight is 0, and no CNN has out-of-fold predictions of stressed
+records). Reported per record and pooled: the S beats'
+share, SVEB Se and +P (EC57 rules as the evaluation applies them), VEB Se; a merged beat whose
+two halves had different symbols is left out of the scoring. DS1 only; DS2 is never read.
+
+    .venv/bin/python bench/ds1_stress.py --data-dir ../shared/data/mitdb \\
+        --manifest <run>/results/inter_patient/manifest.csv \\
+        --expert gbm_unusual~record gbm_pwave~record gbm_psinus~record
+
+Results: ``--out`` (JSON) and its table (``.md``) beside it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import logging
+import sys
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(REPO), str(REPO / "bench")]
+
+import ds1_fusion  # noqa: E402
+from ds1_cv import fold_manifest, machine  # noqa: E402
+
+#: Signal kept before the first kept beat and after the last (s), so their windows fit.
+MARGIN_S = 1.0
+#: The suffix of an ``--expert`` item also trained on stressed copies of its training records.
+STRESSED = "+stressed"
+#: The AAMI classes of S beats (the experiment's class map sends these symbols to S).
+S_CLASS = "S"
+LOG = logging.getLogger("ds1_stress")
+
+
+def kept_blocks(is_s: np.ndarray) -> list[tuple[int, int]]:
+    """The stretches of beats kept around S beats: each S beat with the beat before and after
+    it (S beats without both are not kept), as ``(first, last)`` beat indices of contiguous
+    stretches, in order."""
+    n = len(is_s)
+    keep = np.zeros(n, dtype=bool)
+    for i in np.flatnonzero(is_s):
+        if 0 < i < n - 1:
+            keep[i - 1 : i + 2] = True
+    blocks, start = [], None
+    for i in range(n):
+        if keep[i] and start is None:
+            start = i
+        if start is not None and (i == n - 1 or not keep[i + 1]):
+            blocks.append((start, i))
+            start = None
+    return blocks
+
+
+def stressed_record(record, is_s_symbol):
+    """``record`` (an :class:`ecg2d.io.Record`) with the sinus stretches between its S beats cut
+    out (:func:`kept_blocks`), the kept stretches joined at R peaks: ``(stressed record, mask of
+    its beats that are merged from two beats of different symbols)``. ``is_s_symbol(symbols)``
+    tells which beat symbols are S."""
+    from ecg2d.io import beat_mask
+
+    is_beat = beat_mask(record.ann_symbol)
+    r = np.asarray(record.ann_sample[is_beat], dtype=np.int64)
+    symbols = np.asarray(record.ann_symbol[is_beat]).astype(str)
+    blocks = kept_blocks(is_s_symbol(symbols))
+    if not blocks:
+        raise ValueError(f"record {record.name}: no S beat with a beat on either side")
+    margin = int(round(MARGIN_S * record.fs))
+    head = max(r[blocks[0][0]] - margin, 0)
+    cuts = [(head, r[blocks[0][0]])]  # signal before the first kept beat
+    samples, kept_symbols, mixed = [], [], []
+    length = r[blocks[0][0]] - head
+    for k, (first, last) in enumerate(blocks):
+        stop = r[last] if k < len(blocks) - 1 else min(r[last] + margin, len(record.signal))
+        cuts.append((r[first], stop))
+        for i in range(first, last if k < len(blocks) - 1 else last + 1):
+            samples.append(length + r[i] - r[first])
+            kept_symbols.append(symbols[i])
+            # the first beat of a later stretch is merged with the last beat of the one before
+            mixed.append(k > 0 and i == first and symbols[i] != symbols[blocks[k - 1][1]])
+        length += stop - r[first]
+
+    def joined(signal):
+        return None if signal is None else np.concatenate([signal[a:b] for a, b in cuts])
+
+    stressed = dataclasses.replace(
+        record,
+        name=f"{record.name}s",
+        signal=joined(record.signal),
+        signal2=joined(record.signal2),
+        ann_sample=np.asarray(samples, dtype=np.int64),
+        ann_symbol=np.asarray(kept_symbols),
+    )
+    return stressed, np.asarray(mixed, dtype=bool)
+
+
+def beats_table(beats: dict, classes_map: dict, columns, excluded=None) -> pd.DataFrame:
+    """The scored beats of a beats dict: ``record``, ``sample``, ``true`` (the experiment's
+    class) and the expert's ``columns`` as the manifest holds them; beats whose symbol has no
+    class, and ``excluded`` ones (a mask of the dict's beats), left out."""
+    from ecg2d.split import beat_columns
+
+    table = pd.DataFrame(beat_columns(beats, columns), columns=list(columns))
+    table.insert(0, "record", str(beats["record"]))
+    table.insert(1, "sample", beats["sample"].astype(int))
+    table.insert(2, "true", [classes_map.get(s) for s in beats["symbol"].astype(str)])
+    keep = table["true"].notna().to_numpy().copy()
+    if excluded is not None:
+        keep &= ~np.asarray(excluded, dtype=bool)
+    return table[keep].reset_index(drop=True)
+
+
+def record_figures(table: pd.DataFrame, predicted) -> dict:
+    """SVEB and VEB figures of one record's scored beats (EC57: Q beats are not scored, an F
+    called V is not a false VEB; :func:`ecg2d.evaluate.metrics_report`)."""
+    from ecg2d.evaluate import metrics_report
+
+    scored = table[["record", "sample", "true"]].copy()
+    scored["predicted"] = predicted
+    classes = ["N", "S", "V", "F", "Q"]
+    counts = metrics_report(scored, classes, "stress", "inter_patient")["aami_ec57"]
+    return {
+        "beats": len(table),
+        "S_share": float((table["true"] == S_CLASS).mean()),
+        "SVEB": {k: counts["SVEB"][k] for k in ("TP", "FN", "FP", "Se", "+P")},
+        "VEB": {k: counts["VEB"][k] for k in ("TP", "FN", "FP", "Se", "+P")},
+    }
+
+
+def pooled(records: dict, name: str) -> dict:
+    """Gross Se and +P of class ``name`` over ``records`` (their counts summed), and the Se
+    averaged over the records with at least one such beat."""
+    tp = sum(r[name]["TP"] for r in records.values())
+    fn = sum(r[name]["FN"] for r in records.values())
+    fp = sum(r[name]["FP"] for r in records.values())
+    per = [
+        r[name]["TP"] / (r[name]["TP"] + r[name]["FN"])
+        for r in records.values()
+        if r[name]["TP"] + r[name]["FN"]
+    ]
+    return {
+        "Se": tp / (tp + fn) if tp + fn else None,
+        "+P": tp / (tp + fp) if tp + fp else None,
+        "Se_rec": float(np.mean(per)) if per else None,
+        "TP": tp,
+        "FN": fn,
+        "FP": fp,
+    }
+
+
+def stressed_rows(table: pd.DataFrame) -> pd.DataFrame:
+    """Training manifest rows of a stressed record's beats table (record name ``{name}s``)."""
+    rows = table.rename(columns={"true": "label"}).copy()
+    rows["split"], rows["augmented"] = "train", 0
+    return rows
+
+
+def ds1_figures(scored: pd.DataFrame, classes) -> dict:
+    """The DS1 probes' figures (pooled EC57 and record-averaged, with ``criterion_record``) of
+    out-of-fold calls ``scored`` (``record``, ``sample``, ``true``, ``predicted``)."""
+    from ds1_cv import headline, record_headline
+
+    from ecg2d.evaluate import metrics_report
+
+    report = metrics_report(scored, classes, "stress", "inter_patient")
+    return {**headline(report), **record_headline(report)}
+
+
+def stress_tables(data_dir: str, records: list[str], experiment: dict, config: dict, columns):
+    """``{record: (original table, stressed table)}`` of ``records`` (beats tables of the
+    expert's ``columns``), cut as the beats stage cuts them."""
+    from ecg2d.io import read_record
+    from ecg2d.segment import segment_record, window_band, window_leads
+
+    window = {**config["window"], **experiment.get("window", {})}
+    classes_map = experiment["classes"]
+
+    def is_s(symbols):
+        return np.array([classes_map.get(s) == S_CLASS for s in symbols])
+
+    def cut(record):
+        return segment_record(
+            record,
+            window["mode"],
+            tuple(window["fixed_ms"]),
+            window_band(window),
+            window_leads(window),
+        )
+
+    out = {}
+    for name in records:
+        record = read_record(
+            data_dir, name, config["lead"], config["fallback_channel"], config["fs"],
+            lead2=config["lead2"],
+        )  # fmt: skip
+        stressed, mixed = stressed_record(record, is_s)
+        beats = cut(stressed)
+        # the window drops beats too near the ends: the mixed mask follows the kept beats
+        kept = np.isin(stressed.ann_sample, beats["sample"])
+        out[name] = (
+            beats_table(cut(record), classes_map, columns),
+            beats_table(beats, classes_map, columns, excluded=mixed[kept]),
+        )
+        LOG.info(
+            "record %s: %d beats kept of %d, %d merged beats of two symbols left out",
+            name,
+            len(stressed.ann_sample),
+            int(np.sum(np.isin(record.ann_symbol, list(classes_map)))),
+            int(mixed.sum()),
+        )
+    return out
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--data-dir", required=True)
+    parser.add_argument("--manifest", required=True)
+    parser.add_argument("--expert", nargs="+", required=True, help="expert items to compare")
+    parser.add_argument("--min-s", type=int, default=50, help="S beats a record needs")
+    parser.add_argument("--out", default=str(REPO / "bench/results/ds1_stress.json"))
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+
+    from ecg2d.classifier import apply_class_factors
+    from ecg2d.config import experiment_classes
+    from ecg2d.expert import KIND_COLUMNS, expert_proba
+    from ecg2d.split import read_table
+    from ecg2d.train import fit_rhythm_expert
+
+    config = yaml.safe_load((REPO / "config/config.yaml").read_text())
+    experiment = ds1_fusion.shipped_experiment()
+    classes = experiment_classes(experiment)
+    factors = dict(experiment["model"].get("class_factors") or {})
+    train = [str(r) for r in experiment["train_records"]]
+    folds = [[str(r) for r in fold] for fold in experiment["cv_folds"]]
+    manifest = read_table(args.manifest)
+    manifest = manifest[manifest["record"].astype(str).isin(train)]
+    originals = manifest[manifest["augmented"] == 0]
+    s_counts = originals[originals["label"] == S_CLASS].groupby("record").size()
+    stressed = sorted(str(r) for r, n in s_counts.items() if n >= args.min_s)
+    kinds = [ds1_fusion.expert_spec(item.removesuffix(STRESSED)).expert for item in args.expert]
+    columns = list(dict.fromkeys(c for kind in kinds for c in KIND_COLUMNS[kind]))
+    tables = stress_tables(args.data_dir, stressed, experiment, config, columns)
+
+    results = {}
+    for item in args.expert:
+        model = ds1_fusion.expert_spec(item.removesuffix(STRESSED))
+        figures = {"original": {}, "stressed": {}}
+        oof = []
+        for fold in folds:
+            rows = fold_manifest(manifest, train, fold)
+            if item.endswith(STRESSED):
+                rows = pd.concat(
+                    [rows, *(stressed_rows(tables[r][1]) for r in tables if r not in fold)],
+                    ignore_index=True,
+                )
+            expert = fit_rhythm_expert(rows, model, classes, 0)
+            test = rows[(rows["split"] == "test") & (rows["augmented"] == 0)]
+            proba = expert_proba(expert, test[list(KIND_COLUMNS[model.expert])].to_numpy())
+            proba = apply_class_factors(proba, classes, factors)
+            oof.append(
+                pd.DataFrame(
+                    {
+                        "record": test["record"].astype(str).to_numpy(),
+                        "sample": test["sample"].astype(int).to_numpy(),
+                        "true": test["label"].to_numpy(),
+                        "predicted": np.asarray(classes, dtype=object)[proba.argmax(axis=1)],
+                    }
+                )
+            )
+            for name in (r for r in fold if r in tables):
+                for which, table in zip(("original", "stressed"), tables[name]):
+                    proba = expert_proba(expert, table[list(KIND_COLUMNS[model.expert])].to_numpy())
+                    proba = apply_class_factors(proba, classes, factors)
+                    predicted = np.asarray(classes, dtype=object)[proba.argmax(axis=1)]
+                    figures[which][name] = record_figures(table, predicted)
+        results[item] = {
+            which: {"records": recs, "SVEB": pooled(recs, "SVEB"), "VEB": pooled(recs, "VEB")}
+            for which, recs in figures.items()
+        }
+        results[item]["ds1"] = ds1_figures(pd.concat(oof, ignore_index=True), classes)
+        LOG.info("%s: %s", item, {w: results[item][w]["SVEB"] for w in figures})
+
+    result = {
+        "date": date.today().isoformat(),
+        "machine": machine(),
+        "command": " ".join(["bench/ds1_stress.py", *(argv if argv is not None else sys.argv[1:])]),
+        "stressed_records": stressed,
+        "class_factors": factors,
+        "results": results,
+    }
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=1) + "\n")
+    out.with_suffix(".md").write_text("\n".join(markdown(result)) + "\n")
+    print("\n".join(markdown(result)))
+
+
+def markdown(result: dict) -> list[str]:
+    """The result's tables: pooled figures per expert, then S found per record."""
+
+    def pct(value):
+        return "—" if value is None else f"{100 * value:.1f}"
+
+    lines = [
+        "# DS1 stress test: ectopic beats as many as sinus beats, made of DS1's own beats",
+        "",
+        f"`.venv/bin/python {result['command']}` — {result['date']}, {result['machine']}. "
+        f"Stressed records: {', '.join(result['stressed_records'])}; EC57, %; class factors "
+        f"{result['class_factors'] or 'none'}; each expert out of fold (DS1 folds), the CNN not "
+        "read. *rec*: the mean over the records.",
+        "",
+        "| expert | records | S share | SVEB Se | SVEB Se, rec | SVEB +P | VEB Se | VEB +P |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    ds1_lines = [
+        "",
+        "Every DS1 beat out of fold, the expert alone (the DS1 probes' figures):",
+        "",
+        "| expert | SVEB Se | SVEB Se, rec | SVEB +P | VEB Se | VEB Se, rec | VEB +P "
+        "| criterion, records |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for item, res in result["results"].items():
+        for which in ("original", "stressed"):
+            recs = res[which]["records"]
+            share = sum(r["S_share"] * r["beats"] for r in recs.values()) / sum(
+                r["beats"] for r in recs.values()
+            )
+            s, v = res[which]["SVEB"], res[which]["VEB"]
+            lines.append(
+                f"| `{item}` | {which} | {pct(share)} | {pct(s['Se'])} | {pct(s['Se_rec'])} | "
+                f"{pct(s['+P'])} | {pct(v['Se'])} | {pct(v['+P'])} |"
+            )
+        d = res["ds1"]
+        ds1_lines.append(
+            f"| `{item}` | {pct(d['SVEB_Se'])} | {pct(d['SVEB_Se_rec'])} | {pct(d['SVEB_+P'])} | "
+            f"{pct(d['VEB_Se'])} | {pct(d['VEB_Se_rec'])} | {pct(d['VEB_+P'])} | "
+            f"{pct(d['criterion_record'])} |"
+        )
+    lines += ds1_lines
+    names = result["stressed_records"]
+    lines += [
+        "",
+        "S beats found per record, original → stressed (SVEB Se, %):",
+        "",
+        "| expert | " + " | ".join(names) + " |",
+        "|---|" + "---|" * len(names),
+    ]
+    for item, res in result["results"].items():
+        cells = [
+            f"{pct(res['original']['records'][n]['SVEB']['Se'])} → "
+            f"{pct(res['stressed']['records'][n]['SVEB']['Se'])}"
+            for n in names
+        ]
+        lines.append(f"| `{item}` | " + " | ".join(cells) + " |")
+    return lines
+
+
+if __name__ == "__main__":
+    main()
