@@ -56,6 +56,10 @@ from ds1_cv import fold_manifest, machine  # noqa: E402
 
 #: Signal kept before the first kept beat and after the last (s), so their windows fit.
 MARGIN_S = 1.0
+#: Columns a probe derives itself, ``{column: function of one record's beats table in time
+#: order -> values}``: added to the manifest and to every beats table before the experts read
+#: them (a probe of a column not yet in beats files sets it; empty here).
+DERIVED: dict = {}
 #: The suffix of an ``--expert`` item also trained on stressed copies of its training records.
 STRESSED = "+stressed"
 #: The AAMI classes of S beats (the experiment's class map sends these symbols to S).
@@ -178,6 +182,18 @@ def pooled(records: dict, name: str) -> dict:
     }
 
 
+def with_derived(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with the :data:`DERIVED` columns, each computed per record over its beats in
+    time order (original beats only where the table has crops)."""
+    table = table.copy()
+    original = table["augmented"] == 0 if "augmented" in table else pd.Series(True, table.index)
+    for column, function in DERIVED.items():
+        table[column] = np.nan
+        for _, group in table[original].sort_values("sample").groupby("record"):
+            table.loc[group.index, column] = function(group)
+    return table
+
+
 def stressed_rows(table: pd.DataFrame) -> pd.DataFrame:
     """Training manifest rows of a stressed record's beats table (record name ``{name}s``)."""
     rows = table.rename(columns={"true": "label"}).copy()
@@ -270,7 +286,12 @@ def main(argv=None) -> None:
     stressed = sorted(str(r) for r, n in s_counts.items() if n >= args.min_s)
     kinds = [ds1_fusion.expert_spec(item.removesuffix(STRESSED)).expert for item in args.expert]
     columns = list(dict.fromkeys(c for kind in kinds for c in KIND_COLUMNS[kind]))
-    tables = stress_tables(args.data_dir, stressed, experiment, config, columns)
+    tables = stress_tables(
+        args.data_dir, stressed, experiment, config, [c for c in columns if c not in DERIVED]
+    )
+    if DERIVED:
+        manifest = with_derived(manifest)
+        tables = {name: tuple(with_derived(t) for t in pair) for name, pair in tables.items()}
 
     results = {}
     for item in args.expert:
