@@ -499,3 +499,61 @@ def test_psinus_probe_computes_the_p_wave_columns_as_the_beats_stage_does(mitdb)
     np.testing.assert_allclose(table["z_p_corr_check"], beats["z_p_corr"], atol=1e-5)
     np.testing.assert_allclose(table["z_p_sinus"], beats["z_p_sinus"], atol=1e-5)
     assert 0.2 < table["sinus_reference"].mean() < 0.35
+
+
+def test_stress_test_makes_atrial_bigeminy_of_a_records_own_beats(mitdb):
+    """bench/ds1_stress.py on record 100 (33 atrial premature beats in 2,273): the sinus stretches
+    between its S beats are cut out, every S beat kept with a beat on either side, so S beats
+    are about half of the beats; every RR interval of the stressed record is one the patient
+    had; and the workflow's beats code cuts it like any record."""
+    from ecg2d.io import beat_mask, read_record
+    from ecg2d.segment import segment_record
+
+    stress = load_bench("ds1_stress")
+    record = read_record(str(mitdb), "100", "MLII", 0, 360.0)
+    is_s = lambda symbols: np.isin(symbols, ["A", "a", "J", "S"])  # noqa: E731
+    stressed, mixed = stress.stressed_record(record, is_s)
+    beats = record.ann_symbol[beat_mask(record.ann_symbol)]
+    assert is_s(stressed.ann_symbol).sum() == is_s(beats).sum() == 33
+    assert 0.45 < is_s(stressed.ann_symbol).mean() < 0.55 and len(mixed) == len(stressed.ann_sample)
+    original = np.diff(record.ann_sample[beat_mask(record.ann_symbol)])
+    assert np.isin(np.diff(stressed.ann_sample), original).all()
+    assert len(stressed.signal) < len(record.signal) / 30 and stressed.name == "100s"
+    cut = segment_record(stressed, "fixed", (250.0, 400.0))
+    assert len(cut["sample"]) >= len(stressed.ann_sample) - 2
+    assert stress.kept_blocks(np.array([0, 1, 0, 0, 0, 1, 1, 0, 1], dtype=bool)) == [(0, 2), (4, 7)]
+
+
+def test_stress_probes_rules_need_a_gain_where_ectopy_is_the_majority():
+    """bench/ds1_stress_probe.py's rule (and ds1_alternation_probe's, which reuses it): a
+    candidate replaces the configured expert only if the DS1 criterion falls by at most 0.5
+    points and the stressed records' SVEB Se rises by more than 10 points at +P >= 50 %."""
+    probe = load_bench("ds1_stress_probe")
+
+    def result(ds1, se, ppv):
+        return {"ds1": {"criterion_record": ds1}, "stressed": {"SVEB": {"Se": se, "+P": ppv}}}
+
+    cases = {
+        (0.846, 0.30, 0.9): probe.CANDIDATE,
+        (0.844, 0.30, 0.9): probe.INCUMBENT,  # the DS1 criterion fell by 0.6 points
+        (0.860, 0.09, 0.9): probe.INCUMBENT,  # too small a gain where ectopy is the majority
+        (0.860, 0.30, 0.4): probe.INCUMBENT,  # the gain bought with false S beats
+    }
+    for (ds1, se, ppv), chosen in cases.items():
+        results = {probe.INCUMBENT: result(0.850, 0.0, None), probe.CANDIDATE: result(ds1, se, ppv)}
+        assert probe.decide({"results": results}) == chosen
+
+
+def test_alternation_tells_bigeminy_from_fibrillation(mitdb):
+    """bench/ds1_alternation_probe.py's rr_alternation on real beats: record 119's ventricular
+    bigeminy (every other RR alike) scores far below 0, record 203's atrial fibrillation stays
+    near 0, record 100's sinus rhythm above it."""
+    from conftest import segmented
+
+    probe = load_bench("ds1_alternation_probe")
+    scores = {
+        r: probe.rr_alternation(segmented(r, "fixed")["pre_rr"]) for r in ("119", "203", "100")
+    }
+    assert np.quantile(scores["119"], 0.05) < -1.5
+    assert np.quantile(scores["203"], 0.05) > -0.5 and abs(np.median(scores["203"])) < 0.2
+    assert np.median(scores["100"]) > 0.2
