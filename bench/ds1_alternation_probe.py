@@ -31,8 +31,6 @@ Results: ``bench/results/ds1_alternation_probe.json`` and its table (``.md``) be
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -43,9 +41,7 @@ sys.path[:0] = [str(REPO), str(REPO / "bench")]
 
 import ds1_fusion  # noqa: E402
 import ds1_stress  # noqa: E402
-from ds1_stress_probe import MAX_FALL, MIN_GAIN, MIN_PPV  # noqa: E402
 
-RULE = __doc__.split("The rule, fixed before the run: ")[1].split("\n\n")[0]
 ITEMS = ("gbm_psinus~record", "gbm_psinus_alt~record", "gbm_psinus_alt~record+stressed")
 #: Beats the medians are taken over, and what each median is floored by (s).
 BEATS, FLOOR_S = 61, 0.005
@@ -64,41 +60,10 @@ def rr_alternation(pre_rr) -> np.ndarray:
     return np.log((np.nan_to_num(m2) + FLOOR_S) / (np.nan_to_num(m1) + FLOOR_S))
 
 
-def decide(result: dict) -> str:
-    """The rule on the ``bench/ds1_stress.py`` result of :data:`ITEMS`: the item chosen."""
-    res = result["results"]
-    chosen = ITEMS[0]
-    for item in ITEMS[1:]:
-        a, b = res[chosen], res[item]
-        fall = a["ds1"]["criterion_record"] - b["ds1"]["criterion_record"]
-        gain = (b["stressed"]["SVEB"]["Se"] or 0.0) - (a["stressed"]["SVEB"]["Se"] or 0.0)
-        if fall <= MAX_FALL and gain > MIN_GAIN and (b["stressed"]["SVEB"]["+P"] or 0) >= MIN_PPV:
-            chosen = item
-    return chosen
-
-
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data-dir", required=True)
-    parser.add_argument("--manifest", required=True)
-    parser.add_argument("--out", default=str(REPO / "bench/results/ds1_alternation_probe.json"))
-    args = parser.parse_args(argv)
     ds1_fusion.register_probe_kind("gbm_psinus_alt", ("rr_alternation",), "gbm_psinus")
     ds1_stress.DERIVED["rr_alternation"] = lambda rows: rr_alternation(rows["pre_rr"])
-    out = Path(args.out)
-    ds1_stress.main(
-        ["--data-dir", args.data_dir, "--manifest", args.manifest, "--out", str(out)]
-        + ["--expert", *ITEMS]
-    )
-    result = json.loads(out.read_text())
-    result["rule"] = " ".join(RULE.split())
-    result["chosen"] = decide(result)
-    out.write_text(json.dumps(result, indent=1) + "\n")
-    md = out.with_suffix(".md")
-    md.write_text(
-        md.read_text() + f"\nRule: {result['rule']}\n\n**Chosen: `{result['chosen']}`**\n"
-    )
-    print(f"chosen: {result['chosen']}")
+    ds1_stress.ruled_probe(__doc__, "ds1_alternation_probe", ITEMS, argv)
 
 
 if __name__ == "__main__":

@@ -257,6 +257,53 @@ def stress_tables(data_dir: str, records: list[str], experiment: dict, config: d
     return out
 
 
+#: The stress rule's thresholds (``bench/ds1_stress_probe.py``): the DS1 criterion's largest
+#: fall, the stressed records' SVEB Se's smallest gain and their SVEB +P's floor (fractions, as
+#: the figures are).
+MAX_FALL, MIN_GAIN, MIN_PPV = 0.005, 0.10, 0.50
+
+
+def decide(result: dict, items) -> str:
+    """The stress rule on a result of expert ``items`` (the configured one first): in order, a
+    later item replaces the one chosen so far only if its DS1 record criterion is not lower by
+    more than :data:`MAX_FALL` and on the stressed records its pooled SVEB Se is higher by
+    more than :data:`MIN_GAIN` at a pooled SVEB +P of at least :data:`MIN_PPV`."""
+    res = result["results"]
+    chosen = items[0]
+    for item in items[1:]:
+        a, b = res[chosen], res[item]
+        fall = a["ds1"]["criterion_record"] - b["ds1"]["criterion_record"]
+        gain = (b["stressed"]["SVEB"]["Se"] or 0.0) - (a["stressed"]["SVEB"]["Se"] or 0.0)
+        if fall <= MAX_FALL and gain > MIN_GAIN and (b["stressed"]["SVEB"]["+P"] or 0) >= MIN_PPV:
+            chosen = item
+    return chosen
+
+
+def ruled_probe(doc: str, script: str, items, argv=None) -> None:
+    """A stress probe: its command line (``--data-dir``, ``--manifest``, ``--out``, by default
+    ``bench/results/{script}.json``), this benchmark run on expert ``items`` (the configured
+    one first), and the rule of ``doc`` (after "The rule, fixed before the run: ") applied by
+    :func:`decide`, written into the JSON and its table."""
+    parser = argparse.ArgumentParser(description=doc.split("\n")[0])
+    parser.add_argument("--data-dir", required=True)
+    parser.add_argument("--manifest", required=True)
+    parser.add_argument("--out", default=str(REPO / f"bench/results/{script}.json"))
+    args = parser.parse_args(argv)
+    out = Path(args.out)
+    main(["--data-dir", args.data_dir, "--manifest", args.manifest, "--out", str(out)]
+         + ["--expert", *items])  # fmt: skip
+    result = json.loads(out.read_text())
+    rule = doc.split("The rule, fixed before the run: ")[1].split("\n\n")[0]
+    result["rule"] = " ".join(rule.split())
+    result["chosen"] = decide(result, items)
+    out.write_text(json.dumps(result, indent=1) + "\n")
+    md = out.with_suffix(".md")
+    md.write_text(
+        md.read_text() + f"\nRule: {result['rule']}\n\n**Chosen: `{result['chosen']}`**\n"
+    )
+    print(f"chosen: {result['chosen']}")
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data-dir", required=True)

@@ -26,8 +26,6 @@ Results: ``bench/results/ds1_stress_probe.json`` and its table (``.md``) beside 
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -36,43 +34,17 @@ sys.path[:0] = [str(REPO), str(REPO / "bench")]
 
 import ds1_stress  # noqa: E402
 
-RULE = __doc__.split("The rule, fixed before the run: ")[1].split("\n\n")[0]
 INCUMBENT, CANDIDATE = "gbm_psinus~record", "gbm_psinus~record+stressed"
-#: The rule's thresholds: the DS1 criterion's largest fall, the stressed Se's smallest gain,
-#: the stressed +P's floor (fractions, as the figures are).
-MAX_FALL, MIN_GAIN, MIN_PPV = 0.005, 0.10, 0.50
 
 
 def decide(result: dict) -> str:
-    """The rule on a ``bench/ds1_stress.py`` result of :data:`INCUMBENT` and
-    :data:`CANDIDATE`: the item chosen."""
-    a, b = result["results"][INCUMBENT], result["results"][CANDIDATE]
-    fall = a["ds1"]["criterion_record"] - b["ds1"]["criterion_record"]
-    gain = (b["stressed"]["SVEB"]["Se"] or 0.0) - (a["stressed"]["SVEB"]["Se"] or 0.0)
-    ppv = b["stressed"]["SVEB"]["+P"] or 0.0
-    return CANDIDATE if fall <= MAX_FALL and gain > MIN_GAIN and ppv >= MIN_PPV else INCUMBENT
+    """The rule on a ``bench/ds1_stress.py`` result of :data:`INCUMBENT` and :data:`CANDIDATE`
+    (:func:`ds1_stress.decide`): the item chosen."""
+    return ds1_stress.decide(result, (INCUMBENT, CANDIDATE))
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data-dir", required=True)
-    parser.add_argument("--manifest", required=True)
-    parser.add_argument("--out", default=str(REPO / "bench/results/ds1_stress_probe.json"))
-    args = parser.parse_args(argv)
-    out = Path(args.out)
-    ds1_stress.main(
-        ["--data-dir", args.data_dir, "--manifest", args.manifest, "--out", str(out)]
-        + ["--expert", INCUMBENT, CANDIDATE]
-    )
-    result = json.loads(out.read_text())
-    result["rule"] = " ".join(RULE.split())
-    result["chosen"] = decide(result)
-    out.write_text(json.dumps(result, indent=1) + "\n")
-    md = out.with_suffix(".md")
-    md.write_text(
-        md.read_text() + f"\nRule: {result['rule']}\n\n**Chosen: `{result['chosen']}`**\n"
-    )
-    print(f"chosen: {result['chosen']}")
+    ds1_stress.ruled_probe(__doc__, "ds1_stress_probe", (INCUMBENT, CANDIDATE), argv)
 
 
 if __name__ == "__main__":
