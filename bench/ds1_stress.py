@@ -19,7 +19,8 @@ every column is computed as ``make run`` would compute it for such a recording.
 For each expert item (``--expert``, e.g. ``gbm_psinus~record``), one expert per DS1 fold is
 fitted on the other folds' original beats of ``--manifest`` exactly as the DS1 probes fit it
 (an item ending ``+stressed``: also on the stressed copies of the training folds' records, each
-a record of its own, never of a held-out one), and classifies every DS1 beat of the held-out
+a record of its own, never of a held-out one; ``+stressed_pooled``: the copies together one
+record), and classifies every DS1 beat of the held-out
 fold (the DS1 criterion of the probes, ``criterion_record``, the expert alone) and the held-out
 fold's records, original and stressed, with the configured class factors applied (the CNN is
 not read: the configured fusion weight is 0, and no CNN has out-of-fold predictions of stressed
@@ -62,6 +63,9 @@ MARGIN_S = 1.0
 DERIVED: dict = {}
 #: The suffix of an ``--expert`` item also trained on stressed copies of its training records.
 STRESSED = "+stressed"
+#: The suffix of an item trained on them as one record (``stressed``): together they weigh as
+#: one patient in the per-record weights, not one each.
+POOLED = "_pooled"
 #: The AAMI classes of S beats (the experiment's class map sends these symbols to S).
 S_CLASS = "S"
 LOG = logging.getLogger("ds1_stress")
@@ -182,6 +186,12 @@ def pooled(records: dict, name: str) -> dict:
     }
 
 
+def expert_item(item: str) -> str:
+    """The ``--expert`` item of ``ds1_fusion.expert_spec`` in an item of this benchmark (its
+    :data:`STRESSED` and :data:`POOLED` suffix removed)."""
+    return item.partition(STRESSED)[0]
+
+
 def with_derived(table: pd.DataFrame) -> pd.DataFrame:
     """``table`` with the :data:`DERIVED` columns, each computed per record over its beats in
     time order (original beats only where the table has crops)."""
@@ -194,9 +204,12 @@ def with_derived(table: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
-def stressed_rows(table: pd.DataFrame) -> pd.DataFrame:
-    """Training manifest rows of a stressed record's beats table (record name ``{name}s``)."""
+def stressed_rows(table: pd.DataFrame, record: str | None = None) -> pd.DataFrame:
+    """Training manifest rows of a stressed record's beats table (record name ``{name}s``, or
+    ``record``)."""
     rows = table.rename(columns={"true": "label"}).copy()
+    if record is not None:
+        rows["record"] = record
     rows["split"], rows["augmented"] = "train", 0
     return rows
 
@@ -331,7 +344,7 @@ def main(argv=None) -> None:
     originals = manifest[manifest["augmented"] == 0]
     s_counts = originals[originals["label"] == S_CLASS].groupby("record").size()
     stressed = sorted(str(r) for r, n in s_counts.items() if n >= args.min_s)
-    kinds = [ds1_fusion.expert_spec(item.removesuffix(STRESSED)).expert for item in args.expert]
+    kinds = [ds1_fusion.expert_spec(expert_item(item)).expert for item in args.expert]
     columns = list(dict.fromkeys(c for kind in kinds for c in KIND_COLUMNS[kind]))
     tables = stress_tables(
         args.data_dir, stressed, experiment, config, [c for c in columns if c not in DERIVED]
@@ -342,14 +355,16 @@ def main(argv=None) -> None:
 
     results = {}
     for item in args.expert:
-        model = ds1_fusion.expert_spec(item.removesuffix(STRESSED))
+        model = ds1_fusion.expert_spec(expert_item(item))
         figures = {"original": {}, "stressed": {}}
         oof = []
         for fold in folds:
             rows = fold_manifest(manifest, train, fold)
-            if item.endswith(STRESSED):
+            if STRESSED in item:
+                pooled_as = "stressed" if item.endswith(POOLED) else None
+                copies = (stressed_rows(tables[r][1], pooled_as) for r in tables if r not in fold)
                 rows = pd.concat(
-                    [rows, *(stressed_rows(tables[r][1]) for r in tables if r not in fold)],
+                    [rows, *copies],
                     ignore_index=True,
                 )
             expert = fit_rhythm_expert(rows, model, classes, 0)

@@ -6,9 +6,8 @@ beats' QRS complexes aligned to the record's median QRS, :func:`fiducials`) and 
 shape (:mod:`ecg2d.shape`) in its lead and, where the record has one, its other lead (``lead2``;
 "" and NaN shape without one), and how unusual the beat and the atrial activity before it are
 for the record (:data:`ecg2d.rr.UNUSUAL_COLUMNS`, :data:`ecg2d.rr.PWAVE_COLUMNS`,
-:data:`ecg2d.rr.PSINUS_COLUMNS`). It is
-independent of any experiment: every beat annotation is kept, and experiments choose classes
-later.
+:data:`ecg2d.rr.PSINUS_COLUMNS`). It is independent of any experiment: every beat annotation is
+kept, and experiments choose classes later.
 """
 
 from __future__ import annotations
