@@ -22,14 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ecg2d.rr import (
-    PREMATURITY_COLUMNS,
-    PSINUS_COLUMNS,
-    PWAVE_COLUMNS,
-    RHYTHM_COLUMNS,
-    RR_CONTEXT,
-    UNUSUAL_COLUMNS,
-)
+from ecg2d import rr
 from ecg2d.shape import SHAPE2_COLUMNS, SHAPE_COLUMNS
 
 PROTOCOLS = ("intra_patient", "inter_patient")
@@ -37,14 +30,14 @@ PROTOCOLS = ("intra_patient", "inter_patient")
 #: prematurity, QRS shape in both leads, and how unusual the beat and its atrial activity are
 #: for its record (:func:`beat_columns`).
 VALUE_COLUMNS = (
-    *RR_CONTEXT,
-    *RHYTHM_COLUMNS,
-    *PREMATURITY_COLUMNS,
+    *rr.RR_CONTEXT,
+    *rr.RHYTHM_COLUMNS,
+    *rr.PREMATURITY_COLUMNS,
     *SHAPE_COLUMNS,
     *SHAPE2_COLUMNS,
-    *UNUSUAL_COLUMNS,
-    *PWAVE_COLUMNS,
-    *PSINUS_COLUMNS,
+    *rr.UNUSUAL_COLUMNS,
+    *rr.PWAVE_COLUMNS,
+    *rr.PSINUS_COLUMNS,
 )
 #: Decimals the manifest keeps of :data:`VALUE_COLUMNS` (:func:`beat_columns`).
 DECIMALS = 5
