@@ -303,6 +303,22 @@ def _num(value) -> float | None:
     return None if not np.isfinite(value) else round(float(value), 5)
 
 
+def dataset_settings(config: dict, experiment: str) -> dict:
+    """The settings of a ``predict`` dataset of the workflow's own records as predict's schema
+    fills them in (the config's lead choice), segmented by the reference beats."""
+    return {
+        "lead": config["lead"],
+        "fallback_channel": config["fallback_channel"],
+        "lead2": config["lead2"],
+        "annotator": "atr",
+        "segmentation": "annotations",
+        "detector": "xqrs",
+        "symbols": {},
+        "experiment": experiment,
+        "name": "rate_invariance",
+    }
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", help="a model.h5 with its model.json beside it")
@@ -345,17 +361,7 @@ def main(argv=None) -> None:
     }
     data = model_settings(classifier.info, workflow_data, args.model)
     classes = list(classifier.classes)
-    # a dataset as predict's schema fills it in, segmented by the reference beats
-    settings = {
-        "lead": config["lead"],
-        "fallback_channel": 0,
-        "annotator": "atr",
-        "segmentation": "annotations",
-        "detector": "xqrs",
-        "symbols": {},
-        "experiment": args.experiment,
-        "name": "rate_invariance",
-    }
+    settings = dataset_settings(config, args.experiment)
 
     def predict(folder, record):
         table, original = predict_record(

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import wfdb
-from conftest import load_bench
+from conftest import REPO, load_bench
 
 
 @pytest.fixture(scope="module")
@@ -69,3 +69,17 @@ def test_noise_is_white_noise_and_mains_hum_the_same_every_run(bench):
     assert abs(np.sqrt(np.mean(a**2)) - np.sqrt(rms**2 + hum**2 / 2)) < 0.002
     spectrum = np.abs(np.fft.rfft(a[:, 0]))
     assert np.argmax(spectrum) == round(hz * 36_000 / 360.0)  # the hum stands out
+
+
+def test_model_mode_hands_predict_every_setting_it_reads(bench):
+    """The model mode's dataset settings hold every key of a predict dataset that
+    ``predict_record`` reads (its path, records, model and extension come from elsewhere), with
+    the config's lead choice: the mode broke once when predict gained ``lead2``."""
+    import yaml
+
+    from ecg2d.predict import DATASET_KEYS
+
+    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    settings = bench.dataset_settings(config, "inter_patient")
+    assert set(DATASET_KEYS) - {"path", "records", "model", "extension"} <= set(settings)
+    assert settings["lead2"] == config["lead2"] and settings["lead"] == config["lead"]
