@@ -66,7 +66,7 @@ STRESSED = "+stressed"
 #: The suffix of an item trained on them as one record (``stressed``): together they weigh as
 #: one patient in the per-record weights, not one each.
 POOLED = "_pooled"
-#: The AAMI classes of S beats (the experiment's class map sends these symbols to S).
+#: The AAMI class of supraventricular ectopic beats, as the experiment's class map names it.
 S_CLASS = "S"
 LOG = logging.getLogger("ds1_stress")
 
