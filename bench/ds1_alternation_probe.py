@@ -60,9 +60,15 @@ def rr_alternation(pre_rr) -> np.ndarray:
     return np.log((np.nan_to_num(m2) + FLOOR_S) / (np.nan_to_num(m1) + FLOOR_S))
 
 
-def main(argv=None) -> None:
+def register() -> None:
+    """Register, for this process only, expert kind ``gbm_psinus_alt`` (``gbm_psinus`` also
+    reading ``rr_alternation``) and the column as one ``bench/ds1_stress.py`` derives."""
     ds1_fusion.register_probe_kind("gbm_psinus_alt", ("rr_alternation",), "gbm_psinus")
     ds1_stress.DERIVED["rr_alternation"] = lambda rows: rr_alternation(rows["pre_rr"])
+
+
+def main(argv=None) -> None:
+    register()
     ds1_stress.ruled_probe(__doc__, "ds1_alternation_probe", ITEMS, argv)
 
 

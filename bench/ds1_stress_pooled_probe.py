@@ -32,9 +32,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "bench")]
 
-import ds1_fusion  # noqa: E402
+import ds1_alternation_probe  # noqa: E402
 import ds1_stress  # noqa: E402
-from ds1_alternation_probe import rr_alternation  # noqa: E402
 
 ITEMS = (
     "gbm_psinus~record",
@@ -44,8 +43,7 @@ ITEMS = (
 
 
 def main(argv=None) -> None:
-    ds1_fusion.register_probe_kind("gbm_psinus_alt", ("rr_alternation",), "gbm_psinus")
-    ds1_stress.DERIVED["rr_alternation"] = lambda rows: rr_alternation(rows["pre_rr"])
+    ds1_alternation_probe.register()
     ds1_stress.ruled_probe(__doc__, "ds1_stress_pooled_probe", ITEMS, argv)
 
 
