@@ -28,9 +28,10 @@ from ecg2d.rr import (
 )
 from ecg2d.shape import (
     band_error,
-    p_wave_likeness,
+    p_wave_stretches,
     qrs_shape,
     second_lead_features,
+    stretch_likeness,
     zero_phase,
 )
 
@@ -344,10 +345,10 @@ def beats_around_peaks(
     beats.update(
         unusual_columns(beats["pre_rr"], beats["upper_rr"], beats["prev_rr"], beats["qrs_corr"])
     )
-    likeness = p_wave_likeness(record.signal, record.fs, points)
-    beats["z_p_corr"] = robust_z(likeness[keep], PWAVE_FLOOR)
+    stretch = p_wave_stretches(record.signal, record.fs, points)
+    beats["z_p_corr"] = robust_z(stretch_likeness(stretch)[keep], PWAVE_FLOOR)
     sinus = sinus_reference(rr["pre_rr"], rr["upper_rr"])
-    likeness = p_wave_likeness(record.signal, record.fs, points, reference=sinus)
+    likeness = stretch_likeness(stretch, reference=sinus)
     beats["z_p_sinus"] = robust_z(likeness[keep], PWAVE_FLOOR, reference=sinus[keep])
     beats["lead2"] = np.array(record.lead2)
     if leads == 2 and record.signal2 is not None:

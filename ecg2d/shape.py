@@ -182,16 +182,32 @@ def p_wave_likeness(signal, fs: float, points, reference=None) -> np.ndarray:
 
     ``reference`` (a boolean mask of the beats, e.g. :func:`ecg2d.rr.sinus_reference`) takes
     the median over those beats only, where enough are (:func:`ecg2d.rr.reference_mask`); None
-    (or too few): over all beats."""
+    (or too few): over all beats. :func:`p_wave_stretches` and :func:`stretch_likeness` are its
+    two halves, for one record's likeness against several references."""
+    return stretch_likeness(p_wave_stretches(signal, fs, points), reference)
+
+
+def p_wave_stretches(signal, fs: float, points) -> np.ndarray:
+    """The stretches :func:`p_wave_likeness` correlates: per beat, the lead band-passed to
+    :data:`BAND_HZ` from 250 to 70 ms before its fiducial point (beats x samples; clipped to the
+    record's start; no columns where the rate leaves the stretch empty)."""
     x = band_pass(np.asarray(signal, dtype=np.float64), fs)
     start, stop = (int(round(ms * fs / 1000.0)) for ms in P_WAVE_MS)
     centres = np.round(np.asarray(points, dtype=np.float64)).astype(np.int64)
     if not len(centres) or start <= stop:
-        return np.zeros(len(centres), dtype=np.float32)
+        return np.zeros((len(centres), 0))
     index = np.clip(centres[:, None] + np.arange(-start, -stop)[None, :], 0, len(x) - 1)
-    stretch = x[index]
+    return x[index]
+
+
+def stretch_likeness(stretch: np.ndarray, reference=None) -> np.ndarray:
+    """Each row of ``stretch`` (:func:`p_wave_stretches`) correlated with the sample-wise median
+    of the ``reference`` rows (:func:`ecg2d.rr.reference_mask`); float32, 0 where either is
+    flat or there is no stretch."""
+    if not stretch.size:
+        return np.zeros(len(stretch), dtype=np.float32)
     centred = stretch - stretch.mean(axis=1, keepdims=True)
-    template = np.median(stretch[reference_mask(reference, len(centres))], axis=0)
+    template = np.median(stretch[reference_mask(reference, len(stretch))], axis=0)
     template = template - template.mean()
     norms = np.linalg.norm(centred, axis=1) * np.linalg.norm(template)
     likeness = np.where(norms > 0, centred @ template / np.maximum(norms, 1e-12), 0.0)
