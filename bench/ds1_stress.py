@@ -61,6 +61,11 @@ MARGIN_S = 1.0
 #: order -> values}``: added to the manifest and to every beats table before the experts read
 #: them (a probe of a column not yet in beats files sets it; empty here).
 DERIVED: dict = {}
+#: Columns a probe computes from the recording itself, ``{column: function of an
+#: :class:`ecg2d.io.Record` -> values of all its annotated beats, a Series indexed by sample}``:
+#: added to the manifest's DS1 beats and to every beats table, original and stressed, from the
+#: record they were cut from (empty here).
+SIGNAL_DERIVED: dict = {}
 #: The suffix of an ``--expert`` item also trained on stressed copies of its training records.
 STRESSED = "+stressed"
 #: The suffix of an item trained on them as one record (``stressed``): together they weigh as
@@ -204,6 +209,36 @@ def with_derived(table: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
+def with_signal_derived(beats: dict, record) -> dict:
+    """A beats dict cut from ``record`` with the :data:`SIGNAL_DERIVED` columns of its beats."""
+    beats = dict(beats)
+    for column, function in SIGNAL_DERIVED.items():
+        values = function(record)
+        beats[column] = values.reindex(beats["sample"].astype(np.int64)).to_numpy(np.float64)
+    return beats
+
+
+def manifest_signal_derived(manifest: pd.DataFrame, data_dir: str, config: dict) -> pd.DataFrame:
+    """``manifest`` (DS1 rows) with the :data:`SIGNAL_DERIVED` columns of its beats, computed
+    from each record as read by the workflow's settings (crops share their beat's values)."""
+    from ecg2d.io import read_record
+
+    manifest = manifest.copy()
+    for column in SIGNAL_DERIVED:
+        manifest[column] = np.nan
+    for name, group in manifest.groupby("record"):
+        record = read_record(
+            data_dir, str(name), config["lead"], config["fallback_channel"], config["fs"],
+            lead2=config["lead2"],
+        )  # fmt: skip
+        for column, function in SIGNAL_DERIVED.items():
+            values = function(record).reindex(group["sample"].astype(np.int64)).to_numpy()
+            if np.isnan(values).any():
+                raise SystemExit(f"record {name}: {column} has no value for some manifest beats")
+            manifest.loc[group.index, column] = values
+    return manifest
+
+
 def stressed_rows(table: pd.DataFrame, record: str | None = None) -> pd.DataFrame:
     """Training manifest rows of a stressed record's beats table (record name ``{name}s``, or
     ``record``)."""
@@ -254,10 +289,12 @@ def stress_tables(data_dir: str, records: list[str], experiment: dict, config: d
         )  # fmt: skip
         stressed, mixed = stressed_record(record, is_s)
         beats = cut(stressed)
+        original = with_signal_derived(cut(record), record)
+        beats = with_signal_derived(beats, stressed)
         # the window drops beats too near the ends: the mixed mask follows the kept beats
         kept = np.isin(stressed.ann_sample, beats["sample"])
         out[name] = (
-            beats_table(cut(record), classes_map, columns),
+            beats_table(original, classes_map, columns),
             beats_table(beats, classes_map, columns, excluded=mixed[kept]),
         )
         LOG.info(
@@ -349,6 +386,8 @@ def main(argv=None) -> None:
     tables = stress_tables(
         args.data_dir, stressed, experiment, config, [c for c in columns if c not in DERIVED]
     )
+    if SIGNAL_DERIVED:
+        manifest = manifest_signal_derived(manifest, args.data_dir, config)
     if DERIVED:
         manifest = with_derived(manifest)
         tables = {name: tuple(with_derived(t) for t in pair) for name, pair in tables.items()}
