@@ -249,6 +249,13 @@ def stressed_rows(table: pd.DataFrame, record: str | None = None) -> pd.DataFram
     return rows
 
 
+def false_s(scored: pd.DataFrame) -> dict:
+    """Per record, the beats of out-of-fold calls ``scored`` called S that are N, V or F (EC57's
+    false SVEBs: Q beats are not scored), records without any left out."""
+    wrong = scored[(scored["predicted"] == S_CLASS) & scored["true"].isin(["N", "V", "F"])]
+    return {str(r): int(n) for r, n in wrong.groupby("record").size().items()}
+
+
 def ds1_figures(scored: pd.DataFrame, classes) -> dict:
     """The DS1 probes' figures (pooled EC57 and record-averaged, with ``criterion_record``) of
     out-of-fold calls ``scored`` (``record``, ``sample``, ``true``, ``predicted``)."""
@@ -430,7 +437,9 @@ def main(argv=None) -> None:
             which: {"records": recs, "SVEB": pooled(recs, "SVEB"), "VEB": pooled(recs, "VEB")}
             for which, recs in figures.items()
         }
-        results[item]["ds1"] = ds1_figures(pd.concat(oof, ignore_index=True), classes)
+        oof = pd.concat(oof, ignore_index=True)
+        results[item]["ds1"] = ds1_figures(oof, classes)
+        results[item]["ds1_false_s"] = false_s(oof)
         LOG.info("%s: %s", item, {w: results[item][w]["SVEB"] for w in figures})
 
     result = {
@@ -491,6 +500,13 @@ def markdown(result: dict) -> list[str]:
             f"{pct(d['criterion_record'])} |"
         )
     lines += ds1_lines
+    if all("ds1_false_s" in res for res in result["results"].values()):
+        lines += ["", "False SVEBs per DS1 record, out of fold (records with at least 10):", ""]
+        for item, res in result["results"].items():
+            many = {r: n for r, n in res["ds1_false_s"].items() if n >= 10}
+            lines.append(
+                f"- `{item}`: " + (", ".join(f"{r}: {n}" for r, n in many.items()) or "none")
+            )
     names = result["stressed_records"]
     lines += [
         "",
