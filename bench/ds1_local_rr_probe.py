@@ -26,7 +26,12 @@ not part of the rule).
         --manifest <run>/results/inter_patient/manifest.csv \\
         --cnn results/ds1_cv/recipe_cnn/recipe_cnn --criterion record
 
-Results: ``--out`` (JSON) and its table (``.md``) beside it.
+Results: ``--out`` (JSON) and its table (``.md``) beside it. The stress test of both:
+
+    .venv/bin/python bench/ds1_local_rr_probe.py stress --data-dir ../shared/data/mitdb \\
+        --manifest <run>/results/inter_patient/manifest.csv
+
+(``bench/results/ds1_local_rr_stress.json`` and ``.md``).
 """
 
 from __future__ import annotations
@@ -71,6 +76,13 @@ def register() -> None:
 
 
 def main(argv=None) -> None:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["stress"]:
+        register()
+        out = str(REPO / "bench/results/ds1_local_rr_stress.json")
+        items = ["gbm_psinus~record", "gbm_psinus_local~record"]
+        ds1_stress.main([*argv[1:], "--out", out, "--expert", *items])
+        return
     args, experiment, kind, suffix = ds1_fusion.extension_probe_args(
         __doc__, "ds1_local_rr_probe", "gbm_psinus", argv
     )
