@@ -557,3 +557,46 @@ def test_alternation_tells_bigeminy_from_fibrillation(mitdb):
     assert np.quantile(scores["119"], 0.05) < -1.5
     assert np.quantile(scores["203"], 0.05) > -0.5 and abs(np.median(scores["203"])) < 0.2
     assert np.median(scores["100"]) > 0.2
+
+
+def test_organised_atrial_activity_is_low_in_fibrillation_and_reaches_stressed_copies(mitdb):
+    """bench/ds1_organised_probe.py's p_organised on real records: high in record 100's sinus
+    rhythm, lower through record 203's atrial fibrillation; ds1_stress computes it from a
+    stressed copy's own signal (SIGNAL_DERIVED), for every beat the beats code cuts from it."""
+    from ecg2d.io import read_record
+    from ecg2d.segment import segment_record
+
+    probe = load_bench("ds1_organised_probe")
+    stress = load_bench("ds1_stress")
+    sinus = probe.p_organised(read_record(str(mitdb), "100", "MLII", 0, 360.0))
+    fibrillation = probe.p_organised(read_record(str(mitdb), "203", "MLII", 0, 360.0))
+    assert np.median(sinus) > 0.9 and np.median(fibrillation) < 0.7
+    assert sinus.index.is_monotonic_increasing and len(sinus) == 2273
+    record = read_record(str(mitdb), "100", "MLII", 0, 360.0)
+    stressed, _ = stress.stressed_record(record, lambda s: np.isin(s, ["A", "a", "J", "S"]))
+    stress.SIGNAL_DERIVED["p_organised"] = probe.p_organised
+    try:
+        beats = stress.with_signal_derived(segment_record(stressed, "fixed"), stressed)
+    finally:
+        stress.SIGNAL_DERIVED.clear()
+    assert len(beats["p_organised"]) == len(beats["sample"])
+    assert not np.isnan(beats["p_organised"]).any() and np.median(beats["p_organised"]) > 0.8
+
+
+def test_local_ratios_and_false_svebs_of_a_stress_result():
+    """bench/ds1_local_rr_probe.py's two ratios (intervals floored as the expert floors them) and
+    ds1_stress.false_s: N, V and F beats called S count per record, S and Q beats do not."""
+    probe = load_bench("ds1_local_rr_probe")
+    stress = load_bench("ds1_stress")
+    rows = pd.DataFrame({"pre_rr": [0.5, 1.0, 0.0], "post_rr": [1.0, 1.0, 1.0], "local_rr": 1.0})
+    ratios = probe.local_ratios(rows)
+    np.testing.assert_allclose(ratios["log_pre_over_local"], np.log([0.5, 1.0, 0.05]))
+    np.testing.assert_allclose(ratios["log_post_over_pre"], np.log([2.0, 1.0, 20.0]))
+    scored = pd.DataFrame(
+        {
+            "record": ["1", "1", "1", "2", "2", "3"],
+            "true": ["N", "S", "V", "Q", "F", "N"],
+            "predicted": ["S", "S", "S", "S", "S", "N"],
+        }
+    )
+    assert stress.false_s(scored) == {"1": 2, "2": 1}
