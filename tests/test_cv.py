@@ -600,3 +600,74 @@ def test_local_ratios_and_false_svebs_of_a_stress_result():
         }
     )
     assert stress.false_s(scored) == {"1": 2, "2": 1}
+
+
+def test_z_scores_against_non_premature_beats_keep_bigeminal_s_beats_unusual(mitdb):
+    """On record 100's stressed copy (atrial bigeminy, S beats half of the beats) the all-beats
+    z-score of log(pre_rr / upper_rr) no longer marks the S beats (the spread is the gap between
+    the two halves), while the z-scores of bench/ds1_sinus_z_probe.py (against the sinus beats)
+    and bench/ds1_sinus_z90_probe.py (against the beats at least 90 % of the dominant cycle)
+    still do; on the record as recorded the 90 % reference gives the N beats the all-beats
+    centre."""
+    from ecg2d.io import read_record
+    from ecg2d.segment import segment_record
+
+    stress = load_bench("ds1_stress")
+    sinus = load_bench("ds1_sinus_z_probe")
+    z90 = load_bench("ds1_sinus_z90_probe")
+    record = read_record(str(mitdb), "100", "MLII", 0, 360.0)
+    stressed, _ = stress.stressed_record(record, lambda s: np.isin(s, ["A", "a", "J", "S"]))
+    medians = {}
+    for which, rec in (("recorded", record), ("stressed", stressed)):
+        beats = segment_record(rec, "fixed")
+        is_s = np.isin(beats["symbol"], ["A", "a", "J", "S"])
+        args = (beats["pre_rr"], beats["upper_rr"], beats["prev_rr"], beats["qrs_corr"])
+        scores = {
+            "all": beats["z_pre_upper"],
+            "sinus": sinus.sinus_z(*args)["zs_pre_upper"],
+            "z90": z90.reference_z(*args)["zn_pre_upper"],
+        }
+        medians[which] = {
+            k: (float(np.median(v[~is_s])), float(np.median(v[is_s]))) for k, v in scores.items()
+        }
+    assert medians["recorded"]["all"][1] < -4 and medians["stressed"]["all"][1] > -2
+    assert medians["stressed"]["sinus"][1] < -3 and medians["stressed"]["z90"][1] < -3
+    assert abs(medians["recorded"]["z90"][0]) < 0.5 < abs(medians["recorded"]["sinus"][0])
+
+
+def test_sinus_irregularity_is_high_in_fibrillation_only(mitdb):
+    """bench/ds1_sinus_rhythm_probe.py's sinus_irregularity: the spread of the non-premature
+    beats' intervals is larger through record 203's atrial fibrillation than in record 100's
+    sinus rhythm; 0 where a window has too few such beats."""
+    from conftest import segmented
+
+    probe = load_bench("ds1_sinus_rhythm_probe")
+    score = {
+        r: probe.sinus_irregularity(b["pre_rr"], b["upper_rr"])
+        for r, b in ((r, segmented(r, "fixed")) for r in ("100", "203"))
+    }
+    assert np.median(score["203"]) > 2 * np.median(score["100"]) > 0
+    assert probe.sinus_irregularity([0.5, 1.0, 0.5], [1.0, 1.0, 1.0]).tolist() == [0.0] * 3
+
+
+def test_stress_features_table_of_record_100(mitdb):
+    """bench/ds1_stress_features.py's medians: one row per feature of the expert kind, columns
+    recorded and stressed N and S; on record 100 the S beats' P-wave score stays low stressed
+    while their all-beats prematurity z-score does not."""
+    from ecg2d.expert import KIND_COLUMNS, KIND_FEATURES
+
+    stress = load_bench("ds1_stress")
+    features = load_bench("ds1_stress_features")
+    ds1_fusion = load_bench("ds1_fusion")
+    config = yaml.safe_load((REPO / "config/config.yaml").read_text())
+    experiment = ds1_fusion.shipped_experiment()
+    tables = stress.stress_tables(
+        str(mitdb), ["100"], experiment, config, list(KIND_COLUMNS["gbm_psinus"])
+    )
+    table = features.medians(tables, "gbm_psinus")
+    assert list(table.index) == list(KIND_FEATURES["gbm_psinus"])
+    assert [tuple(c) for c in table.columns] == [
+        ("recorded", "N"), ("recorded", "S"), ("stressed", "N"), ("stressed", "S"),
+    ]  # fmt: skip
+    assert table.loc["z_p_sinus", ("stressed", "S")] < -2
+    assert table.loc["z_pre_upper", ("stressed", "S")] > table.loc["z_pre_upper", ("recorded", "S")]
