@@ -139,26 +139,36 @@ def make_optimizer(
     raise ValueError(f"optimizer: unknown optimiser {name!r} (adam, sgd or rmsprop)")
 
 
-def make_loss(label_smoothing: float = 0.0):
+def make_loss(label_smoothing: float = 0.0, focal_gamma: float = 0.0):
     """The training loss on integer labels: sparse categorical cross-entropy, or with
     ``label_smoothing`` > 0 the cross-entropy against targets that put ``1 - label_smoothing``
     on the true class and spread ``label_smoothing`` evenly over all classes (Szegedy et al.
     2016), as ``keras.losses.CategoricalCrossentropy(label_smoothing=...)`` does on one-hot
-    labels. The loss is not saved with the model (``include_optimizer=False``; prediction
-    loads with ``compile=False``)."""
+    labels. With ``focal_gamma`` > 0, the focal loss (Lin et al. 2017) against the same
+    targets: each class's term of the cross-entropy weighed by ``(1 - p)^focal_gamma``, as
+    ``keras.losses.CategoricalFocalCrossentropy`` with ``alpha`` 1 computes it, so that beats
+    the network already gets right weigh less. The loss is not saved with the model
+    (``include_optimizer=False``; prediction loads with ``compile=False``)."""
     import keras
 
     if not 0.0 <= label_smoothing < 1.0:
         raise ValueError(f"label_smoothing: {label_smoothing} is outside [0, 1)")
-    if label_smoothing == 0.0:
+    if not focal_gamma >= 0.0:
+        raise ValueError(f"focal_gamma: {focal_gamma} is below 0")
+    if label_smoothing == 0.0 and focal_gamma == 0.0:
         return "sparse_categorical_crossentropy"
-    smoothed = keras.losses.CategoricalCrossentropy(label_smoothing=label_smoothing)
+    if focal_gamma > 0.0:
+        dense = keras.losses.CategoricalFocalCrossentropy(
+            alpha=1.0, gamma=focal_gamma, label_smoothing=label_smoothing
+        )
+    else:
+        dense = keras.losses.CategoricalCrossentropy(label_smoothing=label_smoothing)
 
-    def smoothed_sparse_crossentropy(y_true, y_pred):
+    def sparse_loss(y_true, y_pred):
         labels = keras.ops.cast(keras.ops.reshape(y_true, (-1,)), "int32")
-        return smoothed(keras.ops.one_hot(labels, keras.ops.shape(y_pred)[-1]), y_pred)
+        return dense(keras.ops.one_hot(labels, keras.ops.shape(y_pred)[-1]), y_pred)
 
-    return smoothed_sparse_crossentropy
+    return sparse_loss
 
 
 #: The thread count that :func:`limit_threads` set in this process (None: not called yet).

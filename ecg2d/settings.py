@@ -70,6 +70,8 @@ class TrainSettings:
     patience: int = 3
     #: share of the target spread evenly over the classes (0: plain cross-entropy)
     label_smoothing: float = 0.0
+    #: focusing exponent of the focal loss, (1 - p)^gamma on each beat's cross-entropy (0: none)
+    focal_gamma: float = 0.0
 
 
 @dataclass(frozen=True)

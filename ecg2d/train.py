@@ -283,7 +283,7 @@ def fit_model(
             train.epochs * len(fit_batches),
             train.weight_decay,
         ),
-        loss=make_loss(train.label_smoothing),
+        loss=make_loss(train.label_smoothing, train.focal_gamma),
         metrics=["accuracy"],
     )
     log.info(

@@ -297,6 +297,30 @@ def test_label_smoothing_loss_matches_smoothed_targets():
             make_loss(bad)
 
 
+def test_focal_loss_weighs_down_beats_already_learnt():
+    """make_loss's focal_gamma: the cross-entropy of each beat weighed by (1 - p)^gamma,
+    computed here by hand, with and without label smoothing; the confident first row loses
+    almost all its weight; a negative gamma is an error."""
+    import keras
+
+    from ecg2d.model import make_loss
+
+    probs = np.array([[0.98, 0.01, 0.01], [0.1, 0.1, 0.8], [0.25, 0.5, 0.25]], np.float32)
+    labels = np.array([0, 2, 1])
+    for smoothing in (0.0, 0.1):
+        targets = (1 - smoothing) * np.eye(3)[labels] + smoothing / 3
+        terms = -targets * (1 - probs) ** 2 * np.log(probs)
+        got = make_loss(smoothing, focal_gamma=2.0)(labels[:, None], probs)
+        assert float(keras.ops.convert_to_numpy(got)) == pytest.approx(
+            terms.sum(axis=1).mean(), rel=1e-5
+        )
+    plain = -np.log(probs[np.arange(3), labels])
+    focal = -((1 - probs[np.arange(3), labels]) ** 2) * np.log(probs[np.arange(3), labels])
+    assert focal[0] < 1e-3 * plain[0] and focal[2] > 0.2 * plain[2]
+    with pytest.raises(ValueError, match="focal_gamma"):
+        make_loss(0.0, focal_gamma=-1.0)
+
+
 def test_weight_decay_shrinks_weights_apart_from_the_gradient():
     """make_optimizer's weight_decay: with a zero gradient Adam moves nothing, so one step
     leaves the weight at 1 without decay and at 1 - lr * decay with it (decoupled)."""
