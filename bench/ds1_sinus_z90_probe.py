@@ -47,7 +47,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "bench")]
 
-import ds1_fusion  # noqa: E402
+import ds1_sinus_z_probe  # noqa: E402
 import ds1_stress  # noqa: E402
 
 ITEMS = ("gbm_psinus~record", "gbm_psinus_zn~record")
@@ -63,40 +63,17 @@ def not_premature(pre_rr, upper_rr, share: float = SHARE) -> np.ndarray:
 
 
 def reference_z(pre_rr, upper_rr, prev_rr, qrs_corr) -> dict[str, np.ndarray]:
-    """:data:`COLUMNS` of one record's beats (in time order): ``ecg2d.rr.unusual_columns``'
-    values, each a robust z-score with median and spread over :func:`not_premature` beats,
-    the same floors."""
-    from ecg2d.rr import MIN_RR, UNUSUAL_COLUMNS, UNUSUAL_FLOORS, robust_z
-
-    pre = np.maximum(np.asarray(pre_rr, dtype=np.float64), MIN_RR)
-    upper = np.maximum(np.asarray(upper_rr, dtype=np.float64), MIN_RR)
-    raw = (
-        np.log(pre / upper),
-        np.log(pre / np.maximum(np.asarray(prev_rr, dtype=np.float64), MIN_RR)),
-        np.asarray(qrs_corr, dtype=np.float64),
-    )
+    """:data:`COLUMNS` of one record's beats (in time order): ``ds1_sinus_z_probe.z_against``
+    the :func:`not_premature` beats."""
     reference = not_premature(pre_rr, upper_rr)
-    return {
-        name: robust_z(values, UNUSUAL_FLOORS[usual], reference=reference).astype(np.float64)
-        for name, usual, values in zip(COLUMNS, UNUSUAL_COLUMNS, raw)
-    }
+    return ds1_sinus_z_probe.z_against(pre_rr, upper_rr, prev_rr, qrs_corr, reference, COLUMNS)
 
 
 def register() -> None:
     """Register, for this process only, kind ``gbm_psinus_zn`` (:data:`COLUMNS` in place of
     ``ecg2d.rr.UNUSUAL_COLUMNS``) and the columns as ones ``bench/ds1_stress.py`` derives from
     each record's beats."""
-    import ecg2d.expert as expert
-    from ecg2d.rr import UNUSUAL_COLUMNS
-
-    ds1_fusion.register_probe_kind("gbm_psinus_zn", (), "gbm_psinus")
-    swap = dict(zip(UNUSUAL_COLUMNS, COLUMNS))
-    for table in (expert.KIND_COLUMNS, expert.KIND_FEATURES):
-        table["gbm_psinus_zn"] = tuple(swap.get(c, c) for c in table["gbm_psinus"])
-    for column in COLUMNS:
-        ds1_stress.DERIVED[column] = lambda rows, c=column: reference_z(
-            rows["pre_rr"], rows["upper_rr"], rows["prev_rr"], rows["qrs_corr"]
-        )[c]
+    ds1_sinus_z_probe.register_swapped("gbm_psinus_zn", COLUMNS, reference_z)
 
 
 def main(argv=None) -> None:

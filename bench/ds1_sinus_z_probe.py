@@ -55,11 +55,11 @@ ITEMS = ("gbm_psinus~record", "gbm_psinus_zs~record", "gbm_psinus_zs_both~record
 SINUS_Z = ("zs_pre_upper", "zs_pre_prev", "zs_qrs_corr")
 
 
-def sinus_z(pre_rr, upper_rr, prev_rr, qrs_corr) -> dict[str, np.ndarray]:
-    """:data:`SINUS_Z` of one record's beats (in time order): ``ecg2d.rr.unusual_columns``'
-    values, each a robust z-score with median and spread over the beats that are not
-    premature (``ecg2d.rr.sinus_reference``), the same floors."""
-    from ecg2d.rr import MIN_RR, UNUSUAL_COLUMNS, UNUSUAL_FLOORS, robust_z, sinus_reference
+def z_against(pre_rr, upper_rr, prev_rr, qrs_corr, reference, names) -> dict[str, np.ndarray]:
+    """``ecg2d.rr.unusual_columns``' values of one record's beats (in time order) as columns
+    ``names`` (in their order), each a robust z-score with median and spread over the beats of
+    the boolean mask ``reference`` (``ecg2d.rr.robust_z``), the same floors."""
+    from ecg2d.rr import MIN_RR, UNUSUAL_COLUMNS, UNUSUAL_FLOORS, robust_z
 
     pre = np.maximum(np.asarray(pre_rr, dtype=np.float64), MIN_RR)
     upper = np.maximum(np.asarray(upper_rr, dtype=np.float64), MIN_RR)
@@ -68,29 +68,44 @@ def sinus_z(pre_rr, upper_rr, prev_rr, qrs_corr) -> dict[str, np.ndarray]:
         np.log(pre / np.maximum(np.asarray(prev_rr, dtype=np.float64), MIN_RR)),
         np.asarray(qrs_corr, dtype=np.float64),
     )
-    reference = sinus_reference(pre_rr, upper_rr)
     return {
         name: robust_z(values, UNUSUAL_FLOORS[usual], reference=reference).astype(np.float64)
-        for name, usual, values in zip(SINUS_Z, UNUSUAL_COLUMNS, raw)
+        for name, usual, values in zip(names, UNUSUAL_COLUMNS, raw)
     }
+
+
+def sinus_z(pre_rr, upper_rr, prev_rr, qrs_corr) -> dict[str, np.ndarray]:
+    """:data:`SINUS_Z` of one record's beats (in time order): :func:`z_against` the beats that
+    are not premature (``ecg2d.rr.sinus_reference``)."""
+    from ecg2d.rr import sinus_reference
+
+    reference = sinus_reference(pre_rr, upper_rr)
+    return z_against(pre_rr, upper_rr, prev_rr, qrs_corr, reference, SINUS_Z)
+
+
+def register_swapped(kind: str, columns, z_of) -> None:
+    """Register, for this process only, kind ``kind``: ``gbm_psinus`` with ``columns`` in place
+    of ``ecg2d.rr.UNUSUAL_COLUMNS``, each derived per record (``bench/ds1_stress.py``'s
+    ``DERIVED``) by ``z_of(pre_rr, upper_rr, prev_rr, qrs_corr)``, a dict of them."""
+    import ecg2d.expert as expert
+    from ecg2d.rr import UNUSUAL_COLUMNS
+
+    ds1_fusion.register_probe_kind(kind, (), "gbm_psinus")
+    swap = dict(zip(UNUSUAL_COLUMNS, columns))
+    for table in (expert.KIND_COLUMNS, expert.KIND_FEATURES):
+        table[kind] = tuple(swap.get(c, c) for c in table["gbm_psinus"])
+    for column in columns:
+        ds1_stress.DERIVED[column] = lambda rows, c=column: z_of(
+            rows["pre_rr"], rows["upper_rr"], rows["prev_rr"], rows["qrs_corr"]
+        )[c]
 
 
 def register() -> None:
     """Register, for this process only, kinds ``gbm_psinus_zs`` (the sinus z-scores in place of
     ``ecg2d.rr.UNUSUAL_COLUMNS``) and ``gbm_psinus_zs_both`` (both), and the columns as ones
     ``bench/ds1_stress.py`` derives from each record's beats."""
-    import ecg2d.expert as expert
-    from ecg2d.rr import UNUSUAL_COLUMNS
-
     ds1_fusion.register_probe_kind("gbm_psinus_zs_both", SINUS_Z, "gbm_psinus")
-    ds1_fusion.register_probe_kind("gbm_psinus_zs", (), "gbm_psinus")
-    swap = dict(zip(UNUSUAL_COLUMNS, SINUS_Z))
-    for table in (expert.KIND_COLUMNS, expert.KIND_FEATURES):
-        table["gbm_psinus_zs"] = tuple(swap.get(c, c) for c in table["gbm_psinus"])
-    for i, column in enumerate(SINUS_Z):
-        ds1_stress.DERIVED[column] = lambda rows, i=i: sinus_z(
-            rows["pre_rr"], rows["upper_rr"], rows["prev_rr"], rows["qrs_corr"]
-        )[SINUS_Z[i]]
+    register_swapped("gbm_psinus_zs", SINUS_Z, sinus_z)
 
 
 def main(argv=None) -> None:
