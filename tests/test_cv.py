@@ -671,3 +671,18 @@ def test_stress_features_table_of_record_100(mitdb):
     ]  # fmt: skip
     assert table.loc["z_p_sinus", ("stressed", "S")] < -2
     assert table.loc["z_pre_upper", ("stressed", "S")] > table.loc["z_pre_upper", ("recorded", "S")]
+
+
+def test_published_fibrillation_criterion_on_real_rhythms():
+    """bench/af_criterion.py (Dash et al. 2009): record 203's atrial fibrillation is called
+    fibrillation almost throughout, record 100's sinus rhythm nowhere; a strictly alternating
+    bigeminal sequence turns at almost every beat (the trimming of the 8 longest and shortest
+    intervals breaks the alternation at its ends) and fills two histogram bins, so it is not."""
+    from conftest import segmented
+
+    probe = load_bench("af_criterion")
+    assert probe.describe(segmented("203", "fixed"))["af_share"] > 0.9
+    assert probe.describe(segmented("100", "fixed"))["af_share"] == 0.0
+    nrmssd, tpr, entropy = probe.segment_figures(np.tile([0.6, 1.1], 64))
+    assert nrmssd > 0.1 and tpr > probe.TPR_RANGE[1] and entropy < 0.3
+    assert np.isnan(probe.segment_figures([0.8] * 5)).all()
