@@ -113,37 +113,20 @@ def main(argv=None) -> None:
     import ds1_stress
     from ds1_cv import machine
 
-    from ecg2d.io import read_record
-    from ecg2d.segment import segment_record, window_band, window_leads
     from ecg2d.split import read_table
 
     config = yaml.safe_load((REPO / "config/config.yaml").read_text())
     experiment = ds1_fusion.shipped_experiment()
-    window = {**config["window"], **experiment.get("window", {})}
-    classes_map = experiment["classes"]
     train = [str(r) for r in experiment["train_records"]]
-    manifest = read_table(args.manifest)
-    originals = manifest[manifest["record"].astype(str).isin(train) & (manifest["augmented"] == 0)]
-    s_counts = originals[originals["label"] == ds1_stress.S_CLASS].groupby("record").size()
-    stressed = {str(r) for r, n in s_counts.items() if n >= args.min_s}
-
-    def cut(record):
-        return segment_record(
-            record, window["mode"], tuple(window["fixed_ms"]), window_band(window),
-            window_leads(window),
-        )  # fmt: skip
-
+    stressed = ds1_stress.stressed_records(read_table(args.manifest), train, args.min_s)
+    is_s = ds1_stress.is_s_of(experiment["classes"])
+    cut = ds1_stress.cutter(experiment, config)
     records = {}
     for name in train:
-        record = read_record(
-            args.data_dir, name, config["lead"], config["fallback_channel"], config["fs"],
-            lead2=config["lead2"],
-        )  # fmt: skip
+        record = ds1_stress.read(args.data_dir, name, config)
         records[name] = describe(cut(record))
         if name in stressed:
-            copy, _ = ds1_stress.stressed_record(
-                record, lambda s: np.array([classes_map.get(x) == ds1_stress.S_CLASS for x in s])
-            )
+            copy, _ = ds1_stress.stressed_record(record, is_s)
             records[f"{name}s"] = describe(cut(copy))
         print(name, records[name], records.get(f"{name}s", ""), flush=True)
     result = {

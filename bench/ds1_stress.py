@@ -221,16 +221,11 @@ def with_signal_derived(beats: dict, record) -> dict:
 def manifest_signal_derived(manifest: pd.DataFrame, data_dir: str, config: dict) -> pd.DataFrame:
     """``manifest`` (DS1 rows) with the :data:`SIGNAL_DERIVED` columns of its beats, computed
     from each record as read by the workflow's settings (crops share their beat's values)."""
-    from ecg2d.io import read_record
-
     manifest = manifest.copy()
     for column in SIGNAL_DERIVED:
         manifest[column] = np.nan
     for name, group in manifest.groupby("record"):
-        record = read_record(
-            data_dir, str(name), config["lead"], config["fallback_channel"], config["fs"],
-            lead2=config["lead2"],
-        )  # fmt: skip
+        record = read(data_dir, str(name), config)
         for column, function in SIGNAL_DERIVED.items():
             values = function(record).reindex(group["sample"].astype(np.int64)).to_numpy()
             if np.isnan(values).any():
@@ -267,17 +262,32 @@ def ds1_figures(scored: pd.DataFrame, classes) -> dict:
     return {**headline(report), **record_headline(report)}
 
 
-def stress_tables(data_dir: str, records: list[str], experiment: dict, config: dict, columns):
-    """``{record: (original table, stressed table)}`` of ``records`` (beats tables of the
-    expert's ``columns``), cut as the beats stage cuts them."""
+def read(data_dir: str, name: str, config: dict):
+    """Record ``name`` as the workflow reads it under ``config`` (its lead, fallback channel,
+    rate and second lead)."""
     from ecg2d.io import read_record
-    from ecg2d.segment import segment_record, window_band, window_leads
 
-    window = {**config["window"], **experiment.get("window", {})}
-    classes_map = experiment["classes"]
+    return read_record(
+        data_dir, name, config["lead"], config["fallback_channel"], config["fs"],
+        lead2=config["lead2"],
+    )  # fmt: skip
+
+
+def is_s_of(classes_map: dict):
+    """The function telling which of an array of beat symbols are S in ``classes_map``."""
 
     def is_s(symbols):
         return np.array([classes_map.get(s) == S_CLASS for s in symbols])
+
+    return is_s
+
+
+def cutter(experiment: dict, config: dict):
+    """The function cutting a record's beats as the beats stage cuts them for ``experiment``
+    (its window over ``config``'s)."""
+    from ecg2d.segment import segment_record, window_band, window_leads
+
+    window = {**config["window"], **experiment.get("window", {})}
 
     def cut(record):
         return segment_record(
@@ -288,12 +298,26 @@ def stress_tables(data_dir: str, records: list[str], experiment: dict, config: d
             window_leads(window),
         )
 
+    return cut
+
+
+def stressed_records(manifest: pd.DataFrame, train, min_s: int) -> list[str]:
+    """The ``train`` records with at least ``min_s`` original S beats in ``manifest``, sorted."""
+    rows = manifest[manifest["record"].astype(str).isin(train) & (manifest["augmented"] == 0)]
+    s_counts = rows[rows["label"] == S_CLASS].groupby("record").size()
+    return sorted(str(r) for r, n in s_counts.items() if n >= min_s)
+
+
+def stress_tables(data_dir: str, records: list[str], experiment: dict, config: dict, columns):
+    """``{record: (original table, stressed table)}`` of ``records`` (beats tables of the
+    expert's ``columns``), cut as the beats stage cuts them."""
+    classes_map = experiment["classes"]
+    is_s = is_s_of(classes_map)
+    cut = cutter(experiment, config)
+
     out = {}
     for name in records:
-        record = read_record(
-            data_dir, name, config["lead"], config["fallback_channel"], config["fs"],
-            lead2=config["lead2"],
-        )  # fmt: skip
+        record = read(data_dir, name, config)
         stressed, mixed = stressed_record(record, is_s)
         beats = cut(stressed)
         original = with_signal_derived(cut(record), record)
@@ -385,9 +409,7 @@ def main(argv=None) -> None:
     folds = [[str(r) for r in fold] for fold in experiment["cv_folds"]]
     manifest = read_table(args.manifest)
     manifest = manifest[manifest["record"].astype(str).isin(train)]
-    originals = manifest[manifest["augmented"] == 0]
-    s_counts = originals[originals["label"] == S_CLASS].groupby("record").size()
-    stressed = sorted(str(r) for r, n in s_counts.items() if n >= args.min_s)
+    stressed = stressed_records(manifest, train, args.min_s)
     kinds = [ds1_fusion.expert_spec(expert_item(item)).expert for item in args.expert]
     columns = list(dict.fromkeys(c for kind in kinds for c in KIND_COLUMNS[kind]))
     tables = stress_tables(

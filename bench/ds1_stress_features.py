@@ -66,10 +66,7 @@ def main(argv=None) -> None:
     config = yaml.safe_load((REPO / "config/config.yaml").read_text())
     experiment = ds1_fusion.shipped_experiment()
     train = [str(r) for r in experiment["train_records"]]
-    manifest = read_table(args.manifest)
-    originals = manifest[manifest["record"].astype(str).isin(train) & (manifest["augmented"] == 0)]
-    s_counts = originals[originals["label"] == ds1_stress.S_CLASS].groupby("record").size()
-    stressed = sorted(str(r) for r, n in s_counts.items() if n >= args.min_s)
+    stressed = ds1_stress.stressed_records(read_table(args.manifest), train, args.min_s)
     tables = ds1_stress.stress_tables(
         args.data_dir, stressed, experiment, config, list(KIND_COLUMNS[args.expert])
     )
