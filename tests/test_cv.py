@@ -681,8 +681,47 @@ def test_published_fibrillation_criterion_on_real_rhythms():
     from conftest import segmented
 
     probe = load_bench("af_criterion")
-    assert probe.describe(segmented("203", "fixed"))["af_share"] > 0.9
-    assert probe.describe(segmented("100", "fixed"))["af_share"] == 0.0
+    assert probe.describe(segmented("203", "fixed"))[0]["af_share"] > 0.9
+    assert probe.describe(segmented("100", "fixed"))[0]["af_share"] == 0.0
     nrmssd, tpr, entropy = probe.segment_figures(np.tile([0.6, 1.1], 64))
     assert nrmssd > 0.1 and tpr > probe.TPR_RANGE[1] and entropy < 0.3
     assert np.isnan(probe.segment_figures([0.8] * 5)).all()
+
+
+def test_fibrillation_criterion_between_non_premature_beats():
+    """bench/af_criterion.py's variant over the intervals between non-premature beats: record
+    203's fibrillation stays called, as its reference annotations say (AFIB/AFL throughout),
+    record 100's sinus rhythm is not (no fibrillation annotated); record 208's frequent
+    ventricular ectopy, which the published criterion calls fibrillation almost throughout, is
+    called far less. A strict bigeminy is one interval of two cycles between its sinus beats."""
+    from conftest import MITDB, segmented
+
+    probe = load_bench("af_criterion")
+    for name, low, high in (("203", 0.9, 1.0), ("100", 0.0, 0.0)):
+        beats = segmented(name, "fixed")
+        share = probe.describe(beats)[0]["af_between_share"]
+        annotated = probe.annotated_af(str(MITDB), name, beats["sample"], float(beats["fs"]))
+        assert low <= share <= high and low <= annotated.mean() <= high
+    ectopy = probe.describe(segmented("208", "fixed"))[0]
+    assert ectopy["af_share"] > 0.8 and ectopy["af_between_share"] < 0.4
+    pre = np.tile([0.6, 1.4], 200)
+    assert not probe.dash_af_between(pre, np.full(len(pre), 1.4)).any()
+    assert probe.dash_af_between([0.5], [1.0]).tolist() == [False]
+
+
+def test_gated_z_scores_follow_the_fibrillation_verdict():
+    """bench/ds1_af_gated_probe.py: where the beat is called fibrillation the z-score is the one
+    against all the record's beats, elsewhere the one against its non-premature beats."""
+    from conftest import segmented
+
+    probe = load_bench("ds1_af_gated_probe")
+    af = load_bench("af_criterion")
+    z90 = load_bench("ds1_sinus_z90_probe")
+    for name in ("203", "100"):
+        b = segmented(name, "fixed")
+        args = (b["pre_rr"], b["upper_rr"], b["prev_rr"], b["qrs_corr"])
+        gated, called = probe.gated_z(*args), af.dash_af_between(b["pre_rr"], b["upper_rr"])
+        zn = z90.reference_z(*args)["zn_pre_upper"]
+        assert np.allclose(gated["zg_pre_upper"][called], b["z_pre_upper"][called], atol=1e-5)
+        assert np.array_equal(gated["zg_pre_upper"][~called], zn[~called])
+        assert called.mean() > 0.9 if name == "203" else not called.any()
