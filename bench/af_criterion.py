@@ -53,75 +53,11 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "bench")]
 
-#: Dash et al. 2009: the segment's length in beats, the intervals dropped at each end, and the
-#: thresholds of the three tests.
-SEGMENT, TRIM = 128, 8
-NRMSSD_MIN, TPR_RANGE, ENTROPY_MIN, BINS = 0.1, (0.54, 0.77), 0.7, 16
+# The criterion's home is the library; this benchmark describes it.
+from ecg2d.fibrillation import TPR_RANGE, dash_af, segment_figures  # noqa: E402
+from ecg2d.fibrillation import fibrillation_between as dash_af_between  # noqa: E402
 
-
-def segment_figures(rr) -> tuple[float, float, float]:
-    """``(nrmssd, tpr, entropy)`` of one segment of RR intervals (seconds, in order) after its
-    :data:`TRIM` longest and shortest are dropped (Dash et al. 2009); NaN for fewer than 8
-    intervals left."""
-    rr = np.asarray(rr, dtype=np.float64)
-    rr = rr[~np.isnan(rr)]
-    if len(rr) - 2 * TRIM >= 8:
-        order = np.argsort(rr, kind="stable")
-        keep = np.sort(order[TRIM : len(rr) - TRIM])
-        rr = rr[keep]
-    if len(rr) < 8:
-        return (np.nan, np.nan, np.nan)
-    nrmssd = float(np.sqrt(np.mean(np.diff(rr) ** 2)) / np.mean(rr))
-    middle = rr[1:-1]
-    turning = ((middle > rr[:-2]) & (middle > rr[2:])) | ((middle < rr[:-2]) & (middle < rr[2:]))
-    tpr = float(turning.sum() / len(rr))
-    counts, _ = np.histogram(rr, bins=BINS)
-    p = counts[counts > 0] / len(rr)
-    entropy = float(-(p * np.log(p)).sum() / np.log(BINS))
-    return (nrmssd, tpr, entropy)
-
-
-def dash_af(pre_rr, segment: int = SEGMENT) -> dict[str, np.ndarray]:
-    """Per beat of one record (in time order): the three figures of :func:`segment_figures` over
-    the ``segment`` beats' ``pre_rr`` centred on it, and ``af``, whether all three tests call
-    it fibrillation."""
-    from ecg2d.segment import centred_windows
-
-    pre = np.asarray(pre_rr, dtype=np.float64)
-    figures = (
-        np.array([segment_figures(w) for w in centred_windows(pre, segment)])
-        if len(pre)
-        else np.zeros((0, 3))
-    )
-    nrmssd, tpr, entropy = figures.T
-    with np.errstate(invalid="ignore"):
-        af = (
-            (nrmssd > NRMSSD_MIN)
-            & (tpr >= TPR_RANGE[0])
-            & (tpr <= TPR_RANGE[1])
-            & (entropy > ENTROPY_MIN)
-        )
-    return {"nrmssd": nrmssd, "tpr": tpr, "entropy": entropy, "af": af}
-
-
-#: A beat is not premature when its ``pre_rr`` is at least this share of the dominant cycle.
-NOT_PREMATURE = 0.9
-
-
-def dash_af_between(pre_rr, upper_rr, segment: int = SEGMENT) -> np.ndarray:
-    """Per beat of one record (in time order): :func:`dash_af`'s verdict over the intervals
-    between consecutive beats that are not premature (``pre_rr`` at least
-    :data:`NOT_PREMATURE` of ``upper_rr``), each beat taking that of the last such beat at or
-    before it (the first such beat's, before it); all False where fewer than two are."""
-    pre = np.asarray(pre_rr, dtype=np.float64)
-    keep = np.flatnonzero(pre >= NOT_PREMATURE * np.asarray(upper_rr, dtype=np.float64))
-    if len(keep) < 2:
-        return np.zeros(len(pre), dtype=bool)
-    times = np.cumsum(pre)[keep]
-    between = np.diff(times)
-    verdict = dash_af(np.concatenate([between[:1], between]), segment)["af"]
-    last = np.clip(np.searchsorted(keep, np.arange(len(pre)), side="right") - 1, 0, None)
-    return verdict[last]
+__all__ = ["TPR_RANGE", "dash_af", "dash_af_between", "segment_figures"]
 
 
 def annotated_af(data_dir: str, name: str, samples, fs: float) -> np.ndarray:

@@ -35,11 +35,17 @@ rate and heart rate:
 - with kind ``gbm_psinus``, that score judged against the record's *sinus* beats instead
   (:data:`ecg2d.rr.PSINUS_COLUMNS`, in place of ``gbm_pwave``'s): the P-wave template, median
   and spread taken over the beats that are not premature against the dominant cycle
-  (:func:`ecg2d.rr.sinus_reference`), so that it holds where premature beats are the majority.
+  (:func:`ecg2d.rr.sinus_reference`), so that it holds where premature beats are the majority;
+- with kind ``gbm_gated``, ``gbm_psinus``'s features with how unusual the beat is judged
+  against the rhythm the premature beats interrupt (:data:`ecg2d.rr.GATED_COLUMNS`, in place of
+  :data:`ecg2d.rr.UNUSUAL_COLUMNS`): the z-scores with median and spread over the beats that
+  are not premature, except in atrial fibrillation told from the intervals between those beats
+  (:func:`ecg2d.fibrillation.fibrillation_between`), where they are the ones against all beats;
+  a premature beat then stays unusual where premature beats are as many as sinus beats.
 
 Kinds ``rr`` and ``rr_shape`` are a multinomial logistic regression with balanced class
 weights. Kinds ``gbm``, ``gbm_af``, ``gbm_2lead``, ``gbm_premature``, ``gbm_unusual``,
-``gbm_pwave`` and ``gbm_psinus`` are gradient-boosted trees (scikit-learn's
+``gbm_pwave``, ``gbm_psinus`` and ``gbm_gated`` are gradient-boosted trees (scikit-learn's
 ``HistGradientBoostingClassifier``, balanced class weights): trees can learn that a short RR
 interval means a premature beat in a regular rhythm and nothing in atrial fibrillation, which a
 linear model cannot. Both are fitted with scikit-learn, applied with NumPy and stored as plain
@@ -54,6 +60,7 @@ from __future__ import annotations
 import numpy as np
 
 from ecg2d.rr import (
+    GATED_COLUMNS,
     IRREGULARITY_FLOOR,
     MIN_RR,
     PREMATURITY_COLUMNS,
@@ -98,6 +105,9 @@ KIND_COLUMNS = {
 KIND_COLUMNS["gbm_unusual"] = (*KIND_COLUMNS["gbm_premature"], *UNUSUAL_COLUMNS)
 KIND_COLUMNS["gbm_pwave"] = (*KIND_COLUMNS["gbm_unusual"], *PWAVE_COLUMNS)
 KIND_COLUMNS["gbm_psinus"] = (*KIND_COLUMNS["gbm_unusual"], *PSINUS_COLUMNS)
+KIND_COLUMNS["gbm_gated"] = tuple(
+    dict(zip(UNUSUAL_COLUMNS, GATED_COLUMNS)).get(c, c) for c in KIND_COLUMNS["gbm_psinus"]
+)
 #: Columns that may be missing (NaN): the other lead's, which a one-lead record lacks.
 MAY_BE_MISSING = SHAPE2_COLUMNS
 
@@ -134,6 +144,7 @@ TREE_KINDS = (
     "gbm_unusual",
     "gbm_pwave",
     "gbm_psinus",
+    "gbm_gated",
 )
 #: The trees' settings (scikit-learn's ``HistGradientBoostingClassifier``): a fixed number of
 #: iterations, no early stopping (whose internal split needs two beats of every class).

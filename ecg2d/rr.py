@@ -34,6 +34,16 @@ UNUSUAL_COLUMNS = ("z_pre_upper", "z_pre_prev", "z_qrs_corr")
 #: The smallest robust spread each :data:`UNUSUAL_COLUMNS` score divides by, so that a perfectly
 #: steady record does not make every small difference infinitely unusual.
 UNUSUAL_FLOORS = {"z_pre_upper": 0.02, "z_pre_prev": 0.02, "z_qrs_corr": 0.01}
+#: :data:`UNUSUAL_COLUMNS`' scores judged against the rhythm the premature beats interrupt, as
+#: beats files and manifests hold them (:func:`gated_columns`): median and spread over the
+#: record's beats that are not premature (:func:`not_premature`), so that a premature beat
+#: stays unusual where premature beats are as many as sinus beats; in atrial fibrillation,
+#: which has no cycle to be early against, the scores against all beats. Read by the
+#: ``gbm_gated`` expert (:mod:`ecg2d.expert`) in place of :data:`UNUSUAL_COLUMNS`.
+GATED_COLUMNS = ("zg_pre_upper", "zg_pre_prev", "zg_qrs_corr")
+#: A beat is not premature when its ``pre_rr`` is at least this share of the dominant cycle
+#: ``upper_rr`` around it (:func:`not_premature`), the usual clinical threshold of prematurity.
+NOT_PREMATURE_SHARE = 0.9
 #: How unusual the atrial activity before a beat is for its own record, as beats files and
 #: manifests hold it: the robust z-score, against all the record's beats, of its P-wave
 #: likeness (:func:`ecg2d.shape.p_wave_likeness`), read by the ``gbm_pwave`` expert.
@@ -160,19 +170,59 @@ def reference_mask(reference, n: int) -> np.ndarray:
     return mask if mask.sum() >= MIN_REFERENCE_BEATS else np.ones(n, dtype=bool)
 
 
-def unusual_columns(pre_rr, upper_rr, prev_rr, qrs_corr) -> dict[str, np.ndarray]:
+def not_premature(pre_rr, upper_rr, share: float = NOT_PREMATURE_SHARE) -> np.ndarray:
+    """The beats whose ``pre_rr`` is at least ``share`` of the dominant cycle ``upper_rr``
+    around them: the whole rhythm of a sinus record, and in bigeminy its sinus half only."""
+    return np.asarray(pre_rr, dtype=np.float64) >= share * np.asarray(upper_rr, dtype=np.float64)
+
+
+def unusual_columns(pre_rr, upper_rr, prev_rr, qrs_corr, reference=None) -> dict[str, np.ndarray]:
     """:data:`UNUSUAL_COLUMNS` of one record's beats (their ``pre_rr``, ``upper_rr`` and
     ``prev_rr`` in seconds, ``qrs_corr``), each a :func:`robust_z` over the record's beats with
     its :data:`UNUSUAL_FLOORS` floor: label-free, and, made of ratios and a correlation, the same
     at any sampling rate. A prematurity of 0.85 is many sds early in a steady sinus rhythm and
-    ordinary in atrial fibrillation; the record's own spread says which."""
+    ordinary in atrial fibrillation; the record's own spread says which. ``reference`` (a
+    boolean mask of the beats) takes median and spread over those beats only
+    (:func:`robust_z`)."""
     pre = np.maximum(np.asarray(pre_rr, dtype=np.float64), MIN_RR)
     raw = {
         "z_pre_upper": np.log(pre / np.maximum(np.asarray(upper_rr, dtype=np.float64), MIN_RR)),
         "z_pre_prev": np.log(pre / np.maximum(np.asarray(prev_rr, dtype=np.float64), MIN_RR)),
         "z_qrs_corr": np.asarray(qrs_corr, dtype=np.float64),
     }
-    return {name: robust_z(raw[name], UNUSUAL_FLOORS[name]) for name in UNUSUAL_COLUMNS}
+    return {
+        name: robust_z(raw[name], UNUSUAL_FLOORS[name], reference=reference)
+        for name in UNUSUAL_COLUMNS
+    }
+
+
+def gated_columns(pre_rr, upper_rr, prev_rr, qrs_corr, fibrillation) -> dict[str, np.ndarray]:
+    """:data:`GATED_COLUMNS` of one record's beats: :func:`unusual_columns` against the beats
+    that are :func:`not_premature`, and against all beats where the boolean mask
+    ``fibrillation`` (e.g. :func:`ecg2d.fibrillation.fibrillation_between`) holds.
+
+    Where premature beats are half the beats, their spread is the gap between the two halves
+    and a premature beat is no longer unusual against all beats; against the non-premature
+    beats it is. In atrial fibrillation the non-premature beats are the narrow top of a wide
+    spread and every shorter beat would score as premature; there the scores over all beats
+    hold (chosen on DS1 folds by ``bench/ds1_af_gated_probe.py``)."""
+    usual = unusual_columns(pre_rr, upper_rr, prev_rr, qrs_corr)
+    steady = unusual_columns(
+        pre_rr, upper_rr, prev_rr, qrs_corr, reference=not_premature(pre_rr, upper_rr)
+    )
+    af = np.asarray(fibrillation, dtype=bool)
+    return {
+        gated: np.where(af, usual[name], steady[name]).astype(np.float32)
+        for gated, name in zip(GATED_COLUMNS, UNUSUAL_COLUMNS)
+    }
+
+
+def centred_windows(values: np.ndarray, beats: int) -> np.ndarray:
+    """For each of ``values``, the ``beats`` values centred on it (``2 * (beats // 2) + 1``
+    columns), NaN where the window reaches past either end."""
+    half = beats // 2
+    padded = np.concatenate([np.full(half, np.nan), values, np.full(half, np.nan)])
+    return np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1)
 
 
 def check_finite(rr: np.ndarray, columns: tuple[str, ...], records=None) -> None:

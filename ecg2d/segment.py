@@ -5,9 +5,9 @@ its R-peak sample, symbol, window ``[start, end)``, RR-interval context (measure
 beats' QRS complexes aligned to the record's median QRS, :func:`fiducials`) and record-relative QRS
 shape (:mod:`ecg2d.shape`) in its lead and, where the record has one, its other lead (``lead2``;
 "" and NaN shape without one), and how unusual the beat and the atrial activity before it are
-for the record (:data:`ecg2d.rr.UNUSUAL_COLUMNS`, :data:`ecg2d.rr.PWAVE_COLUMNS`,
-:data:`ecg2d.rr.PSINUS_COLUMNS`). It is independent of any experiment: every beat annotation is
-kept, and experiments choose classes later.
+for the record (:data:`ecg2d.rr.UNUSUAL_COLUMNS`, :data:`ecg2d.rr.GATED_COLUMNS`,
+:data:`ecg2d.rr.PWAVE_COLUMNS`, :data:`ecg2d.rr.PSINUS_COLUMNS`). It is independent of any
+experiment: every beat annotation is kept, and experiments choose classes later.
 """
 
 from __future__ import annotations
@@ -16,12 +16,15 @@ import logging
 
 import numpy as np
 
+from ecg2d.fibrillation import fibrillation_between
 from ecg2d.io import RecordError, beat_mask, load_npz
 from ecg2d.rr import (
     PREMATURITY_COLUMNS,
     PWAVE_FLOOR,
     RHYTHM_COLUMNS,
     RR_CONTEXT,
+    centred_windows,
+    gated_columns,
     robust_z,
     sinus_reference,
     unusual_columns,
@@ -82,14 +85,6 @@ def rr_irregularity(pre_rr: np.ndarray, beats: int = LOCAL_RR_BEATS) -> np.ndarr
     diffs = np.abs(np.diff(windows, axis=1))
     out[1:] = np.nanmedian(diffs, axis=1) / np.nanmedian(windows, axis=1)
     return out
-
-
-def centred_windows(values: np.ndarray, beats: int) -> np.ndarray:
-    """For each of ``values``, the ``beats`` values centred on it (``2 * (beats // 2) + 1``
-    columns), NaN where the window reaches past either end."""
-    half = beats // 2
-    padded = np.concatenate([np.full(half, np.nan), values, np.full(half, np.nan)])
-    return np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1)
 
 
 def rhythm_irregularity(irregularity: np.ndarray, beats: int = RHYTHM_BEATS) -> np.ndarray:
@@ -342,9 +337,9 @@ def beats_around_peaks(
     beats.update({key: value[keep] for key, value in rr.items()})
     shape.update(second_lead_features(record.signal2, record.fs, r))
     beats.update({key: value[keep] for key, value in shape.items()})
-    beats.update(
-        unusual_columns(beats["pre_rr"], beats["upper_rr"], beats["prev_rr"], beats["qrs_corr"])
-    )
+    context = (beats["pre_rr"], beats["upper_rr"], beats["prev_rr"], beats["qrs_corr"])
+    beats.update(unusual_columns(*context))
+    beats.update(gated_columns(*context, fibrillation_between(*context[:2])))
     stretch = p_wave_stretches(record.signal, record.fs, points)
     beats["z_p_corr"] = robust_z(stretch_likeness(stretch)[keep], PWAVE_FLOOR)
     sinus = sinus_reference(rr["pre_rr"], rr["upper_rr"])
@@ -414,6 +409,6 @@ BEATS_KEYS = frozenset(
         "record lead fs signal sample symbol start end pre_rr post_rr local_rr record_rr "
         "rr_irregularity rhythm_irregularity rhythm_cells prev_rr upper_rr "
         "qrs_corr qrs_amp qrs_width lead2 qrs_corr_2 qrs_amp_2 qrs_width_2 "
-        "z_pre_upper z_pre_prev z_qrs_corr z_p_corr z_p_sinus"
+        "z_pre_upper z_pre_prev z_qrs_corr zg_pre_upper zg_pre_prev zg_qrs_corr z_p_corr z_p_sinus"
     ).split()
 )

@@ -725,3 +725,5 @@ def test_gated_z_scores_follow_the_fibrillation_verdict():
         assert np.allclose(gated["zg_pre_upper"][called], b["z_pre_upper"][called], atol=1e-5)
         assert np.array_equal(gated["zg_pre_upper"][~called], zn[~called])
         assert called.mean() > 0.9 if name == "203" else not called.any()
+        for column in probe.COLUMNS:  # the workflow's beats hold the columns the rule chose
+            np.testing.assert_allclose(b[column], gated[column], atol=1e-6)

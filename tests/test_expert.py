@@ -7,6 +7,7 @@ training labels N 52 %, S 2 % (0.27).
 """
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -434,6 +435,40 @@ def test_gbm_premature_features_are_hand_computed_and_free_of_rate():
     slower = x.copy()
     slower[:, intervals] *= 1.7
     np.testing.assert_allclose(expert_features(slower, "gbm_premature"), features)
+
+
+def test_gbm_gated_reads_the_gated_scores_in_place_of_the_all_beats_ones():
+    """Kind gbm_gated is gbm_psinus with ``ecg2d.rr.GATED_COLUMNS`` where gbm_psinus has
+    ``UNUSUAL_COLUMNS``, same places, same features otherwise; a tree kind; a choice of the
+    schema's ``model.expert``."""
+    import yaml
+
+    from ecg2d.expert import EXPERTS, KIND_COLUMNS, KIND_FEATURES, TREE_KINDS
+    from ecg2d.rr import GATED_COLUMNS, UNUSUAL_COLUMNS
+
+    psinus, gated = KIND_COLUMNS["gbm_psinus"], KIND_COLUMNS["gbm_gated"]
+    assert len(gated) == len(psinus) and not set(UNUSUAL_COLUMNS) & set(gated)
+    places = [psinus.index(c) for c in UNUSUAL_COLUMNS]
+    assert [gated[i] for i in places] == list(GATED_COLUMNS)
+    assert [c for c in gated if c not in GATED_COLUMNS] == [
+        c for c in psinus if c not in UNUSUAL_COLUMNS
+    ]
+    assert KIND_FEATURES["gbm_gated"][-4:-1] == GATED_COLUMNS
+    assert "gbm_gated" in TREE_KINDS and "gbm_gated" in EXPERTS
+    schema = yaml.safe_load((Path(__file__).parents[1] / "config" / "schema.yaml").read_text())
+
+    def expert_enums(node):
+        if isinstance(node, dict):
+            if isinstance(node.get("expert"), dict) and "enum" in node["expert"]:
+                yield node["expert"]["enum"]
+            for value in node.values():
+                yield from expert_enums(value)
+        elif isinstance(node, list):
+            for value in node:
+                yield from expert_enums(value)
+
+    enums = list(expert_enums(schema))
+    assert enums and all(list(EXPERTS) == enum for enum in enums)
 
 
 def test_gbm_premature_calls_fewer_normal_beats_premature(mitdb):

@@ -493,6 +493,39 @@ def test_beats_judge_the_p_wave_against_the_records_sinus_beats():
     assert np.median(judged[atrial]) < -2 and abs(np.median(judged[~atrial])) < 0.5
 
 
+def test_beats_judge_how_unusual_a_beat_is_against_the_rhythm_premature_beats_interrupt():
+    """Beats files hold ``zg_*`` (``ecg2d.rr.GATED_COLUMNS``): the z-scores of
+    ``ecg2d.rr.unusual_columns`` with median and spread over the beats that are not premature,
+    and the all-beats ones where ``fibrillation_between`` calls the beat fibrillation. Record
+    100 (sinus rhythm, no fibrillation called): its atrial premature beats are unusual; record
+    203 (fibrillation throughout): the gated scores are the all-beats ones. In a strict
+    bigeminy the all-beats score of a premature interval is about one spread (the spread is
+    the gap between the halves), the gated one many."""
+    from ecg2d.fibrillation import fibrillation_between
+    from ecg2d.rr import GATED_COLUMNS, gated_columns, not_premature, unusual_columns
+    from ecg2d.segment import upper_rr
+
+    sinus = segmented("100", "fixed")
+    assert set(GATED_COLUMNS) <= set(sinus) and set(GATED_COLUMNS) <= BEATS_KEYS
+    context = (sinus["pre_rr"], sinus["upper_rr"], sinus["prev_rr"], sinus["qrs_corr"])
+    assert not fibrillation_between(*context[:2]).any()
+    steady = unusual_columns(*context, reference=not_premature(*context[:2]))
+    np.testing.assert_array_equal(sinus["zg_pre_upper"], steady["z_pre_upper"])
+    assert np.median(sinus["zg_pre_upper"][sinus["symbol"] == "A"]) < -4
+    af = segmented("203", "fixed")
+    called = fibrillation_between(af["pre_rr"], af["upper_rr"])
+    assert called.mean() > 0.9
+    for gated, usual in zip(GATED_COLUMNS, ("z_pre_upper", "z_pre_prev", "z_qrs_corr")):
+        np.testing.assert_array_equal(af[gated][called], af[usual][called])
+    pre = np.tile([0.6, 1.2], 150)
+    upper, prev = upper_rr(pre), np.r_[pre[:1], pre[:-1]]
+    corr = np.ones(len(pre))
+    usual = unusual_columns(pre, upper, prev, corr)["z_pre_upper"]
+    gated = gated_columns(pre, upper, prev, corr, np.zeros(len(pre), bool))["zg_pre_upper"]
+    assert -2 < np.median(usual[::2]) and np.median(gated[::2]) < -10
+    assert np.allclose(gated[1::2], 0.0, atol=1e-6)
+
+
 def test_a_records_usual_value_is_taken_over_its_reference_beats_where_there_are_enough():
     """``robust_z`` with a reference mask takes median and spread over those values only; with
     fewer than ``MIN_REFERENCE_BEATS`` of them, over all (a record with almost no sinus beat
