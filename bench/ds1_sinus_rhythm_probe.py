@@ -77,16 +77,16 @@ def sinus_irregularity(pre_rr, upper_rr, window: int = WINDOW) -> np.ndarray:
     return out
 
 
-def register_replacing(kind: str, column: str) -> None:
-    """Register, for this process only, tree kind ``kind``: ``gbm_psinus`` with its local
+def register_replacing(kind: str, column: str, base_kind: str = "gbm_psinus") -> None:
+    """Register, for this process only, tree kind ``kind``: ``base_kind`` with its local
     irregularity replaced by manifest column ``column`` (read as that is, ``log(x + 0.01)``)
     and its two rhythm columns removed."""
     import ecg2d.expert as expert
     from ecg2d.rr import RHYTHM_COLUMNS
 
-    ds1_fusion.register_probe_kind(kind, (), "gbm_psinus")
-    base = expert.KIND_COLUMNS["gbm_psinus"]
-    features = expert.KIND_FEATURES["gbm_psinus"]
+    ds1_fusion.register_probe_kind(kind, (), base_kind)
+    base = expert.KIND_COLUMNS[base_kind]
+    features = expert.KIND_FEATURES[base_kind]
     dropped = {f"log_{c}" for c in RHYTHM_COLUMNS}
     expert.KIND_COLUMNS[kind] = (
         *base[:4],

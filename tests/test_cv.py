@@ -727,3 +727,25 @@ def test_gated_z_scores_follow_the_fibrillation_verdict():
         assert called.mean() > 0.9 if name == "203" else not called.any()
         for column in probe.COLUMNS:  # the workflow's beats hold the columns the rule chose
             np.testing.assert_allclose(b[column], gated[column], atol=1e-6)
+
+
+def test_fibrillation_column_replaces_the_irregularity_features():
+    """bench/ds1_af_rhythm_probe.py: kind ``gbm_gated_fib`` reads ``fibrillation`` where
+    ``gbm_gated`` reads the local irregularity, and neither rhythm column; the column is 1
+    through record 203's fibrillation and 0 through record 100's sinus rhythm."""
+    from conftest import segmented
+
+    from ecg2d.expert import KIND_COLUMNS
+    from ecg2d.rr import RHYTHM_COLUMNS
+
+    probe = load_bench("ds1_af_rhythm_probe")
+    probe.register()
+    columns, gated = KIND_COLUMNS["gbm_gated_fib"], KIND_COLUMNS["gbm_gated"]
+    assert columns[4] == "fibrillation" and gated[4] == "rr_irregularity"
+    assert not set(RHYTHM_COLUMNS) & set(columns)
+    assert [c for c in columns if c != "fibrillation"] == [
+        c for c in gated if c not in ("rr_irregularity", *RHYTHM_COLUMNS)
+    ]
+    af, sinus = segmented("203", "fixed"), segmented("100", "fixed")
+    assert probe.fibrillation(af["pre_rr"], af["upper_rr"]).mean() > 0.9
+    assert not probe.fibrillation(sinus["pre_rr"], sinus["upper_rr"]).any()
