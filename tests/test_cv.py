@@ -749,3 +749,29 @@ def test_fibrillation_column_replaces_the_irregularity_features():
     af, sinus = segmented("203", "fixed"), segmented("100", "fixed")
     assert probe.fibrillation(af["pre_rr"], af["upper_rr"]).mean() > 0.9
     assert not probe.fibrillation(sinus["pre_rr"], sinus["upper_rr"]).any()
+
+
+def test_fibrillation_column_replaces_the_rhythm_columns_only():
+    """bench/ds1_af_rhythm_local_probe.py: kind ``gbm_gated_fib_local`` reads ``fibrillation``
+    where ``gbm_gated`` reads the two rhythm columns, keeps the local irregularity, and its
+    features line up with its columns (one per column, two for ``upper_rr``)."""
+    from conftest import segmented
+
+    from ecg2d.expert import KIND_COLUMNS, KIND_FEATURES, expert_features
+    from ecg2d.rr import RHYTHM_COLUMNS
+
+    probe = load_bench("ds1_af_rhythm_local_probe")
+    probe.register()
+    columns, gated = KIND_COLUMNS[probe.KIND], KIND_COLUMNS["gbm_gated"]
+    assert "rr_irregularity" in columns and "fibrillation" in columns
+    assert not set(RHYTHM_COLUMNS) & set(columns)
+    assert columns.index("fibrillation") == gated.index(RHYTHM_COLUMNS[0])
+    beats = segmented("203", "fixed")
+    beats["fibrillation"] = load_bench("ds1_af_rhythm_probe").fibrillation(
+        beats["pre_rr"], beats["upper_rr"]
+    )
+    x = np.stack([beats[c] for c in columns], axis=1)
+    features = expert_features(x, probe.KIND)
+    assert features.shape[1] == len(KIND_FEATURES[probe.KIND])
+    column = list(KIND_FEATURES[probe.KIND]).index("fibrillation")
+    np.testing.assert_array_equal(features[:, column], beats["fibrillation"])
