@@ -775,3 +775,13 @@ def test_fibrillation_column_replaces_the_rhythm_columns_only():
     assert features.shape[1] == len(KIND_FEATURES[probe.KIND])
     column = list(KIND_FEATURES[probe.KIND]).index("fibrillation")
     np.testing.assert_array_equal(features[:, column], beats["fibrillation"])
+
+
+def test_segment_choice_keeps_the_published_segment_unless_clearly_better():
+    """bench/af_segment_choice.py's rule: the first (published) segment stays unless another's
+    balanced accuracy is higher by more than the margin, and then the highest is taken."""
+    probe = load_bench("af_segment_choice")
+    margin = probe.MARGIN
+    assert probe.choose({128: 0.90, 64: 0.90 + margin / 2, 32: 0.85}) == 128
+    assert probe.choose({128: 0.90, 64: 0.90 + 2 * margin, 32: 0.90 + 3 * margin}) == 32
+    assert probe.choose({128: 0.95, 64: 0.90}) == 128
