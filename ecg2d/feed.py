@@ -36,7 +36,11 @@ class BeatBatches(_base_dataset()):
     ``sampling_power`` p > 0, ``n_classes * samples_per_class`` rows shared among the classes
     in proportion to their number of rows to the power p, e.g. 0.5: square-root sampling);
     with ``"shuffle"``, ``samples_per_epoch`` (if set) keeps that many rows of each epoch's
-    shuffle. ``weights`` (one per class) adds sample weights. Inputs are the image alone or
+    shuffle. ``weights`` (one per class) adds sample weights. With ``mixup_alpha`` > 0 (mixup,
+    Zhang et al. 2018; training only), every input of a batch is blended with another of the
+    same batch, ``lam * a + (1 - lam) * b`` with ``lam`` drawn per input from Beta(alpha,
+    alpha), and the labels become rows of per-class targets blended alike (sample weights
+    too); the draws repeat for a seed, epoch and batch. Inputs are the image alone or
     ``(image, rr)``, the RR features (:func:`ecg2d.rr.rr_matrix`) of the manifest's
     ``rr_columns``; images are area-resized to ``input_size``.
     """
@@ -56,6 +60,7 @@ class BeatBatches(_base_dataset()):
         weights: np.ndarray | None = None,
         seed: int = 0,
         rr_columns=RR_COLUMNS,
+        mixup_alpha: float = 0.0,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -65,6 +70,10 @@ class BeatBatches(_base_dataset()):
         if unknown:
             raise ValueError(f"labels {unknown} in the manifest are not classes {classes}")
         self.y = rows["label"].map(index).to_numpy(dtype=np.int64)
+        self.n_classes = len(classes)
+        if not mixup_alpha >= 0.0:
+            raise ValueError(f"train.mixup_alpha: {mixup_alpha} is below 0")
+        self.mixup_alpha = float(mixup_alpha)
         columns = list(rr_columns)
         self.rr = None
         if use_rr:
@@ -115,11 +124,34 @@ class BeatBatches(_base_dataset()):
     def __getitem__(self, idx: int):
         rows = self.batch_rows(idx)
         x = self.reader.load(self.paths[rows], self.input_size)
-        inputs = (x, self.rr[rows]) if self.rr is not None else x
+        rr = self.rr[rows] if self.rr is not None else None
         y = self.y[rows]
-        if self.weights is not None:
-            return inputs, y, self.weights[y]
+        weights = self.weights[y] if self.weights is not None else None
+        if self.mixup_alpha > 0:
+            x, rr, y, weights = self.mixup(idx, x, rr, y, weights)
+        inputs = (x, rr) if rr is not None else x
+        if weights is not None:
+            return inputs, y, weights
         return inputs, y
+
+    def mixup(self, idx: int, x, rr, y, weights):
+        """Batch ``idx``'s inputs, per-class target rows and weights blended by mixup (see the
+        class docstring)."""
+        rng = np.random.default_rng([int(self.seed), self.epoch, idx, 1])
+        lam = rng.beta(self.mixup_alpha, self.mixup_alpha, size=len(y)).astype(np.float32)
+        other = rng.permutation(len(y))
+
+        def blend(a):
+            shape = (-1,) + (1,) * (a.ndim - 1)
+            return lam.reshape(shape) * a + (1 - lam.reshape(shape)) * a[other]
+
+        targets = blend(np.eye(self.n_classes, dtype=np.float32)[y])
+        return (
+            blend(x),
+            None if rr is None else blend(rr),
+            targets,
+            None if weights is None else blend(weights),
+        )
 
     def on_epoch_end(self):
         self.epoch += 1

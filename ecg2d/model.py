@@ -139,8 +139,10 @@ def make_optimizer(
     raise ValueError(f"optimizer: unknown optimiser {name!r} (adam, sgd or rmsprop)")
 
 
-def make_loss(label_smoothing: float = 0.0, focal_gamma: float = 0.0):
-    """The training loss on integer labels: sparse categorical cross-entropy, or with
+def make_loss(label_smoothing: float = 0.0, focal_gamma: float = 0.0, dense: bool = False):
+    """The training loss on integer labels (with ``dense``, on per-class target rows, e.g.
+    mixup's blended ones: the same losses without the one-hot step): sparse categorical
+    cross-entropy, or with
     ``label_smoothing`` > 0 the cross-entropy against targets that put ``1 - label_smoothing``
     on the true class and spread ``label_smoothing`` evenly over all classes (Szegedy et al.
     2016), as ``keras.losses.CategoricalCrossentropy(label_smoothing=...)`` does on one-hot
@@ -155,18 +157,20 @@ def make_loss(label_smoothing: float = 0.0, focal_gamma: float = 0.0):
         raise ValueError(f"label_smoothing: {label_smoothing} is outside [0, 1)")
     if not focal_gamma >= 0.0:
         raise ValueError(f"focal_gamma: {focal_gamma} is below 0")
-    if label_smoothing == 0.0 and focal_gamma == 0.0:
+    if label_smoothing == 0.0 and focal_gamma == 0.0 and not dense:
         return "sparse_categorical_crossentropy"
     if focal_gamma > 0.0:
-        dense = keras.losses.CategoricalFocalCrossentropy(
+        on_rows = keras.losses.CategoricalFocalCrossentropy(
             alpha=1.0, gamma=focal_gamma, label_smoothing=label_smoothing
         )
     else:
-        dense = keras.losses.CategoricalCrossentropy(label_smoothing=label_smoothing)
+        on_rows = keras.losses.CategoricalCrossentropy(label_smoothing=label_smoothing)
+    if dense:
+        return on_rows
 
     def sparse_loss(y_true, y_pred):
         labels = keras.ops.cast(keras.ops.reshape(y_true, (-1,)), "int32")
-        return dense(keras.ops.one_hot(labels, keras.ops.shape(y_pred)[-1]), y_pred)
+        return on_rows(keras.ops.one_hot(labels, keras.ops.shape(y_pred)[-1]), y_pred)
 
     return sparse_loss
 

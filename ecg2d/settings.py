@@ -72,6 +72,8 @@ class TrainSettings:
     label_smoothing: float = 0.0
     #: focusing exponent of the focal loss, (1 - p)^gamma on each beat's cross-entropy (0: none)
     focal_gamma: float = 0.0
+    #: mixup's Beta(alpha, alpha) for the share of each training image kept (0: no mixup)
+    mixup_alpha: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -262,6 +262,7 @@ def fit_model(
         samples_per_epoch=train.samples_per_epoch,
         weights=weights,
         seed=seed,
+        mixup_alpha=train.mixup_alpha,
         workers=max(1, workers),
         use_multiprocessing=False,
         max_queue_size=8,
@@ -283,7 +284,7 @@ def fit_model(
             train.epochs * len(fit_batches),
             train.weight_decay,
         ),
-        loss=make_loss(train.label_smoothing, train.focal_gamma),
+        loss=make_loss(train.label_smoothing, train.focal_gamma, dense=train.mixup_alpha > 0),
         metrics=["accuracy"],
     )
     log.info(

@@ -337,20 +337,24 @@ def test_weight_decay_shrinks_weights_apart_from_the_gradient():
         make_optimizer("adam", 0.5, weight_decay=-1.0)
 
 
-def test_training_with_label_smoothing_records_it(tmp_path):
-    """A tiny model trained with train.label_smoothing: it trains, its model.json records the
-    setting, and it loads for prediction (the loss is not needed there)."""
+@pytest.mark.parametrize("train", [{"label_smoothing": 0.1}, {"mixup_alpha": 0.2}])
+def test_training_with_label_smoothing_or_mixup_records_it(tmp_path, train):
+    """A tiny model trained with train.label_smoothing or train.mixup_alpha (blended target
+    rows, the dense loss): it trains to a finite loss, its model.json records the setting, and
+    it loads for prediction (the loss is not needed there)."""
     manifest = toy_manifest(images_in=tmp_path)
     experiment = {
         "protocol": "intra_patient",
         "classes": {"N": "N", "A": "S"},
         "preset": "tiny",
-        "train": {"label_smoothing": 0.1},
+        "train": train,
     }
-    model, _, info = fit_model(manifest, experiment, seed=1, root=tmp_path)
+    model, history, info = fit_model(manifest, experiment, seed=1, root=tmp_path)
+    assert all(np.isfinite(epoch["loss"]) for epoch in history)
     save_model(model, info, tmp_path / "model.h5")
     saved = json.loads((tmp_path / "model.json").read_text())
-    assert saved["train"]["label_smoothing"] == 0.1
+    ((key, value),) = train.items()
+    assert saved["train"][key] == value
     assert Classifier.load(tmp_path / "model.h5").classes == ["N", "S"]
 
 
@@ -506,6 +510,51 @@ def test_beat_batches_stream_balanced_epochs(tmp_path):
     assert sizes.tolist() == [60, 40]  # N: 30 beats per record; S: 10 per record, a's with crops
     drawn = np.bincount(sqrt.y[np.concatenate([sqrt.batch_rows(i) for i in range(len(sqrt))])])
     assert drawn.tolist() == [13, 11]  # 24 * sqrt(60) / (sqrt(60) + sqrt(40)) = 13.2
+
+
+def test_mixup_blends_images_rr_and_targets_alike(tmp_path):
+    """BeatBatches' mixup_alpha: each image is lam * its own + (1 - lam) * another of the batch
+    (images of N here 200, of S 40, so lam is read back from the pixels), the RR features and
+    the target rows blended with the same lam, targets summing to 1; the same seed, epoch and
+    batch repeat the draw; without mixup labels stay integers; a negative alpha is an error.
+    The dense loss make_loss gives for such rows is the cross-entropy against them."""
+    import keras
+
+    from ecg2d.model import make_loss
+
+    manifest = toy_manifest()
+    manifest["pre_rr"] = np.random.default_rng(0).uniform(0.4, 1.2, len(manifest))
+    for path, label in zip(manifest["path"], manifest["label"]):
+        cv2.imwrite(str(tmp_path / path), np.full((32, 32), 200 if label == "N" else 40, np.uint8))
+    kwargs = dict(use_rr=True, root=tmp_path, order="shuffle", seed=5)
+    batches = BeatBatches(manifest, ["N", "S"], 16, 32, mixup_alpha=0.4, **kwargs)
+    (x, rr), y = batches[0]
+    rows = batches.batch_rows(0)
+    assert x.shape == (32, 16, 16, 1) and y.shape == (32, 2) and y.dtype == np.float32
+    np.testing.assert_allclose(y.sum(axis=1), 1.0, atol=1e-6)
+    lam_n = (x[:, 0, 0, 0] - 40) / 160  # the share of N in each blended image
+    np.testing.assert_allclose(y[:, 0], lam_n, atol=1e-4)
+    assert 0 < np.mean((y[:, 0] > 0.01) & (y[:, 0] < 0.99))  # some pairs really mix classes
+    plain = BeatBatches(manifest, ["N", "S"], 16, 32, **kwargs)
+    (x0, rr0), y0 = plain[0]
+    assert y0.shape == (32,) and np.array_equal(plain.batch_rows(0), rows)
+    rng = np.random.default_rng([5, 0, 0, 1])  # the draw the docstring promises for the batch
+    lam = rng.beta(0.4, 0.4, size=32).astype(np.float32)[:, None]
+    other = rng.permutation(32)
+    np.testing.assert_allclose(rr, lam * rr0 + (1 - lam) * rr0[other], rtol=1e-5)
+    one_hot = np.eye(2)[y0]
+    np.testing.assert_allclose(y, lam * one_hot + (1 - lam) * one_hot[other], atol=1e-6)
+    np.testing.assert_allclose(
+        x[:, 0, 0, 0], lam[:, 0] * x0[:, 0, 0, 0] + (1 - lam[:, 0]) * x0[other, 0, 0, 0], rtol=1e-5
+    )
+    (x2, _), y2 = batches[0]
+    assert np.array_equal(x, x2) and np.array_equal(y, y2)
+    with pytest.raises(ValueError, match="mixup_alpha"):
+        BeatBatches(manifest, ["N", "S"], 16, 32, mixup_alpha=-1.0, **kwargs)
+    probs = np.array([[0.7, 0.3], [0.2, 0.8]], np.float32)
+    targets = np.array([[0.6, 0.4], [0.0, 1.0]], np.float32)
+    got = float(keras.ops.convert_to_numpy(make_loss(0.0, dense=True)(targets, probs)))
+    assert got == pytest.approx(-(targets * np.log(probs)).sum(axis=1).mean(), rel=1e-5)
 
 
 @pytest.mark.parametrize("given, expected", [(None, "1"), ("0", "0")])
