@@ -785,3 +785,25 @@ def test_segment_choice_keeps_the_published_segment_unless_clearly_better():
     assert probe.choose({128: 0.90, 64: 0.90 + margin / 2, 32: 0.85}) == 128
     assert probe.choose({128: 0.90, 64: 0.90 + 2 * margin, 32: 0.90 + 3 * margin}) == 32
     assert probe.choose({128: 0.95, 64: 0.90}) == 128
+
+
+def test_irregularity_between_non_premature_beats_tells_bigeminy_from_fibrillation():
+    """bench/ds1_between_rhythm_probe.py: over the intervals between non-premature beats a
+    strict bigeminy is perfectly regular (its all-intervals irregularity is not), record 203's
+    fibrillation stays irregular; kind ``gbm_gated_between`` reads the two ``b_*`` columns in
+    the places of the shipped ones."""
+    from conftest import segmented
+
+    from ecg2d.expert import KIND_COLUMNS
+    from ecg2d.segment import rr_irregularity, upper_rr
+
+    probe = load_bench("ds1_between_rhythm_probe")
+    pre = np.tile([0.6, 1.4], 100)
+    between = probe.between_rhythm(pre, upper_rr(pre))
+    assert np.allclose(between["b_rr_irregularity"], 0.0) and rr_irregularity(pre)[5:].min() > 0.5
+    af = segmented("203", "fixed")
+    assert np.median(probe.between_rhythm(af["pre_rr"], af["upper_rr"])["b_rr_irregularity"]) > 0.3
+    probe.register()
+    columns, gated = KIND_COLUMNS[probe.KIND], KIND_COLUMNS["gbm_gated"]
+    for shipped, candidate in probe.SWAP.items():
+        assert columns[gated.index(shipped)] == candidate and shipped not in columns
