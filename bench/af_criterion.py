@@ -41,14 +41,12 @@ beside it.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from datetime import date
 from pathlib import Path
 
 import numpy as np
-import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "bench")]
@@ -100,25 +98,12 @@ def agreement(called, truth) -> dict:
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data-dir", required=True)
-    parser.add_argument("--manifest", required=True)
-    parser.add_argument("--min-s", type=int, default=50, help="S beats a stressed record needs")
-    parser.add_argument("--out", default=str(REPO / "bench/results/af_criterion.json"))
-    args = parser.parse_args(argv)
-
-    import ds1_fusion
     import ds1_stress
     from ds1_cv import machine
 
-    from ecg2d.split import read_table
-
-    config = yaml.safe_load((REPO / "config/config.yaml").read_text())
-    experiment = ds1_fusion.shipped_experiment()
-    train = [str(r) for r in experiment["train_records"]]
-    stressed = ds1_stress.stressed_records(read_table(args.manifest), train, args.min_s)
-    is_s = ds1_stress.is_s_of(experiment["classes"])
-    cut = ds1_stress.cutter(experiment, config)
+    args, setting = ds1_stress.description(__doc__, "af_criterion", argv)
+    train, stressed, is_s, cut = setting.train, setting.stressed, setting.is_s, setting.cut
+    config = setting.config
     records, verdicts = {}, {"published": [], "between": [], "annotated": []}
     for name in train:
         record = ds1_stress.read(args.data_dir, name, config)

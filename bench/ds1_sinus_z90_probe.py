@@ -53,18 +53,14 @@ import ds1_stress  # noqa: E402
 ITEMS = ("gbm_psinus~record", "gbm_psinus_zn~record")
 #: The candidate columns, in the order of the ones they stand for (``ecg2d.rr.UNUSUAL_COLUMNS``).
 COLUMNS = ("zn_pre_upper", "zn_pre_prev", "zn_qrs_corr")
-#: The share of the dominant cycle a beat's interval must reach to be in the reference.
-SHARE = 0.9
-
-
-def not_premature(pre_rr, upper_rr, share: float = SHARE) -> np.ndarray:
-    """The beats whose ``pre_rr`` is at least ``share`` of the dominant cycle ``upper_rr``."""
-    return np.asarray(pre_rr, dtype=np.float64) >= share * np.asarray(upper_rr, dtype=np.float64)
 
 
 def reference_z(pre_rr, upper_rr, prev_rr, qrs_corr) -> dict[str, np.ndarray]:
     """:data:`COLUMNS` of one record's beats (in time order): ``ds1_sinus_z_probe.z_against``
-    the :func:`not_premature` beats."""
+    the ``ecg2d.rr.not_premature`` beats (at least 0.9 of the dominant cycle, the share this
+    probe chose and the workflow took)."""
+    from ecg2d.rr import not_premature
+
     reference = not_premature(pre_rr, upper_rr)
     return ds1_sinus_z_probe.z_against(pre_rr, upper_rr, prev_rr, qrs_corr, reference, COLUMNS)
 

@@ -308,6 +308,39 @@ def stressed_records(manifest: pd.DataFrame, train, min_s: int) -> list[str]:
     return sorted(str(r) for r, n in s_counts.items() if n >= min_s)
 
 
+def description(doc: str, script: str, argv=None, extra=()):
+    """The command line and setting of a benchmark that describes DS1 and its stressed records
+    (``--data-dir``, ``--manifest``, ``--min-s``, ``--out``, by default
+    ``bench/results/{script}.json``; ``extra``: more ``(flags, kwargs)`` arguments) and
+    ``(args, setting)``: ``setting`` holds the shipped ``config``, the inter-patient
+    ``experiment``, its DS1 ``train`` records, the ``stressed`` ones (:func:`stressed_records`),
+    ``is_s`` (:func:`is_s_of`) and ``cut`` (:func:`cutter`)."""
+    import types
+
+    from ecg2d.split import read_table
+
+    parser = argparse.ArgumentParser(description=doc.split("\n")[0])
+    parser.add_argument("--data-dir", required=True)
+    parser.add_argument("--manifest", required=True)
+    for flags, kwargs in extra:
+        parser.add_argument(*flags, **kwargs)
+    parser.add_argument("--min-s", type=int, default=50, help="S beats a stressed record needs")
+    parser.add_argument("--out", default=str(REPO / f"bench/results/{script}.json"))
+    args = parser.parse_args(argv)
+    config = yaml.safe_load((REPO / "config/config.yaml").read_text())
+    experiment = ds1_fusion.shipped_experiment()
+    train = [str(r) for r in experiment["train_records"]]
+    setting = types.SimpleNamespace(
+        config=config,
+        experiment=experiment,
+        train=train,
+        stressed=stressed_records(read_table(args.manifest), train, args.min_s),
+        is_s=is_s_of(experiment["classes"]),
+        cut=cutter(experiment, config),
+    )
+    return args, setting
+
+
 def stress_tables(data_dir: str, records: list[str], experiment: dict, config: dict, columns):
     """``{record: (original table, stressed table)}`` of ``records`` (beats tables of the
     expert's ``columns``), cut as the beats stage cuts them."""

@@ -17,19 +17,16 @@ Results: ``--out`` (JSON, default ``bench/results/ds1_stress_features.json``) an
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from datetime import date
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "bench")]
 
-import ds1_fusion  # noqa: E402
 import ds1_stress  # noqa: E402
 from ds1_cv import machine  # noqa: E402
 
@@ -52,21 +49,11 @@ def medians(tables: dict, kind: str) -> pd.DataFrame:
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data-dir", required=True)
-    parser.add_argument("--manifest", required=True)
-    parser.add_argument("--expert", default="gbm_psinus", help="expert kind")
-    parser.add_argument("--min-s", type=int, default=50, help="S beats a record needs")
-    parser.add_argument("--out", default=str(REPO / "bench/results/ds1_stress_features.json"))
-    args = parser.parse_args(argv)
-
     from ecg2d.expert import KIND_COLUMNS
-    from ecg2d.split import read_table
 
-    config = yaml.safe_load((REPO / "config/config.yaml").read_text())
-    experiment = ds1_fusion.shipped_experiment()
-    train = [str(r) for r in experiment["train_records"]]
-    stressed = ds1_stress.stressed_records(read_table(args.manifest), train, args.min_s)
+    extra = [(("--expert",), {"default": "gbm_psinus", "help": "expert kind"})]
+    args, setting = ds1_stress.description(__doc__, "ds1_stress_features", argv, extra)
+    config, experiment, stressed = setting.config, setting.experiment, setting.stressed
     tables = ds1_stress.stress_tables(
         args.data_dir, stressed, experiment, config, list(KIND_COLUMNS[args.expert])
     )
