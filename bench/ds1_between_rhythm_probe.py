@@ -62,19 +62,16 @@ def between_rhythm(pre_rr, upper_rr) -> dict[str, np.ndarray]:
     non-premature beats, each beat taking the value of the last such beat at or before it
     (the first such beat's, before it), as ``b_rr_irregularity``, ``b_rhythm_irregularity``
     and ``b_rhythm_cells``; zeros where fewer than two beats are non-premature."""
-    from ecg2d.rr import not_premature
+    from ecg2d.rr import between_non_premature
     from ecg2d.segment import rhythm_cells, rhythm_irregularity, rr_irregularity
 
-    pre = np.asarray(pre_rr, dtype=np.float64)
-    keep = np.flatnonzero(not_premature(pre, upper_rr))
     names = ("b_rr_irregularity", "b_rhythm_irregularity", "b_rhythm_cells")
-    if len(keep) < 2:
-        return {name: np.zeros(len(pre)) for name in names}
-    between = np.diff(np.cumsum(pre)[keep])
-    between = np.concatenate([between[:1], between])
+    rhythm = between_non_premature(pre_rr, upper_rr)
+    if rhythm is None:
+        return {name: np.zeros(len(np.asarray(pre_rr))) for name in names}
+    between, last = rhythm
     local = rr_irregularity(between)
     values = (local, rhythm_irregularity(local), rhythm_cells(between))
-    last = np.clip(np.searchsorted(keep, np.arange(len(pre)), side="right") - 1, 0, None)
     return {name: v[last] for name, v in zip(names, values)}
 
 

@@ -11,7 +11,7 @@ histogram, over that of 16 equal bins, is above 0.7 (bigeminy fills two bins)
 (:func:`dash_af`). As published it calls frequent ventricular ectopy fibrillation too (DS1's
 record 208: 93.9 % of its beats, ``bench/af_criterion.py``). :func:`fibrillation_between`
 reads the rhythm the premature beats interrupt instead: the criterion over the intervals
-between consecutive beats that are not premature (:func:`ecg2d.rr.not_premature`), where a
+between consecutive beats that are not premature (:func:`ecg2d.rr.between_non_premature`), where a
 premature beat and its pause make one interval of about two cycles and fibrillation's
 intervals stay random (DS1 against the reference rhythm annotations: beat Se 95.7 % / Sp
 96.2 %, against 99.8 / 86.5 as published). Counted in beats and made of ratios of seconds, it
@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ecg2d.rr import centred_windows, not_premature
+from ecg2d.rr import between_non_premature, centred_windows
 
 #: Dash et al. 2009: the segment's length in beats, the intervals dropped at each end, and the
 #: thresholds of the three tests.
@@ -78,11 +78,8 @@ def fibrillation_between(pre_rr, upper_rr, segment: int = SEGMENT) -> np.ndarray
     seconds): :func:`dash_af`'s verdict over the intervals between consecutive beats that are
     :func:`ecg2d.rr.not_premature`, each beat taking that of the last such beat at or before it
     (the first such beat's, before it); all False where fewer than two are."""
-    pre = np.asarray(pre_rr, dtype=np.float64)
-    keep = np.flatnonzero(not_premature(pre, upper_rr))
-    if len(keep) < 2:
-        return np.zeros(len(pre), dtype=bool)
-    between = np.diff(np.cumsum(pre)[keep])
-    verdict = dash_af(np.concatenate([between[:1], between]), segment)["af"]
-    last = np.clip(np.searchsorted(keep, np.arange(len(pre)), side="right") - 1, 0, None)
-    return verdict[last]
+    rhythm = between_non_premature(pre_rr, upper_rr)
+    if rhythm is None:
+        return np.zeros(len(np.asarray(pre_rr)), dtype=bool)
+    intervals, last = rhythm
+    return dash_af(intervals, segment)["af"][last]

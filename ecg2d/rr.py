@@ -156,7 +156,7 @@ def sinus_reference(pre_rr, upper_rr) -> np.ndarray:
     :func:`ecg2d.segment.upper_rr`). An atrial premature beat is early by definition, so these
     are sinus beats (or escape beats after a pause) even in a record whose premature beats
     outnumber its sinus beats, where the record's median beat is a premature one."""
-    return np.asarray(pre_rr, dtype=np.float64) >= np.asarray(upper_rr, dtype=np.float64)
+    return not_premature(pre_rr, upper_rr, share=1.0)
 
 
 def reference_mask(reference, n: int) -> np.ndarray:
@@ -174,6 +174,22 @@ def not_premature(pre_rr, upper_rr, share: float = NOT_PREMATURE_SHARE) -> np.nd
     """The beats whose ``pre_rr`` is at least ``share`` of the dominant cycle ``upper_rr``
     around them: the whole rhythm of a sinus record, and in bigeminy its sinus half only."""
     return np.asarray(pre_rr, dtype=np.float64) >= share * np.asarray(upper_rr, dtype=np.float64)
+
+
+def between_non_premature(pre_rr, upper_rr):
+    """The rhythm premature beats interrupt, for measures of it: ``(intervals, last)``, the
+    intervals in seconds between consecutive :func:`not_premature` beats of one record (in
+    time order; one per such beat, the first one's repeating the next), and per beat the
+    index into them of the last such beat at or before it (the first such beat's, before it);
+    ``None`` where fewer than two beats are not premature. A premature beat and its pause make
+    one interval of about two cycles."""
+    pre = np.asarray(pre_rr, dtype=np.float64)
+    keep = np.flatnonzero(not_premature(pre, upper_rr))
+    if len(keep) < 2:
+        return None
+    between = np.diff(np.cumsum(pre)[keep])
+    last = np.clip(np.searchsorted(keep, np.arange(len(pre)), side="right") - 1, 0, None)
+    return np.concatenate([between[:1], between]), last
 
 
 def unusual_columns(pre_rr, upper_rr, prev_rr, qrs_corr, reference=None) -> dict[str, np.ndarray]:
