@@ -66,6 +66,10 @@ DERIVED: dict = {}
 #: added to the manifest's DS1 beats and to every beats table, original and stressed, from the
 #: record they were cut from (empty here).
 SIGNAL_DERIVED: dict = {}
+#: Every how many S beats one keeps the beat after it (:func:`kept_blocks`): 1, every S beat
+#: with the beats on either side, atrial bigeminy; a probe may set more (``ds1_runs_stress``):
+#: runs of S beats broken by one normal beat after a pause.
+AFTER_EVERY = 1
 #: The suffix of an ``--expert`` item also trained on stressed copies of its training records.
 STRESSED = "+stressed"
 #: The suffix of an item trained on them as one record (``stressed``): together they weigh as
@@ -76,15 +80,16 @@ S_CLASS = "S"
 LOG = logging.getLogger("ds1_stress")
 
 
-def kept_blocks(is_s: np.ndarray) -> list[tuple[int, int]]:
+def kept_blocks(is_s: np.ndarray, after_every: int = 1) -> list[tuple[int, int]]:
     """The stretches of beats kept around S beats: each S beat with the beat before and after
     it (S beats without both are not kept), as ``(first, last)`` beat indices of contiguous
-    stretches, in order."""
+    stretches, in order. With ``after_every`` > 1 (:data:`AFTER_EVERY`), only every
+    ``after_every``-th S beat (the first, then every ``after_every``-th after it) keeps the beat
+    after it."""
     n = len(is_s)
     keep = np.zeros(n, dtype=bool)
-    for i in np.flatnonzero(is_s):
-        if 0 < i < n - 1:
-            keep[i - 1 : i + 2] = True
+    for k, i in enumerate(i for i in np.flatnonzero(is_s) if 0 < i < n - 1):
+        keep[i - 1 : i + (2 if k % after_every == 0 else 1)] = True
     blocks, start = [], None
     for i in range(n):
         if keep[i] and start is None:
@@ -95,19 +100,27 @@ def kept_blocks(is_s: np.ndarray) -> list[tuple[int, int]]:
     return blocks
 
 
-def stressed_record(record, is_s_symbol):
+def stressed_record(record, is_s_symbol, after_every: int = 1, is_n_symbol=None):
     """``record`` (an :class:`ecg2d.io.Record`) with the sinus stretches between its S beats cut
     out (:func:`kept_blocks`), the kept stretches joined at R peaks: ``(stressed record, mask of
     its beats that are merged from two beats of different symbols)``. ``is_s_symbol(symbols)``
-    tells which beat symbols are S."""
+    tells which beat symbols are S.
+
+    With ``after_every`` > 1 a merged beat is named after its first half (its P wave and the
+    interval before it, which make a beat premature and atrial, are the first's), and counted as
+    merged from different symbols only when the first half is not S or the second half is not
+    normal (``is_n_symbol``): an atrial premature beat's QRS from the peak on is a normal one."""
     from ecg2d.io import beat_mask
 
     is_beat = beat_mask(record.ann_symbol)
     r = np.asarray(record.ann_sample[is_beat], dtype=np.int64)
     symbols = np.asarray(record.ann_symbol[is_beat]).astype(str)
-    blocks = kept_blocks(is_s_symbol(symbols))
+    is_s = is_s_symbol(symbols)
+    blocks = kept_blocks(is_s, after_every)
     if not blocks:
         raise ValueError(f"record {record.name}: no S beat with a beat on either side")
+    by_first = after_every > 1
+    is_n = is_n_symbol(symbols) if by_first else None
     margin = int(round(MARGIN_S * record.fs))
     head = max(r[blocks[0][0]] - margin, 0)
     cuts = [(head, r[blocks[0][0]])]  # signal before the first kept beat
@@ -118,9 +131,17 @@ def stressed_record(record, is_s_symbol):
         cuts.append((r[first], stop))
         for i in range(first, last if k < len(blocks) - 1 else last + 1):
             samples.append(length + r[i] - r[first])
-            kept_symbols.append(symbols[i])
             # the first beat of a later stretch is merged with the last beat of the one before
-            mixed.append(k > 0 and i == first and symbols[i] != symbols[blocks[k - 1][1]])
+            merged = k > 0 and i == first
+            before = blocks[k - 1][1] if merged else i
+            if by_first:
+                kept_symbols.append(symbols[before])
+                mixed.append(
+                    merged and symbols[i] != symbols[before] and not (is_s[before] and is_n[i])
+                )
+            else:
+                kept_symbols.append(symbols[i])
+                mixed.append(merged and symbols[i] != symbols[before])
         length += stop - r[first]
 
     def joined(signal):
@@ -273,11 +294,12 @@ def read(data_dir: str, name: str, config: dict):
     )  # fmt: skip
 
 
-def is_s_of(classes_map: dict):
-    """The function telling which of an array of beat symbols are S in ``classes_map``."""
+def is_s_of(classes_map: dict, name: str = S_CLASS):
+    """The function telling which of an array of beat symbols are S (or class ``name``) in
+    ``classes_map``."""
 
     def is_s(symbols):
-        return np.array([classes_map.get(s) == S_CLASS for s in symbols])
+        return np.array([classes_map.get(s) == name for s in symbols])
 
     return is_s
 
@@ -346,12 +368,13 @@ def stress_tables(data_dir: str, records: list[str], experiment: dict, config: d
     expert's ``columns``), cut as the beats stage cuts them."""
     classes_map = experiment["classes"]
     is_s = is_s_of(classes_map)
+    is_n = is_s_of(classes_map, "N")
     cut = cutter(experiment, config)
 
     out = {}
     for name in records:
         record = read(data_dir, name, config)
-        stressed, mixed = stressed_record(record, is_s)
+        stressed, mixed = stressed_record(record, is_s, AFTER_EVERY, is_n)
         beats = cut(stressed)
         original = with_signal_derived(cut(record), record)
         beats = with_signal_derived(beats, stressed)
