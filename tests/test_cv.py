@@ -807,3 +807,38 @@ def test_irregularity_between_non_premature_beats_tells_bigeminy_from_fibrillati
     columns, gated = KIND_COLUMNS[probe.KIND], KIND_COLUMNS["gbm_gated"]
     for shipped, candidate in probe.SWAP.items():
         assert columns[gated.index(shipped)] == candidate and shipped not in columns
+
+
+def test_runs_stress_form_makes_premature_cycles_the_usual_rhythm(mitdb):
+    """bench/ds1_runs_stress.py's form of the stress test on record 100: every S beat kept with
+    the beat before it and every fourth with the beat after it, so S beats (named after the
+    first half of each merged beat) are about four fifths of the beats, their intervals the
+    premature ones the patient had, and the upper quartile of the intervals no longer above
+    them; bench/ds1_long_cycle_probe.py's cycle is the normal beats' longer interval there,
+    and on the record as recorded the upper quartile, unchanged."""
+    from ecg2d.io import beat_mask, read_record
+    from ecg2d.segment import segment_record
+
+    stress = load_bench("ds1_stress")
+    probe = load_bench("ds1_long_cycle_probe")
+    record = read_record(str(mitdb), "100", "MLII", 0, 360.0)
+    is_s = lambda symbols: np.isin(symbols, ["A", "a", "J", "S"])  # noqa: E731
+    is_n = lambda symbols: np.isin(symbols, ["N", "L", "R", "e", "j"])  # noqa: E731
+    blocks = stress.kept_blocks(np.array([0, 1, 0, 0, 1, 0, 0, 1, 0, 1, 0], dtype=bool), 2)
+    assert blocks == [(0, 4), (6, 9)]  # the 1st and 3rd S keep the beat after, the 2nd not
+    stressed, mixed = stress.stressed_record(record, is_s, 4, is_n)
+    symbols = stressed.ann_symbol
+    assert is_s(symbols).sum() == 33 and 0.7 < is_s(symbols).mean() < 0.85 and not mixed.any()
+    beats = segment_record(stressed, "fixed", (250.0, 400.0))
+    s = is_s(beats["symbol"])
+    original = np.diff(record.ann_sample[beat_mask(record.ann_symbol)])
+    assert np.isin(np.diff(stressed.ann_sample), original).all()
+    assert np.median(beats["pre_rr"][s]) < 0.7 * np.median(beats["pre_rr"][~s])
+    assert np.median(beats["pre_rr"][s] / beats["upper_rr"][s]) > 0.85  # no longer premature
+    cycle = probe.cycle(beats["pre_rr"], beats["upper_rr"])
+    assert np.median(beats["pre_rr"][s] / cycle[s]) < 0.75
+    zl = probe.long_z(beats["pre_rr"], beats["upper_rr"], beats["prev_rr"], beats["qrs_corr"])
+    assert np.median(zl["zl_pre_upper"][s]) < -2 < np.median(beats["zg_pre_upper"][s])
+    recorded = segment_record(record, "fixed", (250.0, 400.0))
+    kept = probe.cycle(recorded["pre_rr"], recorded["upper_rr"])
+    np.testing.assert_allclose(kept, recorded["upper_rr"], rtol=1e-6)
