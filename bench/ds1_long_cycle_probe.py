@@ -129,28 +129,31 @@ def register() -> None:
     ds1_sinus_z_probe.register_swapped("gbm_psinus_zl", COLUMNS, long_z)
 
 
-def main(argv=None) -> None:
+def main(argv=None, items=ITEMS, register=register, doc=__doc__) -> None:
+    """Round 15's run and rule (or another round's: its ``items``, ``register`` and ``doc``,
+    whose rule is round 15's in three parts): the bigeminy form by ``bench/ds1_stress.py``, the
+    runs form by ``ds1_stress.ruled_probe``, and the bigeminy part applied on top."""
     import argparse
     import json
 
     register()
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=doc.split("\n")[0])
     parser.add_argument("--data-dir", required=True)
     parser.add_argument("--manifest", required=True)
     parser.add_argument("--out", default=str(REPO / "bench/results/ds1_long_cycle_probe.json"))
     args = parser.parse_args(argv)
     out = Path(args.out)
     bigeminy = out.with_name(out.stem + "_bigeminy.json")
-    common = ["--data-dir", args.data_dir, "--manifest", args.manifest, "--expert", *ITEMS]
+    common = ["--data-dir", args.data_dir, "--manifest", args.manifest, "--expert", *items]
     ds1_stress.main([*common, "--out", str(bigeminy)])
     ds1_stress.AFTER_EVERY = ds1_runs_stress.AFTER_EVERY
-    ds1_stress.ruled_probe(__doc__, out.stem, ITEMS, [*common[:4], "--out", str(out)])
+    ds1_stress.ruled_probe(doc, out.stem, items, [*common[:4], "--out", str(out)])
     result = json.loads(out.read_text())
     first = json.loads(bigeminy.read_text())["results"]
-    fall = first[ITEMS[0]]["stressed"]["SVEB"]["Se"] - first[ITEMS[1]]["stressed"]["SVEB"]["Se"]
+    fall = first[items[0]]["stressed"]["SVEB"]["Se"] - first[items[1]]["stressed"]["SVEB"]["Se"]
     result["bigeminy_fall"] = fall
-    if result["chosen"] == ITEMS[1] and fall > MAX_BIGEMINY_FALL:
-        result["chosen"] = ITEMS[0]
+    if result["chosen"] == items[1] and fall > MAX_BIGEMINY_FALL:
+        result["chosen"] = items[0]
     out.write_text(json.dumps(result, indent=1) + "\n")
     md = out.with_suffix(".md")
     md.write_text(
