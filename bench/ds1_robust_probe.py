@@ -14,7 +14,7 @@ they veto whatever the scores say once premature beats set the rhythm.
 The candidate ``gbm_robust`` reads only the three scores of round 15 (``zl_pre_upper``,
 ``zl_pre_prev``, ``zl_qrs_corr``), the P wave judged against the sinus beats (``z_p_sinus``)
 and the QRS shape in both leads (``ecg2d.shape.SHAPE_COLUMNS``, ``SHAPE2_COLUMNS``: each against
-the record's median QRS), eleven of ``gbm_gated``'s nineteen features with round 15's scores in
+the record's median QRS), ten of ``gbm_gated``'s nineteen features with round 15's scores in
 place of its gated ones; the same trees, weights and class factors. DS1 only; DS2 is never
 read.
 
