@@ -129,8 +129,11 @@ def register() -> None:
     ds1_sinus_z_probe.register_swapped("gbm_psinus_zl", COLUMNS, long_z)
 
 
-def main(argv=None, items=ITEMS, register=register, doc=__doc__) -> None:
-    """Round 15's run and rule (or another round's: its ``items``, ``register`` and ``doc``,
+def main(
+    argv=None, items=ITEMS, register=register, doc=__doc__, script="ds1_long_cycle_probe"
+) -> None:
+    """Round 15's run and rule (or another round's: its ``items``, ``register``, ``doc`` and
+    ``script``, the default name of its results,
     whose rule is round 15's in three parts): the bigeminy form by ``bench/ds1_stress.py``, the
     runs form by ``ds1_stress.ruled_probe``, and the bigeminy part applied on top."""
     import argparse
@@ -140,7 +143,7 @@ def main(argv=None, items=ITEMS, register=register, doc=__doc__) -> None:
     parser = argparse.ArgumentParser(description=doc.split("\n")[0])
     parser.add_argument("--data-dir", required=True)
     parser.add_argument("--manifest", required=True)
-    parser.add_argument("--out", default=str(REPO / "bench/results/ds1_long_cycle_probe.json"))
+    parser.add_argument("--out", default=str(REPO / f"bench/results/{script}.json"))
     args = parser.parse_args(argv)
     out = Path(args.out)
     bigeminy = out.with_name(out.stem + "_bigeminy.json")

@@ -86,7 +86,9 @@ def register() -> None:
 
 
 def main(argv=None) -> None:
-    ds1_long_cycle_probe.main(argv, items=ITEMS, register=register, doc=__doc__)
+    ds1_long_cycle_probe.main(
+        argv, items=ITEMS, register=register, doc=__doc__, script="ds1_robust_probe"
+    )
 
 
 if __name__ == "__main__":
