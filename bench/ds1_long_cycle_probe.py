@@ -149,8 +149,8 @@ def main(
     bigeminy = out.with_name(out.stem + "_bigeminy.json")
     common = ["--data-dir", args.data_dir, "--manifest", args.manifest, "--expert", *items]
     ds1_stress.main([*common, "--out", str(bigeminy)])
-    ds1_stress.AFTER_EVERY = ds1_runs_stress.AFTER_EVERY
-    ds1_stress.ruled_probe(doc, out.stem, items, [*common[:4], "--out", str(out)])
+    runs = ["--after-every", str(ds1_runs_stress.AFTER_EVERY)]
+    ds1_stress.ruled_probe(doc, out.stem, items, [*common[:4], "--out", str(out)], runs)
     result = json.loads(out.read_text())
     first = json.loads(bigeminy.read_text())["results"]
     fall = first[items[0]]["stressed"]["SVEB"]["Se"] - first[items[1]]["stressed"]["SVEB"]["Se"]

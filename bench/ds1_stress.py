@@ -66,9 +66,9 @@ DERIVED: dict = {}
 #: added to the manifest's DS1 beats and to every beats table, original and stressed, from the
 #: record they were cut from (empty here).
 SIGNAL_DERIVED: dict = {}
-#: Every how many S beats one keeps the beat after it (:func:`kept_blocks`): 1, every S beat
-#: with the beats on either side, atrial bigeminy; a probe may set more (``ds1_runs_stress``):
-#: runs of S beats broken by one normal beat after a pause.
+#: Every how many S beats one keeps the beat after it (:func:`kept_blocks`), as
+#: ``--after-every`` sets it: 1, every S beat with the beats on either side, atrial bigeminy;
+#: more (``ds1_runs_stress``): runs of S beats broken by one normal beat after a pause.
 AFTER_EVERY = 1
 #: The suffix of an ``--expert`` item also trained on stressed copies of its training records.
 STRESSED = "+stressed"
@@ -416,11 +416,12 @@ def decide(result: dict, items) -> str:
     return chosen
 
 
-def ruled_probe(doc: str, script: str, items, argv=None) -> None:
+def ruled_probe(doc: str, script: str, items, argv=None, extra=()) -> None:
     """A stress probe: its command line (``--data-dir``, ``--manifest``, ``--out``, by default
     ``bench/results/{script}.json``), this benchmark run on expert ``items`` (the configured
     one first), and the rule of ``doc`` (after "The rule, fixed before the run: ") applied by
-    :func:`decide`, written into the JSON and its table."""
+    :func:`decide`, written into the JSON and its table; ``extra``: more arguments of
+    :func:`main` (``--after-every``)."""
     parser = argparse.ArgumentParser(description=doc.split("\n")[0])
     parser.add_argument("--data-dir", required=True)
     parser.add_argument("--manifest", required=True)
@@ -428,7 +429,7 @@ def ruled_probe(doc: str, script: str, items, argv=None) -> None:
     args = parser.parse_args(argv)
     out = Path(args.out)
     main(["--data-dir", args.data_dir, "--manifest", args.manifest, "--out", str(out)]
-         + ["--expert", *items])  # fmt: skip
+         + [*extra, "--expert", *items])  # fmt: skip
     result = json.loads(out.read_text())
     rule = doc.split("The rule, fixed before the run: ")[1].split("\n\n")[0]
     result["rule"] = " ".join(rule.split())
@@ -447,8 +448,18 @@ def main(argv=None) -> None:
     parser.add_argument("--manifest", required=True)
     parser.add_argument("--expert", nargs="+", required=True, help="expert items to compare")
     parser.add_argument("--min-s", type=int, default=50, help="S beats a record needs")
+    parser.add_argument(
+        "--after-every",
+        type=int,
+        default=1,
+        help="every how many S beats one keeps the beat after it (1: bigeminy; more: runs)",
+    )
     parser.add_argument("--out", default=str(REPO / "bench/results/ds1_stress.json"))
     args = parser.parse_args(argv)
+    if args.after_every < 1:
+        parser.error(f"--after-every must be at least 1, got {args.after_every}")
+    global AFTER_EVERY
+    AFTER_EVERY = args.after_every
     logging.basicConfig(level=logging.INFO, format="%(message)s")
 
     from ecg2d.classifier import apply_class_factors
