@@ -842,3 +842,34 @@ def test_runs_stress_form_makes_premature_cycles_the_usual_rhythm(mitdb):
     recorded = segment_record(record, "fixed", (250.0, 400.0))
     kept = probe.cycle(recorded["pre_rr"], recorded["upper_rr"])
     np.testing.assert_allclose(kept, recorded["upper_rr"], rtol=1e-6)
+
+
+def test_regime_experts_pick_by_regime_and_by_s_probability():
+    """bench/ds1_regime_probe.py's regime (round 15's cycle longer than the upper quartile) and
+    bench/ds1_regime_either_probe.py's choice: in the regime, the expert giving S more; out of
+    it, always the usual one. bench/ds1_robust_probe.py's kind reads ten of the features."""
+    import ecg2d.expert as expert
+
+    either = load_bench("ds1_regime_either_probe")
+    regime = load_bench("ds1_regime_probe")
+    usual = np.array([[0.9, 0.1], [0.9, 0.1], [0.2, 0.8]])
+    robust = np.array([[0.3, 0.7], [0.3, 0.7], [0.6, 0.4]])
+    chosen = either.either(usual, robust, [True, False, True], 1)
+    np.testing.assert_allclose(chosen, [[0.3, 0.7], [0.9, 0.1], [0.2, 0.8]])
+    steady = np.full(80, 0.8)
+    assert not regime.long_regime(steady, steady).any()
+    runs = np.tile([0.5, 0.5, 0.5, 0.5, 1.0], 16)  # premature cycles, a pause every fifth beat
+    upper = np.quantile(runs, 0.75) * np.ones_like(runs)
+    assert regime.long_regime(runs, upper).mean() > 0.9
+    saved = (expert.expert_features, dict(expert.KIND_COLUMNS), dict(expert.KIND_FEATURES))
+    try:
+        load_bench("ds1_robust_probe").register()
+        assert len(expert.KIND_FEATURES["gbm_robust"]) == 10
+        rr = np.ones((3, len(expert.KIND_COLUMNS["gbm_robust"])))
+        assert expert.expert_features(rr, "gbm_robust").shape == (3, 10)
+    finally:
+        expert.expert_features = saved[0]
+        expert.KIND_COLUMNS.clear()
+        expert.KIND_COLUMNS.update(saved[1])
+        expert.KIND_FEATURES.clear()
+        expert.KIND_FEATURES.update(saved[2])
