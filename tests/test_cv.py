@@ -873,3 +873,27 @@ def test_regime_experts_pick_by_regime_and_by_s_probability():
         expert.KIND_COLUMNS.update(saved[1])
         expert.KIND_FEATURES.clear()
         expert.KIND_FEATURES.update(saved[2])
+
+
+def test_p_coherence_is_low_in_fibrillation_and_high_after_sinus_pauses(mitdb):
+    """bench/regime_p_coherence.py's coherence of the P waves of the beats ending the longer
+    interval group: high through record 100's sinus rhythm and in the runs copy of record 100
+    (its normal beats after the pauses share the sinus P wave), low through record 203's
+    atrial fibrillation; bench/ds1_coherent_regime_probe.py's column is it per beat, 0 where
+    there is none."""
+    from ecg2d.io import beat_mask, read_record
+
+    coherence = load_bench("regime_p_coherence")
+    probe = load_bench("ds1_coherent_regime_probe")
+    stress = load_bench("ds1_stress")
+    sinus = read_record(str(mitdb), "100", "MLII", 0, 360.0)
+    fibrillation = read_record(str(mitdb), "203", "MLII", 0, 360.0)
+    assert np.nanmedian(coherence.p_coherence(sinus)["coherence"]) > 0.8
+    assert np.nanmedian(coherence.p_coherence(fibrillation)["coherence"]) < 0.4
+    is_s = lambda symbols: np.isin(symbols, ["A", "a", "J", "S"])  # noqa: E731
+    is_n = lambda symbols: np.isin(symbols, ["N", "L", "R", "e", "j"])  # noqa: E731
+    runs, _ = stress.stressed_record(sinus, is_s, 4, is_n)
+    values = coherence.p_coherence(runs)
+    assert values["regime"].mean() > 0.5 and np.nanmedian(values["coherence"]) > 0.7
+    column = probe.p_coherence(runs)
+    assert len(column) == int(beat_mask(runs.ann_symbol).sum()) and not column.isna().any()
