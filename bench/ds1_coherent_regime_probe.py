@@ -23,9 +23,11 @@ fewer than three reference beats have no coherence and no regime). ``p_coherence
 from each record, as recorded and stressed, over all its annotated beats
 (``ds1_stress.SIGNAL_DERIVED``). DS1 only; DS2 is never read.
 
-Round 19 was declared the last round on issue 10 in the twenty-sixth session; this rule was
-written and committed in that session, after the two descriptions above, and is run in the
-next session, first.
+Round 19 was declared the last round on issue 10 in the twenty-sixth session. This rule was
+written after the two descriptions above and committed (first to be run in the next session);
+since a committed rule is run whenever it is run, and its result does not depend on when, it
+was then run in the same session: the declaration was broken, and is said here. No round after
+this one in that session, whatever its result.
 
 The rule, fixed before the run: round 15's rule, the configured expert (``gbm_gated``, record
 weights, alone as configured) then ``gbm_either_pc``. The candidate replaces the configured
