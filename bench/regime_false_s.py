@@ -1,18 +1,21 @@
-"""Where round 19's DS1 false SVEBs sit, a description (nothing fitted beyond round 19's own
-experts, nothing chosen): out of fold over DS1's records, the beats ``gbm_either_p`` calls S
-(``bench/ds1_pwave_long_probe.py``, round 18's pair of experts with the P wave judged against
-the beats ending the longer interval group), split by whether the configured ``gbm_gated``
+"""Where a regime candidate's DS1 false SVEBs sit, a description (nothing fitted beyond the
+candidate's own experts, nothing chosen): out of fold over DS1's records, the beats the
+candidate calls S (``--candidate``: round 19's ``gbm_either_p``, ``bench/ds1_pwave_long_probe.py``,
+round 18's pair of experts with the P wave judged against the beats ending the longer interval
+group; or round 20's ``gbm_either_pc``, ``bench/ds1_coherent_regime_probe.py``, the same with the
+regime only where those beats share a P wave), split by whether the configured ``gbm_gated``
 calls them S too and by the regime (round 15's cycle the longer group's), with, per group,
 the beats' prematurity against round 15's cycle (``pre_rr / cycle``) and against the upper
-quartile, and their ``zl_pre_upper`` and ``z_p_long``, as medians and as the share of beats
-at most 0.9 of the cycle (the usual threshold of prematurity). It says whether a false S of
-the regime is a beat that is not premature against the sinus cycle at all, which a constraint
-could rule out, or one that is. DS1 only; DS2 is never read.
+quartile, and their ``zl_pre_upper``, ``z_p_long`` and ``p_coherence``, as medians and as the
+share of beats at most 0.9 of the cycle (the usual threshold of prematurity). It says whether
+a false S of the regime is a beat that is not premature against the sinus cycle at all, which
+a constraint could rule out, or one that is. DS1 only; DS2 is never read.
 
     .venv/bin/python bench/regime_false_s.py --data-dir ../shared/data/mitdb \\
-        --manifest <run>/results/inter_patient/manifest.csv
+        --manifest <run>/results/inter_patient/manifest.csv [--candidate gbm_either_pc]
 
-Results: ``bench/results/regime_false_s.json`` and its table (``.md``) beside it.
+Results: ``bench/results/regime_false_s.json`` (round 19's candidate) or
+``regime_false_s_{candidate}.json`` and its table (``.md``) beside it.
 """
 
 from __future__ import annotations
@@ -29,13 +32,16 @@ import pandas as pd
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "bench")]
 
+import ds1_coherent_regime_probe  # noqa: E402
 import ds1_fusion  # noqa: E402
 import ds1_long_cycle_probe  # noqa: E402
 import ds1_pwave_long_probe  # noqa: E402
 import ds1_stress  # noqa: E402
 from ds1_cv import fold_manifest, machine  # noqa: E402
 
-ITEMS = ("gbm_gated~record", "gbm_either_p~record")
+#: The configured expert, then the candidates this describes (the first is the default).
+CONFIGURED = "gbm_gated~record"
+CANDIDATES = ("gbm_either_p", "gbm_either_pc")
 #: Prematurity threshold against the cycle.
 PREMATURE = 0.9
 
@@ -75,6 +81,7 @@ def describe(group: pd.DataFrame) -> dict:
         "premature_share": float((group["pre_over_cycle"] <= PREMATURE).mean()),
         "zl_pre_upper": float(group["zl_pre_upper"].median()),
         "z_p_long": float(group["z_p_long"].median()),
+        "p_coherence": float(group["p_coherence"].median()),
     }
 
 
@@ -84,10 +91,14 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data-dir", required=True)
     parser.add_argument("--manifest", required=True)
-    parser.add_argument("--out", default=str(REPO / "bench/results/regime_false_s.json"))
+    parser.add_argument("--candidate", choices=CANDIDATES, default=CANDIDATES[0])
+    parser.add_argument("--out", default=None)
     args = parser.parse_args(argv)
+    suffix = "" if args.candidate == CANDIDATES[0] else f"_{args.candidate}"
+    out = Path(args.out or REPO / f"bench/results/regime_false_s{suffix}.json")
+    items = (CONFIGURED, f"{args.candidate}~record")
 
-    ds1_pwave_long_probe.register()
+    ds1_coherent_regime_probe.register()
     experiment = ds1_fusion.shipped_experiment()
     config = ds1_stress.yaml.safe_load((REPO / "config/config.yaml").read_text())
     train = [str(r) for r in experiment["train_records"]]
@@ -100,9 +111,9 @@ def main(argv=None) -> None:
     for _, rows in original.groupby("record"):
         cycle = ds1_long_cycle_probe.cycle(rows["pre_rr"], rows["upper_rr"])
         manifest.loc[rows.index, "pre_over_cycle"] = rows["pre_rr"].to_numpy() / cycle
-    calls = {item: oof_calls(manifest, experiment, item) for item in ITEMS}
+    calls = {item: oof_calls(manifest, experiment, item) for item in items}
     beats = manifest.loc[original.index].copy()
-    configured, candidate = (calls[item].loc[beats.index] for item in ITEMS)
+    configured, candidate = (calls[item].loc[beats.index] for item in items)
     regime = beats[ds1_pwave_long_probe.ds1_regime_probe.REGIME] > 0.5
     new = (candidate == "S") & (configured != "S")
     groups = {}
@@ -123,31 +134,30 @@ def main(argv=None) -> None:
         "command": " ".join(
             ["bench/regime_false_s.py", *(argv if argv is not None else sys.argv[1:])]
         ),
-        "items": ITEMS,
+        "items": items,
         "groups": groups,
     }
-    out = Path(args.out)
     out.write_text(json.dumps(result, indent=1) + "\n")
     lines = [
-        "# Round 19's DS1 calls of S, by who calls them and where (a description)",
+        f"# `{args.candidate}`'s DS1 calls of S, by who calls them and where (a description)",
         "",
         f"`.venv/bin/python {result['command']}` — {result['date']}, {result['machine']}. Out of "
         "fold over DS1's records; *regime*: round 15's cycle is the longer interval group's; "
         f"*premature*: `pre_rr` at most {PREMATURE} of that cycle; medians.",
         "",
         "| beats | n | records | pre_rr / cycle | pre_rr / upper_rr | premature share "
-        "| zl_pre_upper | z_p_long |",
-        "|---|---|---|---|---|---|---|---|",
+        "| zl_pre_upper | z_p_long | p_coherence |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for name, g in groups.items():
         if not g["beats"]:
-            lines.append(f"| {name} | 0 | | | | | | |")
+            lines.append(f"| {name} | 0 | | | | | | | |")
             continue
         recs = ", ".join(f"{r}: {n}" for r, n in sorted(g["records"].items(), key=lambda x: -x[1]))
         lines.append(
             f"| {name} | {g['beats']} | {recs} | {g['pre_over_cycle']:.2f} | "
             f"{g['pre_over_upper']:.2f} | {100 * g['premature_share']:.0f} % | "
-            f"{g['zl_pre_upper']:.2f} | {g['z_p_long']:.2f} |"
+            f"{g['zl_pre_upper']:.2f} | {g['z_p_long']:.2f} | {g['p_coherence']:.2f} |"
         )
     out.with_suffix(".md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
