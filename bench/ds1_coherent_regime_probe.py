@@ -82,37 +82,25 @@ def p_coherence(record) -> pd.Series:
     return pd.Series(np.nan_to_num(coherence, nan=0.0), index=r)
 
 
+def coherent_regime(usual, robust, extra, s_index) -> np.ndarray:
+    """``ds1_regime_either_probe.either`` where the regime column (``extra``'s first) is 1 and
+    :data:`COLUMN` (its second) at least :data:`MIN_COHERENCE`."""
+    regime = (extra[:, 0] > 0.5) & (extra[:, 1] >= MIN_COHERENCE)
+    return ds1_regime_either_probe.either(usual, robust, regime, s_index)
+
+
 def register() -> None:
     """Register, for this process only, round 19's kinds, kind ``gbm_either_pc`` (round 19's
-    experts, fitted as ``gbm_either_p`` is, applied by ``ds1_regime_either_probe.either`` with
-    the regime where :data:`COLUMN` is at least :data:`MIN_COHERENCE`) and the column as one
-    ``bench/ds1_stress.py`` computes from each record."""
-    import ds1_fusion
-
-    import ecg2d.expert as expert
-
+    experts, fitted as ``gbm_either_p`` is, applied by :func:`coherent_regime`) and the column
+    as one ``bench/ds1_stress.py`` computes from each record."""
     ds1_pwave_long_probe.register()
     ds1_stress.SIGNAL_DERIVED[COLUMN] = p_coherence
-    usual = ds1_pwave_long_probe.SUB_KINDS[0]
-    ds1_fusion.register_probe_kind("gbm_either_pc", (ds1_regime_probe.REGIME, COLUMN), usual)
-    fit, proba = expert.fit_expert, expert.expert_proba
-
-    def fit_expert(rr, labels, classes, seed=0, kind="rr", *args, **kwargs):
-        if kind != "gbm_either_pc":
-            return fit(rr, labels, classes, seed, kind, *args, **kwargs)
-        rr = np.asarray(rr, dtype=np.float64)[:, :-1]  # as gbm_either_p's columns
-        return {**fit(rr, labels, classes, seed, "gbm_either_p", *args, **kwargs), "kind": kind}
-
-    def expert_proba(model, rr):
-        if model.get("kind") != "gbm_either_pc":
-            return proba(model, rr)
-        rr = np.asarray(rr, dtype=np.float64)
-        regime = (rr[:, -2] > 0.5) & (rr[:, -1] >= MIN_COHERENCE)
-        p_usual, p_robust = (proba(model[k], rr[:, :-2]) for k in ds1_pwave_long_probe.SUB_KINDS)
-        s = model["classes"].index("S")
-        return ds1_regime_either_probe.either(p_usual, p_robust, regime, s)
-
-    expert.fit_expert, expert.expert_proba = fit_expert, expert_proba
+    ds1_regime_probe.register_pair(
+        "gbm_either_pc",
+        ds1_pwave_long_probe.SUB_KINDS,
+        (ds1_regime_probe.REGIME, COLUMN),
+        coherent_regime,
+    )
 
 
 def main(argv=None) -> None:

@@ -110,6 +110,21 @@ def cycle(pre_rr, upper_rr) -> np.ndarray:
     return np.fmax(upper, long_mode(pre_rr))
 
 
+def record_rhythm(record):
+    """``(r, points, rr, cycle)`` of ``record`` (an :class:`ecg2d.io.Record`) as the beats stage
+    takes them: its annotated beats' R peaks, their aligned fiducial points, their RR context
+    (``ecg2d.segment.rr_features``) and :func:`cycle` of it, over all its annotated beats."""
+    from ecg2d.io import beat_mask
+    from ecg2d.segment import fiducials, rr_features
+    from ecg2d.shape import qrs_shape
+
+    r = np.asarray(record.ann_sample[beat_mask(record.ann_symbol)], dtype=np.int64)
+    _, shift = qrs_shape(record.signal, record.fs, r)
+    points = fiducials(r, shift, record.name)
+    rr = rr_features(points, record.fs)
+    return r, points, rr, cycle(rr["pre_rr"], rr["upper_rr"])
+
+
 def long_z(pre_rr, upper_rr, prev_rr, qrs_corr) -> dict[str, np.ndarray]:
     """:data:`COLUMNS` of one record's beats (in time order): ``ecg2d.rr.gated_columns`` with
     :func:`cycle` in place of ``upper_rr``, for the reference beats and the fibrillation

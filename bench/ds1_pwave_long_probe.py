@@ -71,16 +71,10 @@ def z_p_long(record) -> pd.Series:
     robust z-score of its P-wave likeness, with template, median and spread over the beats whose
     ``pre_rr`` is at least round 15's cycle, computed as the beats stage computes
     ``z_p_sinus``."""
-    from ecg2d.io import beat_mask
     from ecg2d.rr import PWAVE_FLOOR, not_premature, robust_z
-    from ecg2d.segment import fiducials, rr_features
-    from ecg2d.shape import p_wave_stretches, qrs_shape, stretch_likeness
+    from ecg2d.shape import p_wave_stretches, stretch_likeness
 
-    r = np.asarray(record.ann_sample[beat_mask(record.ann_symbol)], dtype=np.int64)
-    _, shift = qrs_shape(record.signal, record.fs, r)
-    points = fiducials(r, shift, record.name)
-    rr = rr_features(points, record.fs)
-    cycle = ds1_long_cycle_probe.cycle(rr["pre_rr"], rr["upper_rr"])
+    r, points, rr, cycle = ds1_long_cycle_probe.record_rhythm(record)
     sinus = not_premature(rr["pre_rr"], cycle, share=1.0)
     likeness = stretch_likeness(p_wave_stretches(record.signal, record.fs, points), sinus)
     return pd.Series(robust_z(likeness, PWAVE_FLOOR, reference=sinus).astype(np.float64), index=r)
@@ -89,7 +83,7 @@ def z_p_long(record) -> pd.Series:
 def register() -> None:
     """Register, for this process only, round 18's kinds, their twins with :data:`COLUMN` in
     place of ``z_p_sinus`` (:data:`SUB_KINDS`), kind ``gbm_either_p`` (fitted as both, applied
-    by ``ds1_regime_either_probe.either``) and the column as one ``bench/ds1_stress.py``
+    by ``ds1_regime_either_probe.in_regime``) and the column as one ``bench/ds1_stress.py``
     computes from each record."""
     import ds1_fusion
 
@@ -99,43 +93,13 @@ def register() -> None:
     ds1_stress.SIGNAL_DERIVED[COLUMN] = z_p_long
     usual, robust = SUB_KINDS
     ds1_fusion.register_probe_kind(usual, (), "gbm_psinus_zl")
-    ds1_fusion.register_probe_kind(robust, (), "gbm_psinus_zl")
     for table in (expert.KIND_COLUMNS, expert.KIND_FEATURES):
-        for kind in SUB_KINDS:
-            table[kind] = tuple(COLUMN if c == "z_p_sinus" else c for c in table["gbm_psinus_zl"])
+        table[usual] = tuple(COLUMN if c == "z_p_sinus" else c for c in table["gbm_psinus_zl"])
     kept = tuple(COLUMN if f == "z_p_sinus" else f for f in ds1_robust_probe.KEPT)
-    keep = [expert.KIND_FEATURES[usual].index(f) for f in kept]
-    expert.KIND_FEATURES[robust] = kept
-    ds1_fusion.register_probe_kind(
-        "gbm_either_p", (ds1_regime_probe.REGIME,), usual
-    )  # its features: the usual expert's and the regime
-    features, fit, proba = expert.expert_features, expert.fit_expert, expert.expert_proba
-
-    def expert_features(rr, kind="rr"):
-        if kind == robust:
-            return features(rr, usual)[:, keep]
-        return features(rr, kind)
-
-    def fit_expert(rr, labels, classes, seed=0, kind="rr", *args, **kwargs):
-        if kind != "gbm_either_p":
-            return fit(rr, labels, classes, seed, kind, *args, **kwargs)
-        rr = np.asarray(rr, dtype=np.float64)[:, :-1]
-        return {
-            "kind": kind,
-            "classes": [str(c) for c in classes],
-            **{k: fit(rr, labels, classes, seed, k, *args, **kwargs) for k in SUB_KINDS},
-        }
-
-    def expert_proba(model, rr):
-        if model.get("kind") != "gbm_either_p":
-            return proba(model, rr)
-        rr = np.asarray(rr, dtype=np.float64)
-        p_usual, p_robust = (proba(model[k], rr[:, :-1]) for k in SUB_KINDS)
-        s = model["classes"].index("S")
-        return ds1_regime_either_probe.either(p_usual, p_robust, rr[:, -1] > 0.5, s)
-
-    expert.expert_features, expert.fit_expert = expert_features, fit_expert
-    expert.expert_proba = expert_proba
+    ds1_robust_probe.register_subset(robust, usual, kept)
+    ds1_regime_probe.register_pair(
+        "gbm_either_p", SUB_KINDS, (ds1_regime_probe.REGIME,), ds1_regime_either_probe.in_regime
+    )
 
 
 def main(argv=None) -> None:

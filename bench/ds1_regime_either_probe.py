@@ -53,30 +53,18 @@ def either(usual: np.ndarray, robust: np.ndarray, regime, s_index: int) -> np.nd
     return np.where(take[:, None], robust, usual)
 
 
+def in_regime(usual, robust, extra, s_index) -> np.ndarray:
+    """:func:`either` where the regime column (``extra``'s first) is 1."""
+    return either(usual, robust, extra[:, 0] > 0.5, s_index)
+
+
 def register() -> None:
-    """Register, for this process only, round 17's kinds and kind ``gbm_either``: round 17's
-    ``gbm_switch`` fitted the same way, applied by :func:`either`."""
-    import ds1_fusion
-
-    import ecg2d.expert as expert
-
+    """Register, for this process only, round 17's kinds and kind ``gbm_either``: round 17's two
+    experts, fitted the same way, applied by :func:`in_regime`."""
     ds1_regime_probe.register()
-    ds1_fusion.register_probe_kind("gbm_either", (ds1_regime_probe.REGIME,), "gbm_psinus_zl")
-    fit, proba = expert.fit_expert, expert.expert_proba
-
-    def fit_expert(rr, labels, classes, seed=0, kind="rr", *args, **kwargs):
-        if kind != "gbm_either":
-            return fit(rr, labels, classes, seed, kind, *args, **kwargs)
-        return {**fit(rr, labels, classes, seed, "gbm_switch", *args, **kwargs), "kind": kind}
-
-    def expert_proba(model, rr):
-        if model.get("kind") != "gbm_either":
-            return proba(model, rr)
-        rr = np.asarray(rr, dtype=np.float64)
-        usual, robust = (proba(model[k], rr[:, :-1]) for k in ds1_regime_probe.SUB_KINDS)
-        return either(usual, robust, rr[:, -1] > 0.5, model["classes"].index("S"))
-
-    expert.fit_expert, expert.expert_proba = fit_expert, expert_proba
+    ds1_regime_probe.register_pair(
+        "gbm_either", ds1_regime_probe.SUB_KINDS, (ds1_regime_probe.REGIME,), in_regime
+    )
 
 
 def main(argv=None) -> None:

@@ -68,38 +68,53 @@ def long_regime(pre_rr, upper_rr) -> np.ndarray:
     return (ds1_long_cycle_probe.cycle(pre_rr, upper) > upper).astype(np.float64)
 
 
-def register() -> None:
-    """Register, for this process only, rounds 15 and 16's kinds and kind ``gbm_switch``:
-    ``gbm_psinus_zl``'s columns and :data:`REGIME`, fitted as both :data:`SUB_KINDS` and applied
-    per beat by the regime (``ecg2d.expert.fit_expert`` and ``expert_proba`` wrapped for it)."""
+def register_pair(kind: str, sub_kinds, extra, choose) -> None:
+    """Register, for this process only, kind ``kind``: the columns of ``sub_kinds[0]`` and the
+    ``extra`` columns after them, fitted as both ``sub_kinds`` on the columns before the extra
+    ones, and applied as ``choose(p_first, p_second, extra_values, s_index)`` of the two
+    experts' probabilities, the beats' ``extra`` values (N x len(extra)) and the index of class
+    S (``ecg2d.expert.fit_expert`` and ``expert_proba`` wrapped for it)."""
     import ds1_fusion
 
     import ecg2d.expert as expert
 
-    ds1_robust_probe.register()
-    ds1_fusion.register_probe_kind("gbm_switch", (REGIME,), "gbm_psinus_zl")
-    ds1_stress.DERIVED[REGIME] = lambda rows: long_regime(rows["pre_rr"], rows["upper_rr"])
+    extra = tuple(extra)
+    ds1_fusion.register_probe_kind(kind, extra, sub_kinds[0])
     fit, proba = expert.fit_expert, expert.expert_proba
 
-    def fit_expert(rr, labels, classes, seed=0, kind="rr", *args, **kwargs):
-        if kind != "gbm_switch":
-            return fit(rr, labels, classes, seed, kind, *args, **kwargs)
-        rr = np.asarray(rr, dtype=np.float64)[:, :-1]
+    def fit_expert(rr, labels, classes, seed=0, kind_="rr", *args, **kwargs):
+        if kind_ != kind:
+            return fit(rr, labels, classes, seed, kind_, *args, **kwargs)
+        rr = np.asarray(rr, dtype=np.float64)[:, : -len(extra)]
         return {
-            "kind": "gbm_switch",
+            "kind": kind,
             "classes": [str(c) for c in classes],
-            **{k: fit(rr, labels, classes, seed, k, *args, **kwargs) for k in SUB_KINDS},
+            **{k: fit(rr, labels, classes, seed, k, *args, **kwargs) for k in sub_kinds},
         }
 
     def expert_proba(model, rr):
-        if model.get("kind") != "gbm_switch":
+        if model.get("kind") != kind:
             return proba(model, rr)
         rr = np.asarray(rr, dtype=np.float64)
-        regime = rr[:, -1] > 0.5
-        usual, robust = (proba(model[k], rr[:, :-1]) for k in SUB_KINDS)
-        return np.where(regime[:, None], robust, usual)
+        first, second = (proba(model[k], rr[:, : -len(extra)]) for k in sub_kinds)
+        return choose(first, second, rr[:, -len(extra) :], model["classes"].index("S"))
 
     expert.fit_expert, expert.expert_proba = fit_expert, expert_proba
+
+
+def switch(usual, robust, extra, s_index) -> np.ndarray:
+    """Per beat, ``robust``'s probabilities where the regime column (``extra``'s first) is 1,
+    ``usual``'s elsewhere."""
+    return np.where((extra[:, 0] > 0.5)[:, None], robust, usual)
+
+
+def register() -> None:
+    """Register, for this process only, rounds 15 and 16's kinds and kind ``gbm_switch``:
+    ``gbm_psinus_zl``'s columns and :data:`REGIME`, fitted as both :data:`SUB_KINDS` and applied
+    per beat by the regime (:func:`register_pair`, :func:`switch`)."""
+    ds1_robust_probe.register()
+    ds1_stress.DERIVED[REGIME] = lambda rows: long_regime(rows["pre_rr"], rows["upper_rr"])
+    register_pair("gbm_switch", SUB_KINDS, (REGIME,), switch)
 
 
 def main(argv=None) -> None:

@@ -59,30 +59,37 @@ KEPT = (
 )
 
 
-def register() -> None:
-    """Register, for this process only, round 15's kind and columns and kind ``gbm_robust``:
-    ``gbm_psinus_zl``'s columns, of whose features only :data:`KEPT` are given to the trees
-    (``ecg2d.expert.expert_features`` wrapped for this kind)."""
+def register_subset(kind: str, base: str, kept) -> None:
+    """Register, for this process only, tree kind ``kind``: ``base``'s columns, of whose
+    features only ``kept`` are given to the trees (``ecg2d.expert.expert_features`` wrapped for
+    this kind)."""
     import ds1_fusion
 
     import ecg2d.expert as expert
 
-    ds1_long_cycle_probe.register()
-    ds1_fusion.register_probe_kind("gbm_robust", (), "gbm_psinus_zl")
-    names = expert.KIND_FEATURES["gbm_psinus_zl"]
-    missing = set(KEPT) - set(names)
+    ds1_fusion.register_probe_kind(kind, (), base)
+    names = expert.KIND_FEATURES[base]
+    missing = set(kept) - set(names)
     if missing:
-        raise SystemExit(f"gbm_robust: features {sorted(missing)} not in gbm_psinus_zl")
-    keep = [names.index(f) for f in KEPT]
-    expert.KIND_FEATURES["gbm_robust"] = KEPT
+        raise SystemExit(f"{kind}: features {sorted(missing)} not in {base}")
+    keep = [names.index(f) for f in kept]
+    expert.KIND_FEATURES[kind] = tuple(kept)
     full = expert.expert_features
 
-    def features(rr, kind="rr"):
-        if kind == "gbm_robust":
-            return full(rr, "gbm_psinus_zl")[:, keep]
-        return full(rr, kind)
+    def features(rr, kind_="rr"):
+        if kind_ == kind:
+            return full(rr, base)[:, keep]
+        return full(rr, kind_)
 
     expert.expert_features = features
+
+
+def register() -> None:
+    """Register, for this process only, round 15's kind and columns and kind ``gbm_robust``:
+    ``gbm_psinus_zl``'s columns, of whose features only :data:`KEPT` are given to the trees
+    (:func:`register_subset`)."""
+    ds1_long_cycle_probe.register()
+    register_subset("gbm_robust", "gbm_psinus_zl", KEPT)
 
 
 def main(argv=None) -> None:

@@ -8,12 +8,12 @@ intervals), so every S beat stays premature against it. In a recording whose atr
 beats are most of its beats, runs of them set the cycle, and a beat is atrial and premature
 against a sinus rhythm that shows only now and then (after the pauses of a sick sinus node, for
 instance); the MIT-BIH directory describes such a record in DS2 (232: sinus bradycardia with
-long pauses, 1,382 atrial premature beats of 1,780). This form keeps every S beat with the beat
-before it and, for every fourth S beat, the beat after it (``bench/ds1_stress.py --after-every
-4``): joined at R peaks, each merged beat carries its first half's P wave and the premature
-interval before it, so the record is a run of premature cycles (each one the patient had)
-broken by a normal beat after the compensatory pause every four S beats, S beats 75–91 % of the
-beats. A merged beat is named after its first half (an atrial premature beat's QRS from the
+long pauses, 1,382 atrial premature beats, most of its beats). This form keeps every S beat with
+the beat before it and, for every fourth S beat, the beat after it (``bench/ds1_stress.py
+--after-every 4``): joined at R peaks, each merged beat carries its first half's P wave and the
+premature interval before it, so the record is a run of premature cycles (each one the patient
+had) broken by a normal beat after the compensatory pause every four S beats, S beats 75–91 % of
+the beats. A merged beat is named after its first half (an atrial premature beat's QRS from the
 peak on is normal); one whose first half is not S or second half not normal is not scored.
 
 Everything else is ``bench/ds1_stress.py``'s (the workflow's own beats code cuts the records; one

@@ -42,16 +42,10 @@ WINDOW = 61
 def p_coherence(record) -> dict[str, np.ndarray]:
     """Per annotated beat of ``record``: ``coherence`` (see the module) and ``regime`` (round
     15's cycle longer than the upper quartile), in time order."""
-    from ecg2d.io import beat_mask
     from ecg2d.rr import centred_windows, not_premature
-    from ecg2d.segment import fiducials, rr_features
-    from ecg2d.shape import p_wave_stretches, qrs_shape, stretch_likeness
+    from ecg2d.shape import p_wave_stretches, stretch_likeness
 
-    r = np.asarray(record.ann_sample[beat_mask(record.ann_symbol)], dtype=np.int64)
-    _, shift = qrs_shape(record.signal, record.fs, r)
-    points = fiducials(r, shift, record.name)
-    rr = rr_features(points, record.fs)
-    cycle = ds1_long_cycle_probe.cycle(rr["pre_rr"], rr["upper_rr"])
+    _, points, rr, cycle = ds1_long_cycle_probe.record_rhythm(record)
     reference = not_premature(rr["pre_rr"], cycle, share=1.0)
     likeness = stretch_likeness(p_wave_stretches(record.signal, record.fs, points), reference)
     values = np.where(reference, likeness.astype(np.float64), np.nan)
