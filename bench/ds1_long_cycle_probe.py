@@ -147,10 +147,10 @@ def register() -> None:
 def main(
     argv=None, items=ITEMS, register=register, doc=__doc__, script="ds1_long_cycle_probe"
 ) -> None:
-    """Round 15's run and rule (or another round's: its ``items``, ``register``, ``doc`` and
-    ``script``, the default name of its results,
-    whose rule is round 15's in three parts): the bigeminy form by ``bench/ds1_stress.py``, the
-    runs form by ``ds1_stress.ruled_probe``, and the bigeminy part applied on top."""
+    """Round 15's run and rule, or another round's whose rule is round 15's in three parts (its
+    ``items``, ``register``, ``doc`` and ``script``, the default name of its results): the
+    bigeminy form by ``bench/ds1_stress.py``, the runs form by ``ds1_stress.ruled_probe``, and
+    the bigeminy part applied on top."""
     import argparse
     import json
 

@@ -844,7 +844,7 @@ def test_runs_stress_form_makes_premature_cycles_the_usual_rhythm(mitdb):
     np.testing.assert_allclose(kept, recorded["upper_rr"], rtol=1e-6)
 
 
-def test_regime_experts_pick_by_regime_and_by_s_probability():
+def test_regime_experts_pick_by_regime_and_by_s_probability(monkeypatch):
     """bench/ds1_regime_probe.py's regime (round 15's cycle longer than the upper quartile) and
     bench/ds1_regime_either_probe.py's choice: in the regime, the expert giving S more; out of
     it, always the usual one. bench/ds1_robust_probe.py's kind reads ten of the features."""
@@ -861,18 +861,16 @@ def test_regime_experts_pick_by_regime_and_by_s_probability():
     runs = np.tile([0.5, 0.5, 0.5, 0.5, 1.0], 16)  # premature cycles, a pause every fifth beat
     upper = np.quantile(runs, 0.75) * np.ones_like(runs)
     assert regime.long_regime(runs, upper).mean() > 0.9
-    saved = (expert.expert_features, dict(expert.KIND_COLUMNS), dict(expert.KIND_FEATURES))
-    try:
-        load_bench("ds1_robust_probe").register()
-        assert len(expert.KIND_FEATURES["gbm_robust"]) == 10
-        rr = np.ones((3, len(expert.KIND_COLUMNS["gbm_robust"])))
-        assert expert.expert_features(rr, "gbm_robust").shape == (3, 10)
-    finally:
-        expert.expert_features = saved[0]
-        expert.KIND_COLUMNS.clear()
-        expert.KIND_COLUMNS.update(saved[1])
-        expert.KIND_FEATURES.clear()
-        expert.KIND_FEATURES.update(saved[2])
+    # the registration wraps and extends ecg2d.expert: on copies, undone after the test
+    monkeypatch.setattr(expert, "expert_features", expert.expert_features)
+    for table in ("KIND_COLUMNS", "KIND_FEATURES"):
+        monkeypatch.setattr(expert, table, dict(getattr(expert, table)))
+    for kinds in ("TREE_KINDS", "EXPERTS"):
+        monkeypatch.setattr(expert, kinds, getattr(expert, kinds))
+    load_bench("ds1_robust_probe").register()
+    assert len(expert.KIND_FEATURES["gbm_robust"]) == 10
+    rr = np.ones((3, len(expert.KIND_COLUMNS["gbm_robust"])))
+    assert expert.expert_features(rr, "gbm_robust").shape == (3, 10)
 
 
 def test_p_coherence_is_low_in_fibrillation_and_high_after_sinus_pauses(mitdb):
