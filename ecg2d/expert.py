@@ -41,11 +41,25 @@ rate and heart rate:
   :data:`ecg2d.rr.UNUSUAL_COLUMNS`): the z-scores with median and spread over the beats that
   are not premature, except in atrial fibrillation told from the intervals between those beats
   (:func:`ecg2d.fibrillation.fibrillation_between`), where they are the ones against all beats;
-  a premature beat then stays unusual where premature beats are as many as sinus beats.
+  a premature beat then stays unusual where premature beats are as many as sinus beats;
+- with kind ``gbm_long``, ``gbm_gated``'s features judged against :mod:`ecg2d.regime`'s
+  dominant cycle, the longer of two interval groups where the intervals fall into two
+  (:data:`ecg2d.regime.LONG_COLUMNS` and ``z_p_long`` in place of :data:`ecg2d.rr.GATED_COLUMNS`
+  and ``z_p_sinus``); ``gbm_long_robust`` gives the trees only those scores, the P wave and the
+  QRS shape in both leads (:data:`FEATURE_SUBSETS`);
+- kind ``gbm_regime`` is made of three of these (:data:`COMPOSITE_KINDS`, :func:`regime_proba`):
+  where premature beats set the cycle (the longer group does) and the beats ending the longer
+  group share a P wave (:data:`ecg2d.regime.REGIME_COLUMNS`), each beat takes the
+  probabilities of whichever of ``gbm_long`` and ``gbm_long_robust`` gives S more; everywhere
+  else ``gbm_gated``'s. Where runs of premature atrial cycles are most of a record's beats, the
+  features against the record's mean and upper quartile call them sinus; there the other two
+  read them against the sinus cycle the pauses show (issue 10's stress test,
+  ``bench/ds1_stress.py``; chosen on DS1 by ``bench/ds1_coherent_gated_probe.py``).
 
 Kinds ``rr`` and ``rr_shape`` are a multinomial logistic regression with balanced class
 weights. Kinds ``gbm``, ``gbm_af``, ``gbm_2lead``, ``gbm_premature``, ``gbm_unusual``,
-``gbm_pwave``, ``gbm_psinus`` and ``gbm_gated`` are gradient-boosted trees (scikit-learn's
+``gbm_pwave``, ``gbm_psinus``, ``gbm_gated``, ``gbm_long`` and ``gbm_long_robust`` (and so
+``gbm_regime``) are gradient-boosted trees (scikit-learn's
 ``HistGradientBoostingClassifier``, balanced class weights): trees can learn that a short RR
 interval means a premature beat in a regular rhythm and nothing in atrial fibrillation, which a
 linear model cannot. Both are fitted with scikit-learn, applied with NumPy and stored as plain
@@ -59,6 +73,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ecg2d.regime import LONG_COLUMNS, PLONG_COLUMNS, REGIME_COLUMNS, coherent_regime
 from ecg2d.rr import (
     GATED_COLUMNS,
     IRREGULARITY_FLOOR,
@@ -108,6 +123,18 @@ KIND_COLUMNS["gbm_psinus"] = (*KIND_COLUMNS["gbm_unusual"], *PSINUS_COLUMNS)
 KIND_COLUMNS["gbm_gated"] = tuple(
     dict(zip(UNUSUAL_COLUMNS, GATED_COLUMNS)).get(c, c) for c in KIND_COLUMNS["gbm_psinus"]
 )
+KIND_COLUMNS["gbm_long"] = tuple(
+    {**dict(zip(GATED_COLUMNS, LONG_COLUMNS)), **dict(zip(PSINUS_COLUMNS, PLONG_COLUMNS))}.get(c, c)
+    for c in KIND_COLUMNS["gbm_gated"]
+)
+KIND_COLUMNS["gbm_long_robust"] = KIND_COLUMNS["gbm_long"]
+#: Kinds made of other kinds' experts, each fitted on the same beats (:func:`fit_expert`) and
+#: applied per beat by :func:`regime_proba`: ``gbm_regime``'s experts where premature beats set
+#: the cycle (the first two) and everywhere else (the third).
+COMPOSITE_KINDS = {"gbm_regime": ("gbm_long", "gbm_long_robust", "gbm_gated")}
+KIND_COLUMNS["gbm_regime"] = tuple(
+    dict.fromkeys((*KIND_COLUMNS["gbm_long"], *REGIME_COLUMNS, *KIND_COLUMNS["gbm_gated"]))
+)
 #: Columns that may be missing (NaN): the other lead's, which a one-lead record lacks.
 MAY_BE_MISSING = SHAPE2_COLUMNS
 
@@ -128,13 +155,24 @@ def _feature_names(column: str) -> tuple[str, ...]:
     return (column,)  # QRS shape: already record-relative
 
 
-KIND_FEATURES = {
-    kind: (
+def _features_of(columns) -> tuple[str, ...]:
+    """The features :func:`expert_features` makes of ``columns`` (the RR context first)."""
+    return (
         *EXPERT_FEATURES,
         *(name for c in columns[len(RR_CONTEXT) :] for name in _feature_names(c)),
     )
-    for kind, columns in KIND_COLUMNS.items()
+
+
+KIND_FEATURES = {kind: _features_of(columns) for kind, columns in KIND_COLUMNS.items()}
+#: Kinds given only some of the features of their columns: ``gbm_long_robust`` only what holds where
+#: premature beats set the cycle (the QRS shape in both leads, the scores against the longer
+#: interval group and the P wave against the beats ending it), not the intervals against the
+#: record's mean or upper quartile or the rhythm's irregularity, which mislead there.
+FEATURE_SUBSETS = {
+    "gbm_long_robust": (*SHAPE_COLUMNS, *SHAPE2_COLUMNS, *LONG_COLUMNS, *PLONG_COLUMNS),
 }
+KIND_FEATURES.update(FEATURE_SUBSETS)
+KIND_FEATURES["gbm_regime"] = KIND_COLUMNS["gbm_regime"]  # its experts make their own
 #: Expert kinds that are gradient-boosted trees (the others are logistic regressions).
 TREE_KINDS = (
     "gbm",
@@ -145,6 +183,8 @@ TREE_KINDS = (
     "gbm_pwave",
     "gbm_psinus",
     "gbm_gated",
+    "gbm_long",
+    "gbm_long_robust",
 )
 #: The trees' settings (scikit-learn's ``HistGradientBoostingClassifier``): a fixed number of
 #: iterations, no early stopping (whose internal split needs two beats of every class).
@@ -174,6 +214,8 @@ def expert_features(rr, kind: str = "rr") -> np.ndarray:
     other lead's columns (:data:`MAY_BE_MISSING`) may be NaN."""
     if kind not in KIND_COLUMNS:
         raise ValueError(f"model.expert: unknown expert {kind!r}; one of {EXPERTS}")
+    if kind in COMPOSITE_KINDS:
+        raise ValueError(f"expert {kind!r} is made of {COMPOSITE_KINDS[kind]}, with no features")
     columns = KIND_COLUMNS[kind]
     rr = np.asarray(rr, dtype=np.float64)
     if rr.ndim != 2 or rr.shape[1] != len(columns):
@@ -200,7 +242,11 @@ def expert_features(rr, kind: str = "rr") -> np.ndarray:
             features.extend([np.log(pre / upper), np.log(post / upper)])
         else:
             features.append(values)  # QRS shape, either lead: already record-relative
-    return np.stack(features, axis=1)
+    x = np.stack(features, axis=1)
+    if kind in FEATURE_SUBSETS:
+        names = _features_of(columns)
+        x = x[:, [names.index(f) for f in FEATURE_SUBSETS[kind]]]
+    return x
 
 
 def beat_weights(labels, records, weighting: str) -> np.ndarray | None:
@@ -252,6 +298,8 @@ def fit_expert(
     ``"weighting"``. Classes absent from the training beats get no weight and a very low
     intercept (probability 0 for trees), so they are never chosen by the expert alone.
     """
+    if kind in COMPOSITE_KINDS:
+        return fit_composite(rr, labels, classes, seed, kind, min_leaf, records, weighting)
     x = expert_features(rr, kind)
     labels = np.asarray(labels, dtype=str)
     classes = [str(c) for c in classes]
@@ -276,6 +324,59 @@ def fit_expert(
         **fitted,
         "n_train": int(len(labels)),
     }
+
+
+def _columns_of(rr, kind: str, part: str) -> np.ndarray:
+    """The columns of expert ``part`` taken by name from ``rr`` (N x ``KIND_COLUMNS[kind]``)."""
+    rr = np.asarray(rr, dtype=np.float64)
+    columns = KIND_COLUMNS[kind]
+    if rr.ndim != 2 or rr.shape[1] != len(columns):
+        raise ValueError(f"rr must be N x {len(columns)} {columns}, got {rr.shape}")
+    return rr[:, [columns.index(c) for c in KIND_COLUMNS[part]]]
+
+
+def fit_composite(rr, labels, classes, seed, kind, min_leaf, records, weighting) -> dict:
+    """A composite kind (:data:`COMPOSITE_KINDS`): each of its experts fitted by
+    :func:`fit_expert` on the same beats, ``{"kind", "weighting", "columns", "classes",
+    "experts": {part: expert}, "n_train"}``. ``gbm_regime`` needs a class ``S``."""
+    classes = [str(c) for c in classes]
+    if "S" not in classes:
+        raise ValueError(
+            f"model.expert {kind!r} chooses between its experts by class S, and the classes "
+            f"{classes} have none: use it with AAMI classes (the inter_patient protocol's)"
+        )
+    experts = {
+        part: fit_expert(
+            _columns_of(rr, kind, part), labels, classes, seed, part, min_leaf, records, weighting
+        )
+        for part in COMPOSITE_KINDS[kind]
+    }
+    return {
+        "kind": kind,
+        "weighting": weighting,
+        "columns": list(KIND_COLUMNS[kind]),
+        "classes": classes,
+        "experts": experts,
+        "n_train": int(len(labels)),
+    }
+
+
+def regime_proba(expert: dict, rr) -> np.ndarray:
+    """``gbm_regime``'s class probabilities: where premature beats set the cycle and the beats
+    ending the longer interval group share a P wave (:func:`ecg2d.regime.coherent_regime` of
+    the beats' :data:`ecg2d.regime.REGIME_COLUMNS`), those of whichever of its first two
+    experts gives class S more; elsewhere its third's (``gbm_gated``)."""
+    kind = expert["kind"]
+    inside, robust, outside = (
+        expert_proba(expert["experts"][part], _columns_of(rr, kind, part))
+        for part in COMPOSITE_KINDS[kind]
+    )
+    columns = KIND_COLUMNS[kind]
+    rr = np.asarray(rr, dtype=np.float64)
+    regime = coherent_regime(*(rr[:, columns.index(c)] for c in REGIME_COLUMNS))
+    s = list(expert["classes"]).index("S")
+    inside = np.where((robust[:, s] > inside[:, s])[:, None], robust, inside)
+    return np.where(regime[:, None], inside, outside)
 
 
 def fit_logistic(
@@ -398,6 +499,8 @@ def _tree_proba(expert: dict, x: np.ndarray) -> np.ndarray:
 
 def expert_proba(expert: dict, rr) -> np.ndarray:
     """Class probabilities (N x classes, in ``expert["classes"]`` order) of the expert."""
+    if expert.get("kind") in COMPOSITE_KINDS:
+        return regime_proba(expert, rr)
     x = expert_features(rr, expert.get("kind", "rr"))
     if "trees" in expert:
         return _tree_proba(expert, x)

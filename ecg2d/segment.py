@@ -6,7 +6,9 @@ beats' QRS complexes aligned to the record's median QRS, :func:`fiducials`) and 
 shape (:mod:`ecg2d.shape`) in its lead and, where the record has one, its other lead (``lead2``;
 "" and NaN shape without one), and how unusual the beat and the atrial activity before it are
 for the record (:data:`ecg2d.rr.UNUSUAL_COLUMNS`, :data:`ecg2d.rr.GATED_COLUMNS`,
-:data:`ecg2d.rr.PWAVE_COLUMNS`, :data:`ecg2d.rr.PSINUS_COLUMNS`). It is independent of any
+:data:`ecg2d.rr.PWAVE_COLUMNS`, :data:`ecg2d.rr.PSINUS_COLUMNS`), and where premature beats set the
+cycle (:data:`ecg2d.regime.LONG_COLUMNS`, :data:`ecg2d.regime.PLONG_COLUMNS`,
+:data:`ecg2d.regime.REGIME_COLUMNS`). It is independent of any
 experiment: every beat annotation is kept, and experiments choose classes later.
 """
 
@@ -18,6 +20,7 @@ import numpy as np
 
 from ecg2d.fibrillation import fibrillation_between
 from ecg2d.io import RecordError, beat_mask, load_npz
+from ecg2d.regime import dominant_cycle, long_columns, long_regime, p_coherence
 from ecg2d.rr import (
     PREMATURITY_COLUMNS,
     PWAVE_FLOOR,
@@ -345,6 +348,15 @@ def beats_around_peaks(
     sinus = sinus_reference(rr["pre_rr"], rr["upper_rr"])
     likeness = stretch_likeness(stretch, reference=sinus)
     beats["z_p_sinus"] = robust_z(likeness[keep], PWAVE_FLOOR, reference=sinus[keep])
+    beats.update(long_columns(*context, RHYTHM_BEATS))
+    beats["long_regime"] = long_regime(beats["pre_rr"], beats["upper_rr"], RHYTHM_BEATS)
+    # the beats ending the longer interval group, over all the record's beats
+    after_long = sinus_reference(
+        rr["pre_rr"], dominant_cycle(rr["pre_rr"], rr["upper_rr"], RHYTHM_BEATS)
+    )
+    likeness = stretch_likeness(stretch, reference=after_long)
+    beats["z_p_long"] = robust_z(likeness, PWAVE_FLOOR, reference=after_long)[keep]
+    beats["p_coherence"] = p_coherence(likeness, after_long)[keep]
     beats["lead2"] = np.array(record.lead2)
     if leads == 2 and record.signal2 is not None:
         beats["signal2"] = band_limit(record.signal2, record.fs, band)
@@ -409,6 +421,7 @@ BEATS_KEYS = frozenset(
         "record lead fs signal sample symbol start end pre_rr post_rr local_rr record_rr "
         "rr_irregularity rhythm_irregularity rhythm_cells prev_rr upper_rr "
         "qrs_corr qrs_amp qrs_width lead2 qrs_corr_2 qrs_amp_2 qrs_width_2 "
-        "z_pre_upper z_pre_prev z_qrs_corr zg_pre_upper zg_pre_prev zg_qrs_corr z_p_corr z_p_sinus"
+        "z_pre_upper z_pre_prev z_qrs_corr zg_pre_upper zg_pre_prev zg_qrs_corr z_p_corr z_p_sinus "
+        "zl_pre_upper zl_pre_prev zl_qrs_corr z_p_long long_regime p_coherence"
     ).split()
 )

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ecg2d import rr
+from ecg2d import regime, rr
 from ecg2d.shape import SHAPE2_COLUMNS, SHAPE_COLUMNS
 
 PROTOCOLS = ("intra_patient", "inter_patient")
@@ -39,6 +39,9 @@ VALUE_COLUMNS = (
     *rr.GATED_COLUMNS,
     *rr.PWAVE_COLUMNS,
     *rr.PSINUS_COLUMNS,
+    *regime.LONG_COLUMNS,
+    *regime.PLONG_COLUMNS,
+    *regime.REGIME_COLUMNS,
 )
 #: Decimals the manifest keeps of :data:`VALUE_COLUMNS` (:func:`beat_columns`).
 DECIMALS = 5
