@@ -65,49 +65,28 @@ import ds1_stress  # noqa: E402
 ITEMS = ("gbm_gated~record", "gbm_psinus_zl~record")
 #: The candidate columns, in the order of the ones they stand for (``ecg2d.rr.GATED_COLUMNS``).
 COLUMNS = ("zl_pre_upper", "zl_pre_prev", "zl_qrs_corr")
-#: The fewest beats of the window (a share) the longer group needs to be read as the rhythm.
-MIN_LONG_SHARE = 0.1
-#: The least ratio of the longer group's median interval to the shorter group's for two groups.
-MIN_RATIO = 1.25
 #: The rule's largest fall of the bigeminy form's pooled SVEB Se (a fraction).
 MAX_BIGEMINY_FALL = 0.01
 
 
 def long_mode(pre_rr, beats: int | None = None) -> np.ndarray:
-    """Per beat, over the ``beats`` intervals centred on it (``ecg2d.segment.RHYTHM_BEATS``, fewer
-    at the ends): the median of the longer group where the log intervals split into two
-    (Otsu's split, the one of most between-group variance) whose medians differ by at least
-    :data:`MIN_RATIO` and whose longer group holds at least :data:`MIN_LONG_SHARE` of them;
-    NaN elsewhere. Counted in beats and measured in seconds: the same at any sampling rate."""
-    from ecg2d.rr import MIN_RR, centred_windows
+    """Per beat, the longer interval group's median where a window's intervals fall into two
+    (``ecg2d.regime.long_mode``, where this probe's code now lives; ``beats``: by default
+    ``ecg2d.segment.RHYTHM_BEATS``)."""
+    from ecg2d.regime import long_mode as built
     from ecg2d.segment import RHYTHM_BEATS
 
-    beats = RHYTHM_BEATS if beats is None else beats
-    pre = np.log(np.maximum(np.asarray(pre_rr, dtype=np.float64), MIN_RR))
-    out = np.full(len(pre), np.nan)
-    for i, window in enumerate(centred_windows(pre, beats)):
-        x = np.sort(window[np.isfinite(window)])
-        n = len(x)
-        if n < 8:
-            continue
-        k = np.arange(1, n)  # the short group: x[:k]
-        total = np.cumsum(x)
-        mean_short = total[:-1] / k
-        mean_long = (total[-1] - total[:-1]) / (n - k)
-        split = int(np.argmax(k * (n - k) * (mean_long - mean_short) ** 2)) + 1
-        short, long = x[:split], x[split:]
-        if len(long) >= MIN_LONG_SHARE * n and np.median(long) - np.median(short) >= np.log(
-            MIN_RATIO
-        ):
-            out[i] = np.exp(np.median(long))
-    return out
+    return built(pre_rr, RHYTHM_BEATS if beats is None else beats)
 
 
 def cycle(pre_rr, upper_rr) -> np.ndarray:
     """The dominant cycle: ``upper_rr`` (the upper quartile around the beat), or the longer
-    group's median interval (:func:`long_mode`) where that is longer."""
-    upper = np.asarray(upper_rr, dtype=np.float64)
-    return np.fmax(upper, long_mode(pre_rr))
+    group's median interval (:func:`long_mode`) where that is longer
+    (``ecg2d.regime.dominant_cycle``)."""
+    from ecg2d.regime import dominant_cycle
+    from ecg2d.segment import RHYTHM_BEATS
+
+    return dominant_cycle(pre_rr, upper_rr, RHYTHM_BEATS)
 
 
 def record_rhythm(record):
@@ -128,13 +107,11 @@ def record_rhythm(record):
 def long_z(pre_rr, upper_rr, prev_rr, qrs_corr) -> dict[str, np.ndarray]:
     """:data:`COLUMNS` of one record's beats (in time order): ``ecg2d.rr.gated_columns`` with
     :func:`cycle` in place of ``upper_rr``, for the reference beats and the fibrillation
-    criterion alike."""
-    from ecg2d.fibrillation import fibrillation_between
-    from ecg2d.rr import gated_columns
+    criterion alike (``ecg2d.regime.long_columns``)."""
+    from ecg2d.regime import long_columns
+    from ecg2d.segment import RHYTHM_BEATS
 
-    c = cycle(pre_rr, upper_rr)
-    gated = gated_columns(pre_rr, c, prev_rr, qrs_corr, fibrillation_between(pre_rr, c))
-    return dict(zip(COLUMNS, gated.values()))
+    return long_columns(pre_rr, upper_rr, prev_rr, qrs_corr, RHYTHM_BEATS)
 
 
 def register() -> None:
