@@ -209,12 +209,16 @@ def fit_model(
     workers: int = 1,
     name: str = "",
     data: dict | None = None,
+    init_seed: int | None = None,
 ):
     """Train the experiment's model on its manifest; return ``(model, history, info)``.
 
     ``history`` is one dict per epoch; ``info`` describes the model and its training (it is
     written beside the model as ``model.json``), with ``data`` (:func:`data_settings`, the
-    settings the beats were made with) as its ``data`` block.
+    settings the beats were made with) as its ``data`` block. ``seed`` makes the validation
+    split and, unless ``init_seed`` is given, the weights' initialisation and the sampling order
+    too; with ``init_seed``, those come from it, so that models differing only in training's
+    randomness share their validation beats.
     """
     import keras
 
@@ -243,7 +247,8 @@ def fit_model(
         )
         rr_mean, rr_var = features.mean(axis=0), np.maximum(features.var(axis=0), 1e-6)
 
-    keras.utils.set_random_seed(seed)
+    training_seed = seed if init_seed is None else init_seed
+    keras.utils.set_random_seed(training_seed)
     common = dict(
         input_size=model_cfg.input_size,
         batch_size=train.batch_size,
@@ -261,7 +266,7 @@ def fit_model(
         sampling_power=SAMPLING_POWER.get(train.balance, 0.0),
         samples_per_epoch=train.samples_per_epoch,
         weights=weights,
-        seed=seed,
+        seed=training_seed,
         mixup_alpha=train.mixup_alpha,
         workers=max(1, workers),
         use_multiprocessing=False,
@@ -328,6 +333,7 @@ def fit_model(
         "fusion_weight": float(model_cfg.fusion_weight) if expert else 1.0,
         **settings.as_dict(),
         "seed": seed,
+        **({} if init_seed is None else {"init_seed": init_seed}),
         "n_train": int((fit_rows["augmented"] == 0).sum()),
         "n_train_images": len(fit_rows),
         "n_train_per_class": _counts(fit_rows, classes),
