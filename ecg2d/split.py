@@ -27,8 +27,9 @@ from ecg2d.shape import SHAPE2_COLUMNS, SHAPE_COLUMNS
 
 PROTOCOLS = ("intra_patient", "inter_patient")
 #: Each beat's numbers that manifests carry from its beats file: RR context, rhythm,
-#: prematurity, QRS shape in both leads, and how unusual the beat and its atrial activity are
-#: for its record (:func:`beat_columns`).
+#: prematurity, QRS shape in both leads, how unusual the beat and its atrial activity are for
+#: its record, and where premature beats set the cycle (:mod:`ecg2d.regime`;
+#: :func:`beat_columns`).
 VALUE_COLUMNS = (
     *rr.RR_CONTEXT,
     *rr.RHYTHM_COLUMNS,
