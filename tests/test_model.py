@@ -358,6 +358,31 @@ def test_training_with_label_smoothing_or_mixup_records_it(tmp_path, train):
     assert Classifier.load(tmp_path / "model.h5").classes == ["N", "S"]
 
 
+def test_init_seed_moves_training_and_keeps_the_validation_beats(tmp_path):
+    """fit_model's init_seed (bench/jun2018_ensemble.py's members): the same seed trains the same
+    weights; another init_seed trains other weights on the same validation beats (the split
+    still comes from seed); init_seed equal to seed is no change; model.json records it."""
+    manifest = toy_manifest(images_in=tmp_path)
+    experiment = {
+        "protocol": "intra_patient",
+        "classes": {"N": "N", "A": "S"},
+        "preset": "tiny",
+        "train": {"epochs": 1, "validation_fraction": 0.25},
+    }
+
+    def trained(**kwargs):
+        model, _, info = fit_model(manifest, experiment, seed=1, root=tmp_path, **kwargs)
+        return model.get_weights(), info
+
+    first, info = trained()
+    again, _ = trained(init_seed=1)
+    other, other_info = trained(init_seed=7)
+    assert all(np.array_equal(a, b) for a, b in zip(first, again))
+    assert not all(np.array_equal(a, b) for a, b in zip(first, other))
+    assert other_info["n_validation"] == info["n_validation"] > 0
+    assert other_info["init_seed"] == 7 and "init_seed" not in info
+
+
 def test_trained_model_carries_its_rhythm_expert(tmp_path):
     """With model.expert rr, fit_model fits the expert on the original training beats and
     model.json carries it: where the images are all alike, the reloaded Classifier still tells
