@@ -58,6 +58,8 @@ def long_mode(pre_rr, beats: int) -> np.ndarray:
     group holds at least :data:`MIN_LONG_SHARE` of them; NaN elsewhere (seconds)."""
     pre = np.log(np.maximum(np.asarray(pre_rr, dtype=np.float64), MIN_RR))
     out = np.full(len(pre), np.nan)
+    if not len(pre):  # a record without beats
+        return out
     for i, window in enumerate(centred_windows(pre, beats)):
         x = np.sort(window[np.isfinite(window)])
         n = len(x)
@@ -104,6 +106,8 @@ def p_coherence(likeness, reference, beats: int = COHERENCE_BEATS) -> np.ndarray
     ``reference`` beats among them; 0 where fewer than :data:`MIN_COHERENCE_BEATS` are (float32).
     High where the beats ending the longer interval group share a P wave."""
     values = np.where(reference, np.asarray(likeness, dtype=np.float64), np.nan)
+    if not len(values):  # a record without beats
+        return values.astype(np.float32)
     windows = centred_windows(values, beats)
     enough = np.sum(np.isfinite(windows), axis=1) >= MIN_COHERENCE_BEATS
     out = np.zeros(len(values))

@@ -14,6 +14,7 @@ from ecg2d.regime import (
     coherent_regime,
     dominant_cycle,
     long_mode,
+    p_coherence,
 )
 from ecg2d.segment import RHYTHM_BEATS, segment_record
 from tests.conftest import load_bench, segmented
@@ -36,6 +37,9 @@ def test_long_mode_is_the_pauses_cycle_only_where_intervals_fall_in_two_groups()
     close = np.tile([0.8, 0.8, 0.8, 0.95], 40)  # 1.19 times apart
     assert np.isnan(long_mode(close, RHYTHM_BEATS)).all()
     np.testing.assert_allclose(dominant_cycle(close, np.full(160, 0.9), RHYTHM_BEATS), 0.9)
+    empty = np.zeros(0)  # a record without beats: empty columns, no error
+    assert long_mode(empty, RHYTHM_BEATS).shape == (0,)
+    assert p_coherence(empty, np.zeros(0, dtype=bool)).shape == (0,)
 
 
 def test_regime_columns_change_nothing_in_sinus_rhythm_and_find_the_sinus_cycle_in_runs(mitdb):

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from ecg2d.expert import TREE_KINDS
+from ecg2d.expert import COMPOSITE_KINDS, TREE_KINDS
 from ecg2d.rr import rr_columns
 from ecg2d.settings import resolve_settings
 from tests.conftest import OWN_WINDOW, REPO, REPORT_RECORDS, TRAINED_OUTPUTS
@@ -159,7 +159,11 @@ def test_inter_patient_model_uses_rr_and_held_out_records(workdir):
     expert = info["expert"]
     assert expert["n_train"] > 0 and expert["classes"] == info["classes"]
     assert ("trees" in expert) == (model.expert in TREE_KINDS)  # trees, or coefficients
-    assert len(expert["trees"] if "trees" in expert else expert["coef"]) > 0
+    # a composite kind (gbm_regime) holds its experts, each trees or coefficients
+    parts = list(expert["experts"].values()) if model.expert in COMPOSITE_KINDS else [expert]
+    for part in parts:
+        assert ("trees" in part) == (part["kind"] in TREE_KINDS)
+        assert len(part["trees"] if "trees" in part else part["coef"]) > 0
     jun = json.loads((workdir / "results/jun2018/model.json").read_text())
     assert jun["rr_features"] is False and jun["n_validation"] > 0
 
