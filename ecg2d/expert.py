@@ -164,10 +164,11 @@ def _features_of(columns) -> tuple[str, ...]:
 
 
 KIND_FEATURES = {kind: _features_of(columns) for kind, columns in KIND_COLUMNS.items()}
-#: Kinds given only some of the features of their columns: ``gbm_long_robust`` only what holds where
-#: premature beats set the cycle (the QRS shape in both leads, the scores against the longer
-#: interval group and the P wave against the beats ending it), not the intervals against the
-#: record's mean or upper quartile or the rhythm's irregularity, which mislead there.
+#: Kinds given only some of the features of their columns: ``gbm_long_robust`` only what
+#: holds where premature beats set the cycle (the QRS shape in both leads, the scores against
+#: the longer interval group and the P wave against the beats ending it), not the intervals
+#: against the record's mean or upper quartile or the rhythm's irregularity, which mislead
+#: there.
 FEATURE_SUBSETS = {
     "gbm_long_robust": (*SHAPE_COLUMNS, *SHAPE2_COLUMNS, *LONG_COLUMNS, *PLONG_COLUMNS),
 }
