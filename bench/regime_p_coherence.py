@@ -42,17 +42,14 @@ WINDOW = 61
 def p_coherence(record) -> dict[str, np.ndarray]:
     """Per annotated beat of ``record``: ``coherence`` (see the module) and ``regime`` (round
     15's cycle longer than the upper quartile), in time order."""
-    from ecg2d.rr import centred_windows, not_premature
+    from ecg2d.regime import p_coherence as coherence_of
+    from ecg2d.rr import not_premature
     from ecg2d.shape import p_wave_stretches, stretch_likeness
 
     _, points, rr, cycle = ds1_long_cycle_probe.record_rhythm(record)
     reference = not_premature(rr["pre_rr"], cycle, share=1.0)
     likeness = stretch_likeness(p_wave_stretches(record.signal, record.fs, points), reference)
-    values = np.where(reference, likeness.astype(np.float64), np.nan)
-    windows = centred_windows(values, WINDOW)
-    enough = np.sum(np.isfinite(windows), axis=1) >= 3
-    coherence = np.full(len(values), np.nan)
-    coherence[enough] = np.nanmedian(windows[enough], axis=1)
+    coherence = coherence_of(likeness, reference, WINDOW, missing=np.nan)
     return {"coherence": coherence, "regime": cycle > np.asarray(rr["upper_rr"]) + 1e-12}
 
 

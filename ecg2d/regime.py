@@ -100,19 +100,21 @@ def long_regime(pre_rr, upper_rr, beats: int) -> np.ndarray:
     return (dominant_cycle(pre_rr, upper, beats) > upper).astype(np.float32)
 
 
-def p_coherence(likeness, reference, beats: int = COHERENCE_BEATS) -> np.ndarray:
+def p_coherence(
+    likeness, reference, beats: int = COHERENCE_BEATS, missing: float = 0.0
+) -> np.ndarray:
     """Per beat, over the ``beats`` beats centred on it, the median P-wave likeness
     (``ecg2d.shape.stretch_likeness`` to the template of the ``reference`` beats) of the
-    ``reference`` beats among them; 0 where fewer than :data:`MIN_COHERENCE_BEATS` are (float32).
-    High where the beats ending the longer interval group share a P wave."""
+    ``reference`` beats among them; ``missing`` where fewer than :data:`MIN_COHERENCE_BEATS`
+    are (float32, as beats files hold it; float64 with a NaN ``missing``). High where the beats
+    ending the longer interval group share a P wave."""
     values = np.where(reference, np.asarray(likeness, dtype=np.float64), np.nan)
-    if not len(values):  # a record without beats
-        return values.astype(np.float32)
-    windows = centred_windows(values, beats)
-    enough = np.sum(np.isfinite(windows), axis=1) >= MIN_COHERENCE_BEATS
-    out = np.zeros(len(values))
-    out[enough] = np.nanmedian(windows[enough], axis=1)
-    return out.astype(np.float32)
+    out = np.full(len(values), missing, dtype=np.float64)
+    if len(values):  # a record without beats has none
+        windows = centred_windows(values, beats)
+        enough = np.sum(np.isfinite(windows), axis=1) >= MIN_COHERENCE_BEATS
+        out[enough] = np.nanmedian(windows[enough], axis=1)
+    return out if np.isnan(missing) else out.astype(np.float32)
 
 
 def coherent_regime(regime, coherence) -> np.ndarray:

@@ -40,6 +40,11 @@ def test_long_mode_is_the_pauses_cycle_only_where_intervals_fall_in_two_groups()
     empty = np.zeros(0)  # a record without beats: empty columns, no error
     assert long_mode(empty, RHYTHM_BEATS).shape == (0,)
     assert p_coherence(empty, np.zeros(0, dtype=bool)).shape == (0,)
+    # two reference beats in every window: too few for a coherence, 0 or the missing value
+    likeness, reference = np.full(100, 0.9), np.arange(100) % 50 == 0
+    assert not p_coherence(likeness, reference).any()
+    assert np.isnan(p_coherence(likeness, reference, missing=np.nan)).all()
+    np.testing.assert_allclose(p_coherence(likeness, np.arange(100) % 5 == 0), 0.9, rtol=1e-6)
 
 
 def test_regime_columns_change_nothing_in_sinus_rhythm_and_find_the_sinus_cycle_in_runs(mitdb):
