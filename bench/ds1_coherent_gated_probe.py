@@ -61,9 +61,12 @@ KIND, INSIDE, OUTSIDE = "gbm_either_pcg", "gbm_either_pc", "gbm_gated"
 def coherent(values: np.ndarray, columns) -> np.ndarray:
     """Where the beats (rows of ``values``, in ``columns``' order) are in round 20's coherent
     regime."""
-    regime = values[:, columns.index(ds1_regime_probe.REGIME)] > 0.5
-    coherence = values[:, columns.index(ds1_coherent_regime_probe.COLUMN)]
-    return regime & (coherence >= ds1_coherent_regime_probe.MIN_COHERENCE)
+    from ecg2d.regime import coherent_regime
+
+    return coherent_regime(
+        values[:, columns.index(ds1_regime_probe.REGIME)],
+        values[:, columns.index(ds1_coherent_regime_probe.COLUMN)],
+    )
 
 
 def register() -> None:

@@ -68,8 +68,6 @@ import regime_p_coherence  # noqa: E402
 ITEMS = ("gbm_gated~record", "gbm_either_pc~record")
 #: The coherence column.
 COLUMN = "p_coherence"
-#: The least coherence at which the regime holds.
-MIN_COHERENCE = 0.5
 
 
 def p_coherence(record) -> pd.Series:
@@ -84,8 +82,10 @@ def p_coherence(record) -> pd.Series:
 
 def coherent_regime(usual, robust, extra, s_index) -> np.ndarray:
     """``ds1_regime_either_probe.either`` where the regime column (``extra``'s first) is 1 and
-    :data:`COLUMN` (its second) at least :data:`MIN_COHERENCE`."""
-    regime = (extra[:, 0] > 0.5) & (extra[:, 1] >= MIN_COHERENCE)
+    :data:`COLUMN` (its second) at least ``ecg2d.regime.MIN_COHERENCE`` (0.5)."""
+    from ecg2d.regime import coherent_regime
+
+    regime = coherent_regime(extra[:, 0], extra[:, 1])
     return ds1_regime_either_probe.either(usual, robust, regime, s_index)
 
 

@@ -109,9 +109,8 @@ def long_z(pre_rr, upper_rr, prev_rr, qrs_corr) -> dict[str, np.ndarray]:
     :func:`cycle` in place of ``upper_rr``, for the reference beats and the fibrillation
     criterion alike (``ecg2d.regime.long_columns``)."""
     from ecg2d.regime import long_columns
-    from ecg2d.segment import RHYTHM_BEATS
 
-    return long_columns(pre_rr, upper_rr, prev_rr, qrs_corr, RHYTHM_BEATS)
+    return long_columns(pre_rr, cycle(pre_rr, upper_rr), prev_rr, qrs_corr)
 
 
 def register() -> None:

@@ -84,20 +84,18 @@ def dominant_cycle(pre_rr, upper_rr, beats: int) -> np.ndarray:
     return np.fmax(np.asarray(upper_rr, dtype=np.float64), long_mode(pre_rr, beats))
 
 
-def long_columns(pre_rr, upper_rr, prev_rr, qrs_corr, beats: int) -> dict[str, np.ndarray]:
+def long_columns(pre_rr, cycle, prev_rr, qrs_corr) -> dict[str, np.ndarray]:
     """:data:`LONG_COLUMNS` of one record's beats (in time order): ``ecg2d.rr.gated_columns``
-    with :func:`dominant_cycle` in place of ``upper_rr``, for the reference beats and the
-    fibrillation criterion alike."""
-    cycle = dominant_cycle(pre_rr, upper_rr, beats)
+    with ``cycle`` (:func:`dominant_cycle`) in place of ``upper_rr``, for the reference beats
+    and the fibrillation criterion alike."""
     gated = gated_columns(pre_rr, cycle, prev_rr, qrs_corr, fibrillation_between(pre_rr, cycle))
     return {name: gated[g] for name, g in zip(LONG_COLUMNS, GATED_COLUMNS)}
 
 
-def long_regime(pre_rr, upper_rr, beats: int) -> np.ndarray:
-    """1 where :func:`dominant_cycle` is longer than ``upper_rr`` (the longer group sets the
-    cycle), 0 elsewhere (float32, one record's beats in time order)."""
-    upper = np.asarray(upper_rr, dtype=np.float64)
-    return (dominant_cycle(pre_rr, upper, beats) > upper).astype(np.float32)
+def long_regime(cycle, upper_rr) -> np.ndarray:
+    """1 where ``cycle`` (:func:`dominant_cycle`) is longer than ``upper_rr`` (the longer group
+    sets the cycle), 0 elsewhere (float32, one record's beats in time order)."""
+    return (np.asarray(cycle) > np.asarray(upper_rr, dtype=np.float64)).astype(np.float32)
 
 
 def p_coherence(

@@ -348,8 +348,9 @@ def beats_around_peaks(
     sinus = sinus_reference(rr["pre_rr"], rr["upper_rr"])
     likeness = stretch_likeness(stretch, reference=sinus)
     beats["z_p_sinus"] = robust_z(likeness[keep], PWAVE_FLOOR, reference=sinus[keep])
-    beats.update(long_columns(*context, RHYTHM_BEATS))
-    beats["long_regime"] = long_regime(beats["pre_rr"], beats["upper_rr"], RHYTHM_BEATS)
+    cycle = dominant_cycle(beats["pre_rr"], beats["upper_rr"], RHYTHM_BEATS)
+    beats.update(long_columns(beats["pre_rr"], cycle, beats["prev_rr"], beats["qrs_corr"]))
+    beats["long_regime"] = long_regime(cycle, beats["upper_rr"])
     # the beats ending the longer interval group, over all the record's beats
     after_long = sinus_reference(
         rr["pre_rr"], dominant_cycle(rr["pre_rr"], rr["upper_rr"], RHYTHM_BEATS)
