@@ -1,0 +1,87 @@
+"""bench/ds1_selection_noise.py: the record criterion recomputed from per-record counts, on any
+resample of records, must be ``ds1_cv.record_headline``'s."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import load_bench
+
+noise = load_bench("ds1_selection_noise")
+ds1_cv = load_bench("ds1_cv")
+
+#: EC57 counts (TP, FN, FP) per record: a record with too few S beats to count in the record
+#: average but false S, one holding only V beats, one without any ectopic beat but false calls.
+COUNTS = {
+    "a": {"SVEB": (40, 10, 3), "VEB": (5, 1, 0)},
+    "b": {"SVEB": (2, 5, 7), "VEB": (90, 10, 4)},
+    "c": {"SVEB": (0, 0, 12), "VEB": (0, 0, 6)},
+    "d": {"SVEB": (12, 30, 1), "VEB": (30, 2, 1)},
+}
+
+
+def report(records: list[str]) -> dict:
+    """A metrics report as ``record_headline`` reads it, of ``records`` (names of COUNTS, a name
+    given twice standing for a record drawn twice), the gross +P summed over them."""
+    per, gross = {}, {}
+    for i, name in enumerate(records):
+        per[f"{name}{i}"] = {
+            "counts": {
+                g: dict(zip(("TP", "FN", "FP"), COUNTS[name][g], strict=True)) for g in noise.GROUPS
+            }
+        }
+    for g in noise.GROUPS:
+        tp = sum(COUNTS[n][g][0] for n in records)
+        fp = sum(COUNTS[n][g][2] for n in records)
+        gross[g] = {"+P": tp / (tp + fp)}
+    return {"per_record": per, "aami_ec57": gross}
+
+
+def counts() -> dict:
+    names = sorted(COUNTS)
+    return {g: np.array([COUNTS[n][g] for n in names], float) for g in noise.GROUPS}
+
+
+def test_criterion_is_record_headlines_on_the_records_as_they_are():
+    expected = ds1_cv.record_headline(report(sorted(COUNTS)))["criterion_record"]
+    got = noise.criterion(counts(), np.ones(len(COUNTS)))
+    assert got.shape == (1,)
+    assert got[0] == pytest.approx(expected, abs=1e-12)
+
+
+def test_a_record_drawn_twice_counts_twice_and_a_record_left_out_not_at_all():
+    # Drawn: a twice, b not, c once, d three times.
+    weights = np.array([[2, 0, 1, 3], [1, 1, 1, 1], [0, 1, 0, 0]], float)
+    drawn = [["a", "a", "c", "d", "d", "d"], sorted(COUNTS), ["b"]]
+    expected = [ds1_cv.record_headline(report(r))["criterion_record"] for r in drawn]
+    np.testing.assert_allclose(noise.criterion(counts(), weights), expected, atol=1e-12)
+    # b alone holds no record with 10 S beats: its SVEB record Se is 0, as record_headline has it.
+    assert noise.criterion(counts(), weights[2:])[0] == pytest.approx(
+        ds1_cv.record_headline(report(["b"]))["VEB_F1_rec"] / 2
+    )
+
+
+def test_resamples_draw_every_record_count_once_per_draw_and_repeat_by_seed():
+    a = noise.resamples(22, 500, seed=3)
+    assert a.shape == (500, 22)
+    assert (a.sum(axis=1) == 22).all()
+    assert (a == noise.resamples(22, 500, seed=3)).all()
+    assert not (a == noise.resamples(22, 500, seed=4)).all()
+    # Every record is left out of about (21/22)^22 = 36 % of the resamples.
+    assert 0.3 < (a == 0).mean() < 0.42
+
+
+def test_difference_is_paired_and_signed():
+    base = counts()
+    worse = {g: c.copy() for g, c in base.items()}
+    worse["SVEB"][:, 2] += 5  # five more false S in every record
+    records = sorted(COUNTS)
+    weights = noise.resamples(len(records), 300, seed=0)
+    d = noise.difference(worse, base, weights, records)
+    assert d["difference"] < 0
+    # Resamples without a record of 10 S beats have SVEB F1 0 either way: a difference of 0.
+    assert d["ci95"][0] < 0 and d["ci95"][1] <= 0
+    assert d["share_above_0"] == 0.0
+    assert d["leave_one_out_record"] in records
+    same = noise.difference(base, base, weights, records)
+    assert same["difference"] == 0 and same["sd"] == 0
