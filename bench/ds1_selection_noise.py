@@ -19,10 +19,16 @@ twice counts twice in the record average and in the gross +P). Reported: each ex
 criterion with its 95 % interval; the difference between each expert and the one before it in
 the list, and between each and the last (``--reference``, by default the last item), with its
 95 % interval, the share of resamples in which it is above 0, and the largest change that
-leaving out one record makes to it (and which record).
+leaving out one record makes to it (and which record). Last, the walk: the experts taken in
+order by a rule with a patient margin, each replacing the choice then only if their paired
+difference is above 0 in at least ``--margin`` of the resamples (a description of what such a
+rule would do, not this project's rule).
 
     .venv/bin/python bench/ds1_selection_noise.py \\
         --manifest <run>/results/inter_patient/manifest.csv
+
+``--counts RESULT.json`` reads the records' counts a run of this script kept instead of fitting
+the experts again (seconds, not minutes), e.g. to compare them with another ``--reference``.
 
 Results: ``--out`` (JSON) and its table (``.md``) beside it.
 """
@@ -61,6 +67,8 @@ LADDER = (
     "gbm_regime~record",
 )
 GROUPS = ("SVEB", "VEB")
+#: The walk's margin (:func:`walk`): the share of resamples a step must be above 0 in.
+WALK_MARGIN = 0.95
 
 
 def oof_calls(manifest: pd.DataFrame, item: str, experiment: dict) -> pd.DataFrame:
@@ -166,6 +174,55 @@ def difference(a: dict, b: dict, weights: np.ndarray, records: list[str]) -> dic
     }
 
 
+def fitted_counts(manifest_path: str, items, experiment: dict, records: list[str]) -> dict:
+    """Per expert item, its DS1 records' counts (:func:`record_counts`) from out-of-fold calls
+    (:func:`oof_calls`) on the DS1 rows of the manifest at ``manifest_path``."""
+    from ecg2d.config import experiment_classes
+    from ecg2d.split import read_table
+
+    classes = experiment_classes(experiment)
+    manifest = read_table(manifest_path)
+    manifest = manifest[manifest["record"].astype(str).isin(records)]
+    counts = {}
+    for item in items:
+        counts[item] = record_counts(oof_calls(manifest, item, experiment), classes, records)
+        LOG.info("%s: criterion %.4f", item, counts[item]["criterion_record"])
+    return counts
+
+
+def stored_counts(path: str, records: list[str]) -> tuple[dict, list[str]]:
+    """The records' counts of every expert of a result of this script at ``path`` (as
+    :func:`record_counts` gives them, the criterion recomputed from them) and its items, in
+    order; the result's records must be ``records``."""
+    result = json.loads(Path(path).read_text())
+    if result.get("records") != records:
+        raise SystemExit(f"{path}: its records are not DS1's {records}")
+    counts = {}
+    for item in result["items"]:
+        c = {g: np.asarray(result["experts"][item]["record_counts"][g], float) for g in GROUPS}
+        counts[item] = {
+            "counts": c,
+            "criterion_record": float(criterion(c, np.ones(len(records)))[0]),
+        }
+    return counts, list(result["items"])
+
+
+def walk(counts: dict, items, weights: np.ndarray, records: list[str], margin: float) -> list:
+    """The experts ``items`` taken in order by a rule with a patient margin: each replaces the
+    current choice (at first the first item) only if its paired difference (:func:`difference`)
+    is above 0 in at least ``margin`` of the resamples ``weights``. One step per later item:
+    ``item``, ``against`` (the choice then), ``share_above_0`` and ``adopted``."""
+    steps, current = [], items[0]
+    for item in items[1:]:
+        share = difference(counts[item], counts[current], weights, records)["share_above_0"]
+        adopted = share >= margin
+        steps.append(
+            {"item": item, "against": current, "share_above_0": share, "adopted": bool(adopted)}
+        )
+        current = item if adopted else current
+    return steps
+
+
 def markdown(result: dict) -> list[str]:
     items = result["items"]
     lines = [
@@ -215,42 +272,67 @@ def markdown(result: dict) -> list[str]:
     lines += [
         "",
         f"Reference: `{result['reference']}`. Differences in points of the criterion (×100).",
+        "",
+        f"The experts taken in this order by a rule with a patient margin (a step is adopted if "
+        f"its paired difference with the choice then is above 0 in at least "
+        f"{100 * result['walk_margin']:.0f} % of the resamples; a description, not this "
+        "project's rule):",
+        "",
     ]
+    chosen = result["items"][0]
+    for step in result["walk"]:
+        verdict = "adopted" if step["adopted"] else "not adopted"
+        lines.append(
+            f"- `{step['item']}` against `{step['against']}`: above 0 in "
+            f"{100 * step['share_above_0']:.1f} % — {verdict}"
+        )
+        chosen = step["item"] if step["adopted"] else chosen
+    lines += ["", f"Where it ends: `{chosen}`."]
     return lines
 
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--manifest", required=True)
-    parser.add_argument("--expert", nargs="+", default=list(LADDER), help="expert items, in order")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--manifest", help="the inter-patient manifest of a make run")
+    source.add_argument(
+        "--counts", help="a result of this script: its records' counts, instead of fitting anew"
+    )
+    parser.add_argument("--expert", nargs="+", help="expert items, in order (default: the ladder)")
+    parser.add_argument(
+        "--margin",
+        type=float,
+        default=WALK_MARGIN,
+        help="the walk's share of resamples a step must be above 0 in",
+    )
     parser.add_argument("--reference", help="the item the others are compared with (default: last)")
     parser.add_argument("--boot", type=int, default=2000, help="resamples of DS1's records")
     parser.add_argument("--seed", type=int, default=0, help="the resamples' seed")
     parser.add_argument("--out", default=str(REPO / "bench/results/ds1_selection_noise.json"))
     args = parser.parse_args(argv)
-    reference = args.reference or args.expert[-1]
-    if reference not in args.expert:
-        parser.error(f"--reference {reference!r} is not among --expert {args.expert}")
     if args.boot < 100:
         parser.error(f"--boot must be at least 100, got {args.boot}")
+    if not 0.5 <= args.margin < 1:
+        parser.error(f"--margin must be in [0.5, 1), got {args.margin}")
     logging.basicConfig(level=logging.INFO, format="%(message)s")
 
-    from ecg2d.config import experiment_classes
-    from ecg2d.split import read_table
-
     experiment = ds1_fusion.shipped_experiment()
-    classes = experiment_classes(experiment)
     records = sorted(str(r) for r in experiment["train_records"])
-    manifest = read_table(args.manifest)
-    manifest = manifest[manifest["record"].astype(str).isin(records)]
+    if args.counts:
+        counts, stored = stored_counts(args.counts, records)
+        items = args.expert or stored
+        unknown = [item for item in items if item not in counts]
+        if unknown:
+            parser.error(f"--expert {unknown}: not in {args.counts} (it holds {stored})")
+    else:
+        items = args.expert or list(LADDER)
+        counts = fitted_counts(args.manifest, items, experiment, records)
+    reference = args.reference or items[-1]
+    if reference not in items:
+        parser.error(f"--reference {reference!r} is not among the experts {items}")
     weights = resamples(len(records), args.boot, args.seed)
-
-    counts = {}
-    for item in args.expert:
-        counts[item] = record_counts(oof_calls(manifest, item, experiment), classes, records)
-        LOG.info("%s: criterion %.4f", item, counts[item]["criterion_record"])
     experts = {}
-    for i, item in enumerate(args.expert):
+    for i, item in enumerate(items):
         c = counts[item]["counts"]
         here = float(criterion(c, np.ones(len(records)))[0])
         if abs(here - counts[item]["criterion_record"]) > 1e-9:
@@ -260,7 +342,7 @@ def main(argv=None) -> None:
             "criterion": 100 * here,
             "ci95": [100 * float(q) for q in np.percentile(boot, [2.5, 97.5])],
             "minus_previous": (
-                difference(c, counts[args.expert[i - 1]]["counts"], weights, records) if i else None
+                difference(c, counts[items[i - 1]]["counts"], weights, records) if i else None
             ),
             "minus_reference": (
                 difference(c, counts[reference]["counts"], weights, records)
@@ -279,9 +361,11 @@ def main(argv=None) -> None:
         "class_factors": dict(experiment["model"].get("class_factors") or {}),
         "boot": args.boot,
         "seed": args.seed,
-        "items": list(args.expert),
+        "items": list(items),
         "reference": reference,
         "experts": experts,
+        "walk_margin": args.margin,
+        "walk": walk({i: counts[i]["counts"] for i in items}, items, weights, records, args.margin),
     }
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

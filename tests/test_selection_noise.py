@@ -85,3 +85,43 @@ def test_difference_is_paired_and_signed():
     assert d["leave_one_out_record"] in records
     same = noise.difference(base, base, weights, records)
     assert same["difference"] == 0 and same["sd"] == 0
+
+
+def test_walk_adopts_a_step_only_above_its_margin_against_the_choice_then(tmp_path):
+    base = counts()
+    better = {g: c.copy() for g, c in base.items()}
+    better["SVEB"][:, 2] = np.maximum(better["SVEB"][:, 2] - 2, 0)  # fewer false S everywhere
+    worse = {g: c.copy() for g, c in base.items()}
+    worse["VEB"][:, 0] -= np.minimum(worse["VEB"][:, 0], 1)  # a V beat missed in every record
+    worse["VEB"][:, 1] += 1
+    records = sorted(COUNTS)
+    weights = noise.resamples(len(records), 300, seed=0)
+    table = {"base": base, "better": better, "worse": worse}
+    # Resamples without a record of 10 S beats tie (about 6 % of them with four records).
+    steps = noise.walk(table, ["base", "better", "worse"], weights, records, 0.9)
+    assert [(s["item"], s["against"], s["adopted"]) for s in steps] == [
+        ("better", "base", True),
+        ("worse", "better", False),
+    ]
+    # A margin no step can reach adopts nothing: every step is judged against the first item.
+    steps = noise.walk(table, ["worse", "base", "better"], weights, records, 0.999999)
+    assert [s["against"] for s in steps] == ["worse", "worse"]
+    # Stored counts read back as they were written, the criterion recomputed from them.
+    result = {
+        "records": records,
+        "items": ["base", "better"],
+        "experts": {
+            k: {"record_counts": {g: table[k][g].tolist() for g in noise.GROUPS}}
+            for k in ("base", "better")
+        },
+    }
+    path = tmp_path / "result.json"
+    path.write_text(noise.json.dumps(result))
+    stored, items = noise.stored_counts(str(path), records)
+    assert items == ["base", "better"]
+    np.testing.assert_array_equal(stored["better"]["counts"]["SVEB"], better["SVEB"])
+    assert stored["base"]["criterion_record"] == pytest.approx(
+        noise.criterion(base, np.ones(len(records)))[0]
+    )
+    with pytest.raises(SystemExit, match="not DS1"):
+        noise.stored_counts(str(path), records[:-1])
