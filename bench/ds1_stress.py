@@ -283,6 +283,23 @@ def ds1_figures(scored: pd.DataFrame, classes) -> dict:
     return {**headline(report), **record_headline(report)}
 
 
+def ds1_paired(scored: dict, classes, records, boot: int = 2000) -> dict:
+    """For every expert of out-of-fold calls ``scored`` (``{item: table}``, the configured one
+    first) but the first, its DS1 record criterion minus the first's under resampling of DS1's
+    ``records`` (``bench/ds1_selection_noise.py``'s paired bootstrap, seed 0): how far the DS1
+    part of a rule rests on which patients DS1 holds. A description beside the rule; no rule
+    reads it."""
+    import ds1_selection_noise as noise
+
+    records = sorted(str(r) for r in records)
+    counts = {
+        item: noise.record_counts(t, classes, records)["counts"] for item, t in scored.items()
+    }
+    weights = noise.resamples(len(records), boot, 0)
+    first, *rest = counts
+    return {item: noise.difference(counts[item], counts[first], weights, records) for item in rest}
+
+
 def read(data_dir: str, name: str, config: dict):
     """Record ``name`` as the workflow reads it under ``config`` (its lead, fallback channel,
     rate and second lead)."""
@@ -488,7 +505,7 @@ def main(argv=None) -> None:
         manifest = with_derived(manifest)
         tables = {name: tuple(with_derived(t) for t in pair) for name, pair in tables.items()}
 
-    results = {}
+    results, scored = {}, {}
     for item in args.expert:
         model = ds1_fusion.expert_spec(expert_item(item))
         figures = {"original": {}, "stressed": {}}
@@ -529,7 +546,11 @@ def main(argv=None) -> None:
         oof = pd.concat(oof, ignore_index=True)
         results[item]["ds1"] = ds1_figures(oof, classes)
         results[item]["ds1_false_s"] = false_s(oof)
+        scored[item] = oof
         LOG.info("%s: %s", item, {w: results[item][w]["SVEB"] for w in figures})
+    paired = ds1_paired(scored, classes, train)
+    for item, difference in paired.items():
+        results[item]["ds1_paired"] = difference
 
     result = {
         "date": date.today().isoformat(),
@@ -589,6 +610,23 @@ def markdown(result: dict) -> list[str]:
             f"{pct(d['criterion_record'])} |"
         )
     lines += ds1_lines
+    paired = {
+        item: res["ds1_paired"] for item, res in result["results"].items() if "ds1_paired" in res
+    }
+    if paired:
+        first = next(iter(result["results"]))
+        lines += [
+            "",
+            f"The DS1 record criterion minus `{first}`'s, under resampling of DS1's records "
+            "(paired bootstrap, 2,000 resamples, `bench/ds1_selection_noise.py`; a description "
+            "no rule reads):",
+            "",
+        ]
+        for item, d in paired.items():
+            lines.append(
+                f"- `{item}`: {d['difference']:+.2f} [{d['ci95'][0]:+.2f}, {d['ci95'][1]:+.2f}], "
+                f"above 0 in {100 * d['share_above_0']:.1f} % of the resamples"
+            )
     if all("ds1_false_s" in res for res in result["results"].values()):
         lines += ["", "False SVEBs per DS1 record, out of fold (records with at least 10):", ""]
         for item, res in result["results"].items():

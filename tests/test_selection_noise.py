@@ -125,3 +125,33 @@ def test_walk_adopts_a_step_only_above_its_margin_against_the_choice_then(tmp_pa
     )
     with pytest.raises(SystemExit, match="not DS1"):
         noise.stored_counts(str(path), records[:-1])
+
+
+def test_a_stress_result_carries_each_candidates_paired_difference_with_the_first():
+    """bench/ds1_stress.ds1_paired: the candidate that calls fewer N beats S has a higher record
+    criterion than the configured expert in every resample that holds a record of S beats."""
+    import pandas as pd
+
+    stress = load_bench("ds1_stress")
+    classes = ["N", "S", "V", "F", "Q"]
+    rng = np.random.default_rng(0)
+    rows = []
+    for record in ("100", "101", "102", "103", "104"):
+        true = np.array(["N"] * 80 + ["S"] * 15 + ["V"] * 12)
+        rows.append(pd.DataFrame({"record": record, "sample": np.arange(len(true)), "true": true}))
+    table = pd.concat(rows, ignore_index=True)
+    configured = table.copy()
+    configured["predicted"] = table["true"]
+    false_s = (table["true"] == "N") & (rng.random(len(table)) < 0.1)
+    configured.loc[false_s, "predicted"] = "S"
+    candidate = table.copy()
+    candidate["predicted"] = table["true"]  # the same calls without the false S
+    paired = stress.ds1_paired(
+        {"configured": configured, "candidate": candidate},
+        classes,
+        ["104", "100", "101", "102", "103"],
+    )
+    assert list(paired) == ["candidate"]
+    d = paired["candidate"]
+    assert d["difference"] > 0 and d["ci95"][0] > 0 and d["share_above_0"] == 1.0
+    assert d["leave_one_out_record"] in {"100", "101", "102", "103", "104"}
