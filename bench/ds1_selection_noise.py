@@ -27,6 +27,11 @@ rule would do, not this project's rule).
     .venv/bin/python bench/ds1_selection_noise.py \\
         --manifest <run>/results/inter_patient/manifest.csv
 
+``--folds records`` judges each DS1 record by experts fitted on the other 21 (22 fits an
+expert instead of 5), as the shipped expert, fitted on all of DS1, meets a new patient; the
+five folds of ``cv_folds`` take two of the 8 records with 10 S beats or more out of training
+at once in three folds (201 and 220, 207 and 118, 223 and 114).
+
 ``--counts RESULT.json`` reads the records' counts a run of this script kept instead of fitting
 the experts again (seconds, not minutes), e.g. to compare them with another ``--reference``.
 
@@ -67,13 +72,27 @@ LADDER = (
     "gbm_regime~record",
 )
 GROUPS = ("SVEB", "VEB")
+#: ``--folds``: the experiment's ``cv_folds``, or one DS1 record a fold.
+FOLD_MODES = ("config", "records")
 #: The walk's margin (:func:`walk`): the share of resamples a step must be above 0 in.
 WALK_MARGIN = 0.95
 
 
-def oof_calls(manifest: pd.DataFrame, item: str, experiment: dict) -> pd.DataFrame:
+def folds_of(experiment: dict, mode: str) -> list[list[str]]:
+    """DS1's folds: the experiment's ``cv_folds`` (``mode`` ``config``) or one record a fold
+    (``records``: each patient judged by an expert fitted on all the others, as the shipped
+    expert, fitted on all of DS1, meets a new patient)."""
+    if mode == "config":
+        return [[str(r) for r in fold] for fold in experiment["cv_folds"]]
+    if mode == "records":
+        return [[str(r)] for r in experiment["train_records"]]
+    raise ValueError(f"folds: unknown {mode!r}; one of {FOLD_MODES}")
+
+
+def oof_calls(manifest: pd.DataFrame, item: str, experiment: dict, folds=None) -> pd.DataFrame:
     """Out-of-fold calls of expert ``item`` on every original DS1 beat: ``record``, ``sample``,
-    ``true``, ``predicted`` (the configured class factors applied)."""
+    ``true``, ``predicted`` (the configured class factors applied); ``folds``: by default the
+    experiment's ``cv_folds``."""
     from ecg2d.classifier import apply_class_factors
     from ecg2d.config import experiment_classes
     from ecg2d.expert import KIND_COLUMNS, expert_proba
@@ -84,7 +103,7 @@ def oof_calls(manifest: pd.DataFrame, item: str, experiment: dict) -> pd.DataFra
     train = [str(r) for r in experiment["train_records"]]
     model = ds1_fusion.expert_spec(item)
     out = []
-    for fold in experiment["cv_folds"]:
+    for fold in folds or folds_of(experiment, "config"):
         rows = fold_manifest(manifest, train, [str(r) for r in fold])
         expert = fit_rhythm_expert(rows, model, classes, 0)
         test = rows[(rows["split"] == "test") & (rows["augmented"] == 0)]
@@ -174,9 +193,11 @@ def difference(a: dict, b: dict, weights: np.ndarray, records: list[str]) -> dic
     }
 
 
-def fitted_counts(manifest_path: str, items, experiment: dict, records: list[str]) -> dict:
+def fitted_counts(
+    manifest_path: str, items, experiment: dict, records: list[str], folds=None
+) -> dict:
     """Per expert item, its DS1 records' counts (:func:`record_counts`) from out-of-fold calls
-    (:func:`oof_calls`) on the DS1 rows of the manifest at ``manifest_path``."""
+    (:func:`oof_calls`, over ``folds``) on the DS1 rows of the manifest at ``manifest_path``."""
     from ecg2d.config import experiment_classes
     from ecg2d.split import read_table
 
@@ -185,7 +206,8 @@ def fitted_counts(manifest_path: str, items, experiment: dict, records: list[str
     manifest = manifest[manifest["record"].astype(str).isin(records)]
     counts = {}
     for item in items:
-        counts[item] = record_counts(oof_calls(manifest, item, experiment), classes, records)
+        calls = oof_calls(manifest, item, experiment, folds)
+        counts[item] = record_counts(calls, classes, records)
         LOG.info("%s: criterion %.4f", item, counts[item]["criterion_record"])
     return counts
 
@@ -231,7 +253,8 @@ def markdown(result: dict) -> list[str]:
         f"`{result['command']}` — {result['date']}, {result['machine']}. DS1 only, each expert",
         f"alone, out of fold, configured class factors {result['class_factors']}; "
         f"{result['boot']} resamples of the {len(result['records'])} DS1 records (seed "
-        f"{result['seed']}). A description: nothing is chosen here, DS2 is not read.",
+        f"{result['seed']}); folds: {result.get('folds', 'config')}. A description: nothing is "
+        "chosen here, DS2 is not read.",
         "",
         "| expert | criterion | 95 % interval | minus the one before | 95 % interval | "
         "share > 0 | leave one record out: largest change (record) | minus the reference | "
@@ -300,6 +323,12 @@ def main(argv=None) -> None:
     )
     parser.add_argument("--expert", nargs="+", help="expert items, in order (default: the ladder)")
     parser.add_argument(
+        "--folds",
+        choices=FOLD_MODES,
+        default="config",
+        help="DS1's folds: the experiment's cv_folds, or one record a fold",
+    )
+    parser.add_argument(
         "--margin",
         type=float,
         default=WALK_MARGIN,
@@ -326,7 +355,9 @@ def main(argv=None) -> None:
             parser.error(f"--expert {unknown}: not in {args.counts} (it holds {stored})")
     else:
         items = args.expert or list(LADDER)
-        counts = fitted_counts(args.manifest, items, experiment, records)
+        counts = fitted_counts(
+            args.manifest, items, experiment, records, folds_of(experiment, args.folds)
+        )
     reference = args.reference or items[-1]
     if reference not in items:
         parser.error(f"--reference {reference!r} is not among the experts {items}")
@@ -358,6 +389,11 @@ def main(argv=None) -> None:
             ["bench/ds1_selection_noise.py", *(argv if argv is not None else sys.argv[1:])]
         ),
         "records": records,
+        "folds": (
+            json.loads(Path(args.counts).read_text()).get("folds", "config")
+            if args.counts
+            else args.folds
+        ),
         "class_factors": dict(experiment["model"].get("class_factors") or {}),
         "boot": args.boot,
         "seed": args.seed,

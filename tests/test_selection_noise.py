@@ -155,3 +155,17 @@ def test_a_stress_result_carries_each_candidates_paired_difference_with_the_firs
     d = paired["candidate"]
     assert d["difference"] > 0 and d["ci95"][0] > 0 and d["share_above_0"] == 1.0
     assert d["leave_one_out_record"] in {"100", "101", "102", "103", "104"}
+
+
+def test_folds_are_the_configured_ones_or_one_record_each():
+    ds1_fusion = load_bench("ds1_fusion")
+    experiment = ds1_fusion.shipped_experiment()
+    train = sorted(str(r) for r in experiment["train_records"])
+    config = noise.folds_of(experiment, "config")
+    assert config == [[str(r) for r in fold] for fold in experiment["cv_folds"]]
+    records = noise.folds_of(experiment, "records")
+    assert len(records) == len(train) == 22
+    assert sorted(r for fold in records for r in fold) == train
+    assert all(len(fold) == 1 for fold in records)
+    with pytest.raises(ValueError, match="unknown 'patients'"):
+        noise.folds_of(experiment, "patients")
