@@ -93,9 +93,8 @@ def oof_calls(manifest: pd.DataFrame, item: str, experiment: dict, folds=None) -
     """Out-of-fold calls of expert ``item`` on every original DS1 beat: ``record``, ``sample``,
     ``true``, ``predicted`` (the configured class factors applied); ``folds``: by default the
     experiment's ``cv_folds``."""
-    from ecg2d.classifier import apply_class_factors
     from ecg2d.config import experiment_classes
-    from ecg2d.expert import KIND_COLUMNS, expert_proba
+    from ecg2d.expert import KIND_COLUMNS
     from ecg2d.train import fit_rhythm_expert
 
     classes = experiment_classes(experiment)
@@ -107,19 +106,26 @@ def oof_calls(manifest: pd.DataFrame, item: str, experiment: dict, folds=None) -
         rows = fold_manifest(manifest, train, [str(r) for r in fold])
         expert = fit_rhythm_expert(rows, model, classes, 0)
         test = rows[(rows["split"] == "test") & (rows["augmented"] == 0)]
-        proba = expert_proba(expert, test[list(KIND_COLUMNS[model.expert])].to_numpy())
-        proba = apply_class_factors(proba, classes, factors)
-        out.append(
-            pd.DataFrame(
-                {
-                    "record": test["record"].astype(str).to_numpy(),
-                    "sample": test["sample"].astype(int).to_numpy(),
-                    "true": test["label"].to_numpy(),
-                    "predicted": np.asarray(classes, dtype=object)[proba.argmax(axis=1)],
-                }
-            )
-        )
+        out.append(calls_table(expert, test, KIND_COLUMNS[model.expert], classes, factors))
     return pd.concat(out, ignore_index=True)
+
+
+def calls_table(expert: dict, test: pd.DataFrame, columns, classes, factors: dict) -> pd.DataFrame:
+    """The calls of fitted ``expert`` on manifest rows ``test`` (its ``columns``), class
+    ``factors`` applied: ``record``, ``sample``, ``true`` (the rows' labels), ``predicted``."""
+    from ecg2d.classifier import apply_class_factors
+    from ecg2d.expert import expert_proba
+
+    proba = expert_proba(expert, test[list(columns)].to_numpy())
+    proba = apply_class_factors(proba, classes, factors)
+    return pd.DataFrame(
+        {
+            "record": test["record"].astype(str).to_numpy(),
+            "sample": test["sample"].astype(int).to_numpy(),
+            "true": test["label"].to_numpy(),
+            "predicted": np.asarray(classes, dtype=object)[proba.argmax(axis=1)],
+        }
+    )
 
 
 def record_counts(scored: pd.DataFrame, classes, records: list[str]) -> dict:

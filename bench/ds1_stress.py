@@ -53,6 +53,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "bench")]
 
 import ds1_fusion  # noqa: E402
+import ds1_selection_noise as noise  # noqa: E402
 from ds1_cv import fold_manifest, machine  # noqa: E402
 
 #: Signal kept before the first kept beat and after the last (s), so their windows fit.
@@ -289,8 +290,6 @@ def ds1_paired(scored: dict, classes, records, boot: int = 2000) -> dict:
     ``records`` (``bench/ds1_selection_noise.py``'s paired bootstrap, seed 0): how far the DS1
     part of a rule rests on which patients DS1 holds. A description beside the rule; no rule
     reads it."""
-    import ds1_selection_noise as noise
-
     records = sorted(str(r) for r in records)
     counts = {
         item: noise.record_counts(t, classes, records)["counts"] for item, t in scored.items()
@@ -521,17 +520,8 @@ def main(argv=None) -> None:
                 )
             expert = fit_rhythm_expert(rows, model, classes, 0)
             test = rows[(rows["split"] == "test") & (rows["augmented"] == 0)]
-            proba = expert_proba(expert, test[list(KIND_COLUMNS[model.expert])].to_numpy())
-            proba = apply_class_factors(proba, classes, factors)
             oof.append(
-                pd.DataFrame(
-                    {
-                        "record": test["record"].astype(str).to_numpy(),
-                        "sample": test["sample"].astype(int).to_numpy(),
-                        "true": test["label"].to_numpy(),
-                        "predicted": np.asarray(classes, dtype=object)[proba.argmax(axis=1)],
-                    }
-                )
+                noise.calls_table(expert, test, KIND_COLUMNS[model.expert], classes, factors)
             )
             for name in (r for r in fold if r in tables):
                 for which, table in zip(("original", "stressed"), tables[name]):
