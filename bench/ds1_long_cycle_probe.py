@@ -66,7 +66,7 @@ ITEMS = ("gbm_gated~record", "gbm_psinus_zl~record")
 #: The candidate columns, in the order of the ones they stand for (``ecg2d.rr.GATED_COLUMNS``).
 COLUMNS = ("zl_pre_upper", "zl_pre_prev", "zl_qrs_corr")
 #: The rule's largest fall of the bigeminy form's pooled SVEB Se (a fraction).
-MAX_BIGEMINY_FALL = 0.01
+MAX_BIGEMINY_FALL = ds1_stress.MAX_BIGEMINY_FALL
 
 
 def long_mode(pre_rr, beats: int | None = None) -> np.ndarray:

@@ -32,6 +32,9 @@ expert instead of 5), as the shipped expert, fitted on all of DS1, meets a new p
 five folds of ``cv_folds`` take two of the 8 records with 10 S beats or more out of training
 at once in three folds (201 and 220, 207 and 118, 223 and 114).
 
+``--stress RESULT.json ...`` reads ``bench/ds1_stress.py`` results instead and gives their
+stress parts under resampling of the stressed records (``ds1_stress.stressed_resampled``).
+
 ``--counts RESULT.json`` reads the records' counts a run of this script kept instead of fitting
 the experts again (seconds, not minutes), e.g. to compare them with another ``--reference``.
 
@@ -327,6 +330,11 @@ def main(argv=None) -> None:
     source.add_argument(
         "--counts", help="a result of this script: its records' counts, instead of fitting anew"
     )
+    source.add_argument(
+        "--stress",
+        nargs="+",
+        help="results of bench/ds1_stress.py: their stress parts under resampling of the copies",
+    )
     parser.add_argument("--expert", nargs="+", help="expert items, in order (default: the ladder)")
     parser.add_argument(
         "--folds",
@@ -351,6 +359,9 @@ def main(argv=None) -> None:
         parser.error(f"--margin must be in [0.5, 1), got {args.margin}")
     logging.basicConfig(level=logging.INFO, format="%(message)s")
 
+    if args.stress:
+        write(args.out, stress_result(args.stress, args.boot, args.seed, argv), stress_markdown)
+        return
     experiment = ds1_fusion.shipped_experiment()
     records = sorted(str(r) for r in experiment["train_records"])
     if args.counts:
@@ -391,9 +402,7 @@ def main(argv=None) -> None:
     result = {
         "date": date.today().isoformat(),
         "machine": machine(),
-        "command": " ".join(
-            ["bench/ds1_selection_noise.py", *(argv if argv is not None else sys.argv[1:])]
-        ),
+        "command": command(argv),
         "records": records,
         "folds": (
             json.loads(Path(args.counts).read_text()).get("folds", "config")
@@ -409,11 +418,73 @@ def main(argv=None) -> None:
         "walk_margin": args.margin,
         "walk": walk({i: counts[i]["counts"] for i in items}, items, weights, records, args.margin),
     }
-    out = Path(args.out)
+    write(args.out, result, markdown)
+
+
+def write(path: str, result: dict, table) -> None:
+    """``result`` as JSON at ``path`` and its ``table`` (a function of it giving lines) beside
+    it (``.md``), printed too."""
+    out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=1) + "\n")
-    out.with_suffix(".md").write_text("\n".join(markdown(result)) + "\n")
-    print("\n".join(markdown(result)))
+    lines = "\n".join(table(result)) + "\n"
+    out.with_suffix(".md").write_text(lines)
+    print(lines, end="")
+
+
+def command(argv) -> str:
+    return " ".join(["bench/ds1_selection_noise.py", *(argv if argv is not None else sys.argv[1:])])
+
+
+def stress_result(paths, boot: int, seed: int, argv) -> dict:
+    """The stress parts of ``bench/ds1_stress.py`` results at ``paths`` under resampling of
+    their stressed records (``ds1_stress.stressed_resampled``)."""
+    import ds1_stress
+
+    results = {}
+    for path in paths:
+        stressed = json.loads(Path(path).read_text())
+        results[path] = {
+            "stressed_records": stressed["stressed_records"],
+            "command": stressed["command"],
+            "experts": ds1_stress.stressed_resampled(stressed, boot, seed),
+        }
+    return {
+        "date": date.today().isoformat(),
+        "machine": machine(),
+        "command": command(argv),
+        "boot": boot,
+        "seed": seed,
+        "min_gain": ds1_stress.MIN_GAIN,
+        "min_ppv": ds1_stress.MIN_PPV,
+        "max_bigeminy_fall": ds1_stress.MAX_BIGEMINY_FALL,
+        "results": results,
+    }
+
+
+def stress_markdown(result: dict) -> list[str]:
+    lines = [
+        "# The stress test's part of a rule under resampling of the stressed records",
+        "",
+        f"`{result['command']}` — {result['date']}, {result['machine']}. Pooled SVEB Se on the "
+        f"stressed copies, each expert minus the first (the configured one), on "
+        f"{result['boot']} resamples of the stressed records (seed {result['seed']}); the runs "
+        f"part: above {100 * result['min_gain']:.0f} points with +P at least "
+        f"{100 * result['min_ppv']:.0f} %; the bigeminy part: not below "
+        f"-{100 * result['max_bigeminy_fall']:.0f} point. A description: nothing is chosen.",
+        "",
+        "| result | stressed records | expert | difference | 95 % interval | runs part holds | "
+        "bigeminy part holds |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for path, res in result["results"].items():
+        for item, d in res["experts"].items():
+            lines.append(
+                f"| `{Path(path).name}` | {', '.join(res['stressed_records'])} | `{item}` | "
+                f"{d['difference']:+.1f} | [{d['ci95'][0]:+.1f}, {d['ci95'][1]:+.1f}] | "
+                f"{100 * d['share_runs_part']:.1f} % | {100 * d['share_bigeminy_part']:.1f} % |"
+            )
+    return lines
 
 
 if __name__ == "__main__":

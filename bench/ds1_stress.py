@@ -299,6 +299,50 @@ def ds1_paired(scored: dict, classes, records, boot: int = 2000) -> dict:
     return {item: noise.difference(counts[item], counts[first], weights, records) for item in rest}
 
 
+def stressed_counts(result: dict, item: str) -> np.ndarray:
+    """``(stressed records, 3)``: SVEB TP, FN, FP of expert ``item`` on each stressed copy of a
+    result of this script, in ``stressed_records``' order."""
+    records = result["results"][item]["stressed"]["records"]
+    return np.array(
+        [[records[n]["SVEB"][k] for k in ("TP", "FN", "FP")] for n in result["stressed_records"]],
+        dtype=float,
+    )
+
+
+def stressed_resampled(result: dict, boot: int = 2000, seed: int = 0) -> dict:
+    """For every expert of a result of this script but the first (the configured one), its
+    pooled SVEB Se on the stressed copies minus the first's, and its pooled SVEB +P, under
+    resampling of the stressed records (``bench/ds1_selection_noise.py``'s resamples, drawn
+    with replacement, the same for every expert): the difference and its 95 % interval (points),
+    the share of resamples in which it is above :data:`MIN_GAIN` with the +P at least
+    :data:`MIN_PPV` (the runs form's part of the rule), and the share in which it is not below
+    ``-MAX_BIGEMINY_FALL`` (the bigeminy form's). A resample whose calls hold no S has +P 0."""
+    items = list(result["results"])
+    weights = noise.resamples(len(result["stressed_records"]), boot, seed)
+
+    def pooled(item):
+        tp, fn, fp = (weights @ stressed_counts(result, item)).T
+        se = tp / (tp + fn)
+        ppv = np.divide(tp, tp + fp, out=np.zeros_like(tp), where=tp + fp > 0)
+        return se, ppv
+
+    se0, _ = pooled(items[0])
+    first = stressed_counts(result, items[0]).sum(axis=0)
+    out = {}
+    for item in items[1:]:
+        se, ppv = pooled(item)
+        gain = se - se0
+        here = stressed_counts(result, item).sum(axis=0)
+        point = here[0] / (here[0] + here[1]) - first[0] / (first[0] + first[1])
+        out[item] = {
+            "difference": 100 * float(point),
+            "ci95": [100 * float(q) for q in np.percentile(gain, [2.5, 97.5])],
+            "share_runs_part": float(((gain > MIN_GAIN) & (ppv >= MIN_PPV)).mean()),
+            "share_bigeminy_part": float((gain >= -MAX_BIGEMINY_FALL).mean()),
+        }
+    return out
+
+
 def read(data_dir: str, name: str, config: dict):
     """Record ``name`` as the workflow reads it under ``config`` (its lead, fallback channel,
     rate and second lead)."""
@@ -414,6 +458,8 @@ def stress_tables(data_dir: str, records: list[str], experiment: dict, config: d
 #: fall, the stressed records' SVEB Se's smallest gain and their SVEB +P's floor (fractions, as
 #: the figures are).
 MAX_FALL, MIN_GAIN, MIN_PPV = 0.005, 0.10, 0.50
+#: The largest fall of the bigeminy form's pooled SVEB Se that rounds 15–21 allowed.
+MAX_BIGEMINY_FALL = 0.01
 
 
 def decide(result: dict, items) -> str:

@@ -169,3 +169,47 @@ def test_folds_are_the_configured_ones_or_one_record_each():
     assert all(len(fold) == 1 for fold in records)
     with pytest.raises(ValueError, match="unknown 'patients'"):
         noise.folds_of(experiment, "patients")
+
+
+def stress_result(per_item: dict) -> dict:
+    """A bench/ds1_stress.py result holding only what its stress part reads: per expert, the
+    SVEB TP, FN, FP of each stressed copy."""
+    names = ["118", "201", "220"]
+    return {
+        "stressed_records": names,
+        "results": {
+            item: {
+                "stressed": {
+                    "records": {
+                        n: {"SVEB": dict(zip(("TP", "FN", "FP"), c, strict=True))}
+                        for n, c in zip(names, counts, strict=True)
+                    }
+                }
+            }
+            for item, counts in per_item.items()
+        },
+    }
+
+
+def test_the_stress_part_under_resampling_of_the_stressed_copies():
+    stress = load_bench("ds1_stress")
+    result = stress_result(
+        {
+            "configured": [(1, 99, 0), (0, 50, 0), (0, 50, 0)],
+            "everywhere": [(80, 20, 2), (40, 10, 1), (40, 10, 1)],  # gains on every copy
+            "one copy": [(90, 10, 0), (0, 50, 0), (0, 50, 0)],  # gains on 118 alone
+            "loses": [(0, 100, 0), (0, 50, 0), (0, 50, 0)],  # one S beat fewer
+            "noisy": [(99, 1, 200), (50, 0, 100), (50, 0, 100)],  # finds all, +P a third
+        }
+    )
+    got = stress.stressed_resampled(result, boot=500, seed=0)
+    assert list(got) == ["everywhere", "one copy", "loses", "noisy"]
+    assert got["everywhere"]["difference"] == pytest.approx(100 * (160 / 200 - 1 / 200))
+    assert got["everywhere"]["share_runs_part"] == 1.0
+    # 118 is left out of about (2/3)^3 = 30 % of the resamples, and then nothing is gained.
+    assert 0.55 < got["one copy"]["share_runs_part"] < 0.8
+    assert got["one copy"]["ci95"][0] == pytest.approx(0.0)
+    assert got["loses"]["share_runs_part"] == 0.0
+    assert got["loses"]["share_bigeminy_part"] == 1.0  # 1 of 200 S beats: within one point
+    assert got["noisy"]["share_runs_part"] == 0.0  # the gain is there, the +P is not
+    assert got["noisy"]["share_bigeminy_part"] == 1.0
