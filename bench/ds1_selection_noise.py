@@ -471,7 +471,8 @@ def stress_markdown(result: dict) -> list[str]:
         f"{result['boot']} resamples of the stressed records (seed {result['seed']}); the runs "
         f"part: above {100 * result['min_gain']:.0f} points with +P at least "
         f"{100 * result['min_ppv']:.0f} %; the bigeminy part: not below "
-        f"-{100 * result['max_bigeminy_fall']:.0f} point. A description: nothing is chosen.",
+        f"-{100 * result['max_bigeminy_fall']:.0f} point (a round applies the first to the "
+        "runs form, the second to the bigeminy form). A description: nothing is chosen.",
         "",
         "| result | stressed records | expert | difference | 95 % interval | runs part holds | "
         "bigeminy part holds |",
